@@ -1,0 +1,26 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import type { Pool } from 'pg';
+import { activateCooperative, insertCooperative, type Cooperative } from '../db/cooperatives';
+
+export function createCooperativeActivities(pool: Pool) {
+  return {
+    /** Idempotent by slug: a retry or a repeated workflow finds the row it (or a twin) wrote. */
+    async createCooperative(input: { id: string; slug: string; name: string }): Promise<Cooperative> {
+      const cooperative = await insertCooperative(pool, input);
+      if (cooperative.name !== input.name) {
+        throw ApplicationFailure.create({
+          type: 'CONFLICT',
+          nonRetryable: true,
+          message: `cooperative '${input.slug}' already exists with the name '${cooperative.name}'`,
+        });
+      }
+      return cooperative;
+    },
+
+    async activateCooperative(id: string): Promise<Cooperative> {
+      return activateCooperative(pool, id);
+    },
+  };
+}
+
+export type CooperativeActivities = ReturnType<typeof createCooperativeActivities>;

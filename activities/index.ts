@@ -1,0 +1,15 @@
+import type { Pool } from 'pg';
+import { createCooperativeActivities } from './cooperatives';
+
+export interface ActivityDependencies {
+  pool: Pool;
+}
+
+/** Every activity the worker registers, built from its dependencies. */
+export function createActivities(deps: ActivityDependencies) {
+  return {
+    ...createCooperativeActivities(deps.pool),
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

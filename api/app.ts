@@ -1,0 +1,55 @@
+import { randomUUID } from 'node:crypto';
+import { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
+import express, { Router } from 'express';
+import { pinoHttp } from 'pino-http';
+import swaggerUi from 'swagger-ui-express';
+import type { ApiDependencies } from './dependencies';
+import { errorHandler, notFoundHandler } from './errors';
+import { createMetrics } from './metrics';
+import { buildOpenApiDocument } from './openapi';
+import { mountRoute } from './route';
+import { cooperativeRoutes } from './routes/cooperatives';
+import { healthRouter } from './routes/health';
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export function createApp(deps: ApiDependencies): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+
+  app.use(
+    pinoHttp({
+      logger: deps.logger,
+      genReqId: (req, res) => {
+        const given = req.headers['x-request-id'];
+        const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+        res.setHeader('X-Request-Id', id);
+        return id;
+      },
+      // Tokens and webhook signatures never reach the logs.
+      redact: ['req.headers.authorization', 'req.headers["stripe-signature"]'],
+      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/metrics' },
+    }),
+  );
+  const metrics = createMetrics();
+  app.use(metrics.middleware);
+  app.get('/metrics', metrics.endpoint);
+  app.use(healthRouter(deps));
+
+  const registry = new OpenAPIRegistry();
+  const v1 = Router();
+  v1.use(express.json({ limit: deps.config.api.bodyLimit, strict: true, type: ['application/json', 'application/*+json'] }));
+  for (const route of cooperativeRoutes(deps)) mountRoute(v1, registry, deps.config.jwt, route);
+  app.use(v1);
+
+  const document = buildOpenApiDocument(registry);
+  app.get('/openapi.json', (_req, res) => {
+    res.json(document);
+  });
+  app.use('/docs', swaggerUi.serve, swaggerUi.setup(document));
+
+  app.use(notFoundHandler);
+  app.use(errorHandler);
+  return app;
+}

@@ -1,0 +1,72 @@
+import { decodeJwt, errors as joseErrors, jwtVerify } from 'jose';
+import { z } from 'zod';
+import type { Config } from '../../config/config';
+import { COOPERATIVE_BOUND_ROLES, ROLES, TOKEN_CLASS_OF_ROLE, type Role, type TokenClass } from '../../domain/roles';
+import { ApiError } from '../errors';
+import { AUDIENCE, type TokenClaims } from './tokens';
+
+export type AuthContext = TokenClaims;
+
+const ClaimsSchema = z.object({
+  sub: z.string().min(1).max(200),
+  role: z.enum(ROLES),
+  coop: z.uuid().optional(),
+});
+
+const CLASS_OF_AUDIENCE = new Map(Object.entries(AUDIENCE).map(([cls, aud]) => [aud, cls as TokenClass]));
+
+/**
+ * Verifies a bearer token: the audience picks the token class, the class's current secret is tried
+ * first and its previous secret (during rotation) second, and the role must belong to that class.
+ */
+export async function authenticate(jwt: Config['jwt'], authorization: string | undefined): Promise<AuthContext> {
+  const match = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/.exec(authorization ?? '');
+  if (!match?.[1]) throw new ApiError('UNAUTHENTICATED', 'A bearer token is required (Authorization: Bearer <jwt>)');
+  const token = match[1];
+
+  let audience: unknown;
+  try {
+    audience = decodeJwt(token).aud;
+  } catch {
+    throw new ApiError('UNAUTHENTICATED', 'The bearer token is malformed');
+  }
+  const tokenClass = typeof audience === 'string' ? CLASS_OF_AUDIENCE.get(audience) : undefined;
+  if (!tokenClass) throw new ApiError('UNAUTHENTICATED', 'The bearer token has an unknown audience');
+
+  for (const secret of jwt[tokenClass]) {
+    try {
+      const { payload } = await jwtVerify(token, new TextEncoder().encode(secret), {
+        algorithms: ['HS256'],
+        issuer: jwt.issuer,
+        audience: AUDIENCE[tokenClass],
+        requiredClaims: ['exp', 'sub'],
+      });
+      return toAuthContext(payload, tokenClass);
+    } catch (err) {
+      if (err instanceof joseErrors.JWSSignatureVerificationFailed) continue;
+      if (err instanceof ApiError) throw err;
+      if (err instanceof joseErrors.JWTExpired) throw new ApiError('UNAUTHENTICATED', 'The bearer token has expired');
+      throw new ApiError('UNAUTHENTICATED', 'The bearer token is invalid');
+    }
+  }
+  throw new ApiError('UNAUTHENTICATED', 'The bearer token signature is invalid');
+}
+
+function toAuthContext(payload: unknown, tokenClass: TokenClass): AuthContext {
+  const claims = ClaimsSchema.safeParse(payload);
+  if (!claims.success) throw new ApiError('UNAUTHENTICATED', 'The bearer token has invalid claims');
+  const { sub, role, coop } = claims.data;
+  if (TOKEN_CLASS_OF_ROLE[role] !== tokenClass) throw new ApiError('UNAUTHENTICATED', `Role ${role} cannot be carried by a ${tokenClass} token`);
+  if (COOPERATIVE_BOUND_ROLES.has(role) && !coop) throw new ApiError('UNAUTHENTICATED', `A ${role} token must name its cooperative (coop claim)`);
+  return { subject: sub, role, ...(coop ? { cooperativeId: coop } : {}) };
+}
+
+export function requireRole(auth: AuthContext, allowed: readonly Role[]): void {
+  if (!allowed.includes(auth.role)) throw new ApiError('FORBIDDEN', `This operation is not allowed for role ${auth.role}`);
+}
+
+/** Operators (and services not bound to a cooperative) act network-wide; everyone else only in their own. */
+export function requireCooperativeAccess(auth: AuthContext, cooperativeId: string): void {
+  if (auth.cooperativeId === undefined && (auth.role === 'operator' || auth.role === 'service')) return;
+  if (auth.cooperativeId !== cooperativeId) throw new ApiError('FORBIDDEN', 'This resource belongs to another cooperative');
+}

@@ -1,0 +1,35 @@
+import { Uuid } from './common';
+import { z } from './zod';
+
+export const CooperativeSlug = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$/, 'must be 3-64 lowercase letters, digits or hyphens, not starting or ending with a hyphen')
+  .openapi({ example: 'techne' });
+
+export const CreateCooperativeBody = z
+  .strictObject({
+    slug: CooperativeSlug,
+    name: z.string().trim().min(1).max(200).openapi({ example: 'Techne Cooperative' }),
+  })
+  .openapi('CreateCooperative');
+
+export const CooperativeParams = z.strictObject({ cooperativeId: Uuid });
+
+export const CooperativeResponse = z
+  .object({
+    id: Uuid,
+    slug: CooperativeSlug,
+    name: z.string(),
+    status: z.enum(['provisioning', 'active']),
+    createdAt: z.iso.datetime(),
+    activatedAt: z.iso.datetime().nullable(),
+  })
+  .openapi('Cooperative');
+
+export const CooperativeProvisioningResponse = z
+  .object({
+    slug: CooperativeSlug,
+    status: z.literal('provisioning'),
+    workflowId: z.string(),
+  })
+  .openapi('CooperativeProvisioning');

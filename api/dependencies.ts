@@ -1,0 +1,14 @@
+import type { Client } from '@temporalio/client';
+import type { Pool } from 'pg';
+import type { Logger } from 'pino';
+import type { Config } from '../config/config';
+
+/** What the API's routes are built from; tests pass their own. */
+export interface ApiDependencies {
+  config: Config;
+  pool: Pool;
+  temporal: Client;
+  logger: Logger;
+  /** How long a request waits for a short workflow before answering 202 (default 10 s). */
+  workflowWaitMs?: number;
+}

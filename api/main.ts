@@ -1,0 +1,37 @@
+import { Client, Connection } from '@temporalio/client';
+import pino from 'pino';
+import { loadConfig } from '../config/config';
+import { temporalConnectionOptions } from '../config/temporal-connection';
+import { createPool } from '../db/pool';
+import { createApp } from './app';
+
+/** API process entry point. SIGINT/SIGTERM stop accepting connections and finish in-flight requests. */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = pino({ level: config.logLevel, base: { service: 'api' } });
+  const pool = createPool(config.database.url, { max: config.database.poolMax });
+  const connection = await Connection.connect(temporalConnectionOptions(config.temporal));
+  const temporal = new Client({ connection, namespace: config.temporal.namespace });
+  const app = createApp({ config, pool, temporal, logger });
+
+  const server = app.listen(config.api.port, config.api.host, () => {
+    logger.info({ port: config.api.port }, 'api listening');
+  });
+  const shutdown = (signal: string) => {
+    logger.info({ signal }, 'api stopping');
+    server.close(async () => {
+      await connection.close();
+      await pool.end();
+      process.exit(0);
+    });
+    server.closeIdleConnections();
+    setTimeout(() => process.exit(1), 15_000).unref();
+  };
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`api failed: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,93 @@
+import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
+import type { Request, Response, Router } from 'express';
+import { z } from './contracts/zod';
+import type { Config } from '../config/config';
+import type { Role } from '../domain/roles';
+import { authenticate, requireRole, type AuthContext } from './auth/authenticate';
+import { ErrorBody, IdempotencyKey } from './contracts/common';
+import { ApiError } from './errors';
+
+type Schema = z.ZodType | undefined;
+type Infer<S> = S extends z.ZodType ? z.output<S> : undefined;
+
+export interface RouteContext<P extends Schema, Q extends Schema, B extends Schema> {
+  params: Infer<P>;
+  query: Infer<Q>;
+  body: Infer<B>;
+  auth: AuthContext;
+  idempotencyKey: string | undefined;
+  req: Request;
+  res: Response;
+}
+
+export interface RouteDefinition<P extends Schema = Schema, Q extends Schema = Schema, B extends Schema = Schema> {
+  method: 'get' | 'post' | 'put' | 'patch' | 'delete';
+  /** Express-style path, e.g. `/v1/cooperatives/:cooperativeId`. */
+  path: string;
+  summary: string;
+  tag: string;
+  /** Every route names the roles it allows; there is no default. */
+  roles: readonly Role[];
+  params?: P;
+  query?: Q;
+  body?: B;
+  idempotencyKey?: 'required' | 'optional';
+  responses: Record<number, { description: string; schema?: z.ZodType }>;
+  handler(ctx: RouteContext<P, Q, B>): Promise<{ status: number; body: unknown }>;
+}
+
+export function defineRoute<P extends Schema, Q extends Schema, B extends Schema>(def: RouteDefinition<P, Q, B>): RouteDefinition<P, Q, B> {
+  return def;
+}
+
+function parse<S extends Schema>(schema: S, value: unknown, where: string): Infer<S> {
+  if (!schema) return undefined as Infer<S>;
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    throw new ApiError(
+      'VALIDATION_ERROR',
+      `Invalid ${where}`,
+      result.error.issues.map((i) => ({ path: [where, ...i.path.map(String)].join('.'), message: i.message })),
+    );
+  }
+  return result.data as Infer<S>;
+}
+
+/** Adds the route to the Express router and its contract to the OpenAPI registry, from one definition. */
+export function mountRoute<P extends Schema, Q extends Schema, B extends Schema>(router: Router, registry: OpenAPIRegistry, jwt: Config['jwt'], def: RouteDefinition<P, Q, B>): void {
+  router[def.method](def.path, async (req, res) => {
+    const auth = await authenticate(jwt, req.headers.authorization);
+    requireRole(auth, def.roles);
+    const rawKey = req.headers['idempotency-key'];
+    if (def.idempotencyKey === 'required' && rawKey === undefined) throw new ApiError('VALIDATION_ERROR', 'The Idempotency-Key header is required');
+    const idempotencyKey = def.idempotencyKey && rawKey !== undefined ? parse(IdempotencyKey, rawKey, 'Idempotency-Key') : undefined;
+    const params = parse(def.params as P, req.params, 'params');
+    const query = parse(def.query as Q, req.query, 'query');
+    const body = parse(def.body as B, req.body ?? {}, 'body');
+    const result = await def.handler({ params, query, body, auth, idempotencyKey, req, res });
+    res.status(result.status).json(result.body);
+  });
+
+  registry.registerPath({
+    method: def.method,
+    path: def.path.replace(/:(\w+)/g, '{$1}'),
+    summary: def.summary,
+    description: `Roles: ${def.roles.join(', ')}.`,
+    tags: [def.tag],
+    security: [{ bearerAuth: [] }],
+    request: {
+      ...(def.params ? { params: def.params as never } : {}),
+      ...(def.query ? { query: def.query as never } : {}),
+      ...(def.body ? { body: { required: true, content: { 'application/json': { schema: def.body } } } } : {}),
+      ...(def.idempotencyKey
+        ? { headers: z.object({ 'Idempotency-Key': def.idempotencyKey === 'required' ? IdempotencyKey : IdempotencyKey.optional() }) }
+        : {}),
+    },
+    responses: {
+      ...Object.fromEntries(
+        Object.entries(def.responses).map(([status, r]) => [status, { description: r.description, ...(r.schema ? { content: { 'application/json': { schema: r.schema } } } : {}) }]),
+      ),
+      default: { description: 'Error', content: { 'application/json': { schema: ErrorBody } } },
+    },
+  });
+}

@@ -1,0 +1,40 @@
+import { Router } from 'express';
+import type { ApiDependencies } from '../dependencies';
+
+const CHECK_TIMEOUT_MS = 2_000;
+
+async function check(name: string, probe: () => Promise<unknown>): Promise<[string, string]> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      probe(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
+      }),
+    ]);
+    return [name, 'ok'];
+  } catch (err) {
+    return [name, `failing: ${err instanceof Error ? err.message : String(err)}`];
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Liveness (the process answers) and readiness (its dependencies answer). Public, unauthenticated. */
+export function healthRouter(deps: ApiDependencies): Router {
+  const router = Router();
+  router.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  router.get('/readyz', async (_req, res) => {
+    const checks = Object.fromEntries(
+      await Promise.all([
+        check('postgres', () => deps.pool.query('SELECT 1')),
+        check('temporal', () => deps.temporal.workflowService.getSystemInfo({})),
+      ]),
+    );
+    const ready = Object.values(checks).every((v) => v === 'ok');
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable', checks });
+  });
+  return router;
+}

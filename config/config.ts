@@ -1,0 +1,146 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * The one place the environment is read. Every variable has a local default so `npm start` works on a
+ * fresh machine; production deployments override them (see the README's table). `EnvSchema`'s keys
+ * are also what docker-compose.yml may use, which a test checks.
+ */
+
+const DEV_SECRET_NOTICE = 'insecure-local-development-secret';
+
+const port = z.coerce.number().int().min(1).max(65535);
+const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+const secret = z.string().min(32, 'must be at least 32 characters');
+
+export const EnvSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Folder for runtime state: embedded PostgreSQL data and the Temporal dev server's SQLite file. */
+  STATE_DIR: z.string().min(1).default('.state'),
+
+  API_HOST: z.string().min(1).default('0.0.0.0'),
+  API_PORT: port.default(3000),
+  /** Largest JSON body the API accepts. */
+  API_BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/, 'must look like 100kb').default('100kb'),
+
+  /** Unset: the start command runs embedded PostgreSQL on EMBEDDED_PG_PORT. */
+  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(500).default(20),
+  EMBEDDED_PG_PORT: port.default(5433),
+
+  /** Unset: the start command runs the Temporal CLI dev server on TEMPORAL_DEV_PORT. */
+  TEMPORAL_ADDRESS: z.string().regex(/^[^:\s]+:\d+$/, 'must be host:port').optional(),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  /** Temporal Cloud API key; implies TLS. */
+  TEMPORAL_API_KEY: z.string().min(1).optional(),
+  TEMPORAL_TLS: bool.default(false),
+  /** mTLS client certificate and key (PEM file paths), for Temporal Cloud with certificates. */
+  TEMPORAL_TLS_CERT_PATH: z.string().min(1).optional(),
+  TEMPORAL_TLS_KEY_PATH: z.string().min(1).optional(),
+  TEMPORAL_DEV_PORT: port.default(7233),
+  TEMPORAL_UI_PORT: port.default(8233),
+
+  JWT_ISSUER: z.string().min(1).default('coop-credits'),
+  /** Member tokens. The *_PREVIOUS_SECRET of each class is still accepted while secrets rotate. */
+  JWT_MEMBER_SECRET: secret.default(`member-${DEV_SECRET_NOTICE}`),
+  JWT_MEMBER_PREVIOUS_SECRET: secret.optional(),
+  /** Cooperative admin and operator tokens: their own secret and audience. */
+  JWT_ADMIN_SECRET: secret.default(`admin-${DEV_SECRET_NOTICE}`),
+  JWT_ADMIN_PREVIOUS_SECRET: secret.optional(),
+  /** Service-to-service tokens: their own secret and audience. */
+  JWT_SERVICE_SECRET: secret.default(`service-${DEV_SECRET_NOTICE}`),
+  JWT_SERVICE_PREVIOUS_SECRET: secret.optional(),
+});
+
+export type Env = z.infer<typeof EnvSchema>;
+
+export interface Config {
+  env: Env['NODE_ENV'];
+  logLevel: Env['LOG_LEVEL'];
+  stateDir: string;
+  api: { host: string; port: number; bodyLimit: string };
+  database: { url: string; external: boolean; poolMax: number; embeddedPort: number };
+  temporal: {
+    address: string;
+    external: boolean;
+    namespace: string;
+    apiKey?: string;
+    tls: boolean;
+    tlsCertPath?: string;
+    tlsKeyPath?: string;
+    devPort: number;
+    uiPort: number;
+  };
+  jwt: {
+    issuer: string;
+    member: string[];
+    admin: string[];
+    service: string[];
+  };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}\nFix these environment variables (see the README's table) and start again.`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function embeddedDatabaseUrl(port: number): string {
+  return `postgres://postgres:postgres@127.0.0.1:${port}/coop_credits`;
+}
+
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+  // Empty strings (e.g. `FOO=` in a compose file) mean "not set".
+  const raw = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = EnvSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+  if (e.NODE_ENV === 'production') {
+    for (const name of ['JWT_MEMBER_SECRET', 'JWT_ADMIN_SECRET', 'JWT_SERVICE_SECRET'] as const) {
+      if (e[name].includes(DEV_SECRET_NOTICE)) problems.push(`${name}: must be set in production`);
+    }
+  }
+  if (new Set([e.JWT_MEMBER_SECRET, e.JWT_ADMIN_SECRET, e.JWT_SERVICE_SECRET]).size !== 3) {
+    problems.push('JWT_MEMBER_SECRET, JWT_ADMIN_SECRET, JWT_SERVICE_SECRET: must all differ');
+  }
+  if (Boolean(e.TEMPORAL_TLS_CERT_PATH) !== Boolean(e.TEMPORAL_TLS_KEY_PATH)) {
+    problems.push('TEMPORAL_TLS_CERT_PATH, TEMPORAL_TLS_KEY_PATH: set both or neither');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const secrets = (current: string, previous?: string) => (previous ? [current, previous] : [current]);
+  return {
+    env: e.NODE_ENV,
+    logLevel: e.LOG_LEVEL,
+    stateDir: path.resolve(e.STATE_DIR),
+    api: { host: e.API_HOST, port: e.API_PORT, bodyLimit: e.API_BODY_LIMIT },
+    database: {
+      url: e.DATABASE_URL ?? embeddedDatabaseUrl(e.EMBEDDED_PG_PORT),
+      external: e.DATABASE_URL !== undefined,
+      poolMax: e.DATABASE_POOL_MAX,
+      embeddedPort: e.EMBEDDED_PG_PORT,
+    },
+    temporal: {
+      address: e.TEMPORAL_ADDRESS ?? `127.0.0.1:${e.TEMPORAL_DEV_PORT}`,
+      external: e.TEMPORAL_ADDRESS !== undefined,
+      namespace: e.TEMPORAL_NAMESPACE,
+      apiKey: e.TEMPORAL_API_KEY,
+      tls: e.TEMPORAL_TLS || e.TEMPORAL_API_KEY !== undefined || e.TEMPORAL_TLS_CERT_PATH !== undefined,
+      tlsCertPath: e.TEMPORAL_TLS_CERT_PATH,
+      tlsKeyPath: e.TEMPORAL_TLS_KEY_PATH,
+      devPort: e.TEMPORAL_DEV_PORT,
+      uiPort: e.TEMPORAL_UI_PORT,
+    },
+    jwt: {
+      issuer: e.JWT_ISSUER,
+      member: secrets(e.JWT_MEMBER_SECRET, e.JWT_MEMBER_PREVIOUS_SECRET),
+      admin: secrets(e.JWT_ADMIN_SECRET, e.JWT_ADMIN_PREVIOUS_SECRET),
+      service: secrets(e.JWT_SERVICE_SECRET, e.JWT_SERVICE_PREVIOUS_SECRET),
+    },
+  };
+}

@@ -1,0 +1,67 @@
+import type { Queryable } from './queryable';
+
+export type CooperativeStatus = 'provisioning' | 'active';
+
+export interface Cooperative {
+  id: string;
+  slug: string;
+  name: string;
+  status: CooperativeStatus;
+  createdAt: string;
+  activatedAt: string | null;
+}
+
+interface CooperativeRow {
+  id: string;
+  slug: string;
+  name: string;
+  status: CooperativeStatus;
+  created_at: Date;
+  activated_at: Date | null;
+}
+
+const COLUMNS = 'id, slug, name, status, created_at, activated_at';
+
+function toCooperative(row: CooperativeRow): Cooperative {
+  return {
+    id: row.id,
+    slug: row.slug,
+    name: row.name,
+    status: row.status,
+    createdAt: row.created_at.toISOString(),
+    activatedAt: row.activated_at?.toISOString() ?? null,
+  };
+}
+
+/** Inserts the cooperative unless its slug exists; returns the stored row either way. */
+export async function insertCooperative(db: Queryable, input: { id: string; slug: string; name: string }): Promise<Cooperative> {
+  const inserted = await db.query<CooperativeRow>(
+    `INSERT INTO cooperatives (id, slug, name, status) VALUES ($1, $2, $3, 'provisioning')
+     ON CONFLICT (slug) DO NOTHING RETURNING ${COLUMNS}`,
+    [input.id, input.slug, input.name],
+  );
+  const row = inserted.rows[0] ?? (await db.query<CooperativeRow>(`SELECT ${COLUMNS} FROM cooperatives WHERE slug = $1`, [input.slug])).rows[0];
+  if (!row) throw new Error(`cooperative ${input.slug} vanished after insert`);
+  return toCooperative(row);
+}
+
+/** Marks the cooperative active; a repeat leaves the first activation time in place. */
+export async function activateCooperative(db: Queryable, id: string): Promise<Cooperative> {
+  const { rows } = await db.query<CooperativeRow>(
+    `UPDATE cooperatives SET status = 'active', activated_at = COALESCE(activated_at, now())
+     WHERE id = $1 RETURNING ${COLUMNS}`,
+    [id],
+  );
+  if (!rows[0]) throw new Error(`cooperative ${id} does not exist`);
+  return toCooperative(rows[0]);
+}
+
+export async function findCooperativeById(db: Queryable, id: string): Promise<Cooperative | undefined> {
+  const { rows } = await db.query<CooperativeRow>(`SELECT ${COLUMNS} FROM cooperatives WHERE id = $1`, [id]);
+  return rows[0] && toCooperative(rows[0]);
+}
+
+export async function findCooperativeBySlug(db: Queryable, slug: string): Promise<Cooperative | undefined> {
+  const { rows } = await db.query<CooperativeRow>(`SELECT ${COLUMNS} FROM cooperatives WHERE slug = $1`, [slug]);
+  return rows[0] && toCooperative(rows[0]);
+}

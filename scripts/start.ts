@@ -1,0 +1,87 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { ConfigError, loadConfig } from '../config/config';
+import { migrate } from '../db/migrate';
+import { startInfrastructure, type Infrastructure } from './infrastructure';
+
+/**
+ * `npm start`: PostgreSQL and Temporal (unless external), migrations, the worker and the API. Ctrl-C or
+ * SIGTERM stops everything it started, in order: API, worker (running activities finish), Temporal,
+ * PostgreSQL. Data stays in the state folder, so starting again keeps it.
+ */
+const log = (line: string) => process.stdout.write(`[start] ${line}\n`);
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  let infrastructure: Infrastructure | undefined;
+  const children: Array<{ name: string; process: ChildProcess; exited: Promise<void> }> = [];
+  let stopping = false;
+
+  const stop = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    log('Stopping...');
+    for (const child of [...children].reverse()) {
+      if (child.process.exitCode === null && child.process.signalCode === null) child.process.kill('SIGTERM');
+      const timer = setTimeout(() => child.process.kill('SIGKILL'), 40_000);
+      await child.exited;
+      clearTimeout(timer);
+    }
+    await infrastructure?.stop();
+    log('Stopped.');
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void stop(0));
+  process.on('SIGTERM', () => void stop(0));
+
+  try {
+    infrastructure = await startInfrastructure({ config, stateDir: config.stateDir, persistTemporal: true, withTemporalUi: true, log });
+    log('Running migrations');
+    const applied = await migrate(infrastructure.databaseUrl, 'up');
+    log(applied.length ? `Applied ${applied.join(', ')}` : 'Database is up to date');
+
+    const env = { ...process.env, DATABASE_URL: infrastructure.databaseUrl, TEMPORAL_ADDRESS: infrastructure.temporalAddress };
+    for (const name of ['worker', 'api'] as const) {
+      const entry = path.join(__dirname, '..', name === 'worker' ? 'workers' : 'api', 'main.js');
+      // Own process group: the terminal's Ctrl-C reaches only this process, which stops children in order.
+      const child = spawn(process.execPath, [entry], { env, stdio: 'inherit', detached: true });
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      children.push({ name, process: child, exited });
+      child.once('exit', (code, signal) => {
+        if (!stopping) {
+          log(`${name} exited unexpectedly (${signal ?? `code ${code}`}); stopping everything.`);
+          void stop(1);
+        }
+      });
+    }
+
+    const apiUrl = `http://localhost:${config.api.port}`;
+    await waitForReady(`http://127.0.0.1:${config.api.port}/readyz`, () => stopping);
+    log('Ready.');
+    log(`  API          ${apiUrl}   (readiness: ${apiUrl}/readyz)`);
+    log(`  API docs     ${apiUrl}/docs   (OpenAPI: ${apiUrl}/openapi.json)`);
+    log(`  Temporal UI  ${infrastructure.temporalUiUrl ?? `(external Temporal at ${infrastructure.temporalAddress})`}`);
+    log(`  Metrics      ${apiUrl}/metrics`);
+    log('  A token for local use: npm run token -- --role operator');
+    log('Press Ctrl-C to stop.');
+  } catch (err) {
+    log(err instanceof ConfigError || err instanceof Error ? err.message : String(err));
+    await stop(1);
+  }
+}
+
+async function waitForReady(url: string, abandoned: () => boolean): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  while (!abandoned()) {
+    try {
+      const res = await fetch(url);
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`The API did not become ready within 120 s (${url}).`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+void main();

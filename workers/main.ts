@@ -1,0 +1,42 @@
+import { Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import pino from 'pino';
+import { loadConfig } from '../config/config';
+import { temporalConnectionOptions } from '../config/temporal-connection';
+import { createPool } from '../db/pool';
+import { bundleWorkflows } from './bundle';
+import { ensureSearchAttributes } from './search-attributes';
+import { createWorker } from './worker';
+
+/** Worker process entry point. SIGINT/SIGTERM stop polling and let running activities finish. */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const log = pino({ level: config.logLevel, base: { service: 'worker' } });
+  const connectionOptions = temporalConnectionOptions(config.temporal);
+
+  if (config.temporal.external) {
+    const client = await Connection.connect(connectionOptions);
+    await ensureSearchAttributes(client, config.temporal.namespace).catch((err: unknown) =>
+      log.warn({ err }, 'could not register search attributes; register CooperativeId, MemberId and BusinessStatus (Keyword) on the namespace yourself'),
+    );
+    await client.close();
+  }
+
+  const pool = createPool(config.database.url, { max: config.database.poolMax });
+  const connection = await NativeConnection.connect(connectionOptions);
+  try {
+    const workflowBundle = await bundleWorkflows();
+    const worker = await createWorker({ connection, namespace: config.temporal.namespace, pool, workflowBundle });
+    log.info({ taskQueue: worker.options.taskQueue, namespace: config.temporal.namespace }, 'worker started');
+    await worker.run();
+    log.info('worker stopped');
+  } finally {
+    await connection.close();
+    await pool.end();
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`worker failed: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,24 @@
+import { Worker, type NativeConnection, type WorkflowBundle } from '@temporalio/worker';
+import type { Pool } from 'pg';
+import { createActivities } from '../activities';
+import { TASK_QUEUES } from './task-queues';
+
+export interface WorkerDependencies {
+  connection: NativeConnection;
+  namespace: string;
+  pool: Pool;
+  workflowBundle: WorkflowBundle;
+  taskQueue?: string;
+}
+
+/** The worker for the main task queue. On shutdown, running activities get time to finish. */
+export function createWorker(deps: WorkerDependencies): Promise<Worker> {
+  return Worker.create({
+    connection: deps.connection,
+    namespace: deps.namespace,
+    taskQueue: deps.taskQueue ?? TASK_QUEUES.main,
+    workflowBundle: deps.workflowBundle,
+    activities: createActivities({ pool: deps.pool }),
+    shutdownGraceTime: '30 seconds',
+  });
+}

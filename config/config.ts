@@ -24,6 +24,9 @@ export const EnvSchema = z.object({
   /** Largest JSON body the API accepts. */
   API_BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/, 'must look like 100kb').default('100kb'),
 
+  /** Where the worker serves its Prometheus metrics (Temporal SDK worker metrics). */
+  WORKER_METRICS_PORT: port.default(9464),
+
   /** Unset: the start command runs embedded PostgreSQL on EMBEDDED_PG_PORT. */
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(500).default(20),
@@ -60,6 +63,7 @@ export interface Config {
   logLevel: Env['LOG_LEVEL'];
   stateDir: string;
   api: { host: string; port: number; bodyLimit: string };
+  worker: { metricsPort: number };
   database: { url: string; external: boolean; poolMax: number; embeddedPort: number };
   temporal: {
     address: string;
@@ -119,6 +123,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     stateDir: path.resolve(e.STATE_DIR),
     api: { host: e.API_HOST, port: e.API_PORT, bodyLimit: e.API_BODY_LIMIT },
+    worker: { metricsPort: e.WORKER_METRICS_PORT },
     database: {
       url: e.DATABASE_URL ?? embeddedDatabaseUrl(e.EMBEDDED_PG_PORT),
       external: e.DATABASE_URL !== undefined,

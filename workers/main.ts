@@ -5,6 +5,7 @@ import { loadConfig } from '../config/config';
 import { temporalConnectionOptions } from '../config/temporal-connection';
 import { createPool } from '../db/pool';
 import { bundleWorkflows } from './bundle';
+import { installWorkerRuntime } from './runtime';
 import { ensureSearchAttributes } from './search-attributes';
 import { createWorker } from './worker';
 
@@ -12,6 +13,7 @@ import { createWorker } from './worker';
 async function main(): Promise<void> {
   const config = loadConfig();
   const log = pino({ level: config.logLevel, base: { service: 'worker' } });
+  installWorkerRuntime(log, config.worker.metricsPort);
   const connectionOptions = temporalConnectionOptions(config.temporal);
 
   if (config.temporal.external) {

@@ -1,4 +1,4 @@
-import { Worker, type NativeConnection, type WorkflowBundle } from '@temporalio/worker';
+import { Worker, type NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
 import type { Pool } from 'pg';
 import { createActivities } from '../activities';
 import { TASK_QUEUES } from './task-queues';
@@ -7,7 +7,7 @@ export interface WorkerDependencies {
   connection: NativeConnection;
   namespace: string;
   pool: Pool;
-  workflowBundle: WorkflowBundle;
+  workflowBundle: WorkflowBundleOption;
   taskQueue?: string;
 }
 

@@ -1,0 +1,44 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { loadConfig } from '../config/config';
+import { projectRoot } from '../config/project-root';
+import { migrate } from '../db/migrate';
+import { startInfrastructure, type Infrastructure } from '../scripts/infrastructure';
+import { bundleWorkflows } from '../workers/bundle';
+import { freePort } from './harness/free-port';
+
+/**
+ * One PostgreSQL and one Temporal dev server for the whole run (or DATABASE_URL / TEMPORAL_ADDRESS
+ * when given), migrated once, and the workflow code bundled once; test files read what they need
+ * from the environment this sets.
+ */
+export default async function globalSetup(): Promise<void> {
+  const log = (line: string) => process.stderr.write(`[test-setup] ${line}\n`);
+  const stateDir = path.join(projectRoot, '.state', 'test', String(process.pid));
+  fs.rmSync(stateDir, { recursive: true, force: true });
+  fs.mkdirSync(stateDir, { recursive: true, mode: 0o755 });
+
+  const config = loadConfig({
+    ...process.env,
+    NODE_ENV: 'test',
+    EMBEDDED_PG_PORT: String(await freePort()),
+    TEMPORAL_DEV_PORT: String(await freePort()),
+  });
+  const infrastructure = await startInfrastructure({ config, stateDir, persistTemporal: false, fastTemporalStore: true, withTemporalUi: false, log });
+  (globalThis as { __testInfrastructure?: { infrastructure: Infrastructure; stateDir: string } }).__testInfrastructure = { infrastructure, stateDir };
+  // Ctrl-C on a test run must not leave the services behind.
+  process.once('SIGINT', () => void infrastructure.stop().finally(() => process.exit(130)));
+
+  await migrate(infrastructure.databaseUrl, 'up');
+  const bundlePath = path.join(stateDir, 'workflow-bundle.js');
+  fs.writeFileSync(bundlePath, (await bundleWorkflows()).code);
+
+  Object.assign(process.env, {
+    NODE_ENV: 'test',
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
+    DATABASE_URL: infrastructure.databaseUrl,
+    TEMPORAL_ADDRESS: infrastructure.temporalAddress,
+    TEST_WORKFLOW_BUNDLE: bundlePath,
+    TEST_STATE_DIR: stateDir,
+  });
+}

@@ -1,0 +1,98 @@
+import type { AddressInfo } from 'node:net';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import pino from 'pino';
+import type { Pool } from 'pg';
+import { createApp } from '../../api/app';
+import { signToken, type TokenClaims } from '../../api/auth/tokens';
+import { loadConfig, type Config } from '../../config/config';
+import { createPool } from '../../db/pool';
+import { installWorkerRuntime } from '../../workers/runtime';
+import { createWorker } from '../../workers/worker';
+
+/** The configuration global-setup prepared for this run. */
+export function testConfig(): Config {
+  return loadConfig(process.env);
+}
+
+export interface TestApi {
+  url: string;
+  pool: Pool;
+  temporal: Client;
+  config: Config;
+  token(claims: TokenClaims): Promise<string>;
+  request(method: string, path: string, options?: { token?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>;
+  close(): Promise<void>;
+}
+
+/** The real Express app on an ephemeral port, with its own pool and Temporal client. */
+export async function startTestApi(): Promise<TestApi> {
+  const config = testConfig();
+  const pool = createPool(config.database.url, { max: 10 });
+  const connection = await Connection.connect({ address: config.temporal.address });
+  const temporal = new Client({ connection, namespace: config.temporal.namespace });
+  const app = createApp({ config, pool, temporal, logger: pino({ level: 'silent' }) });
+  const server = await new Promise<ReturnType<typeof app.listen>>((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url,
+    pool,
+    temporal,
+    config,
+    token: (claims) => signToken(config.jwt, claims),
+    async request(method, path, options = {}) {
+      const headers: Record<string, string> = { ...options.headers };
+      if (options.token) headers.authorization = `Bearer ${options.token}`;
+      let body: string | undefined = options.rawBody;
+      if (options.body !== undefined) body = JSON.stringify(options.body);
+      if (body !== undefined) headers['content-type'] ??= 'application/json';
+      const res = await fetch(url + path, { method, headers, body });
+      const text = await res.text();
+      let parsed: unknown = text;
+      try {
+        parsed = text ? JSON.parse(text) : undefined;
+      } catch {
+        // not JSON; keep the text
+      }
+      return { status: res.status, body: parsed, headers: res.headers };
+    },
+    async close() {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await connection.close();
+      await pool.end();
+    },
+  };
+}
+
+export interface TestWorker {
+  worker: Worker;
+  pool: Pool;
+  stop(): Promise<void>;
+}
+
+let runtimeInstalled = false;
+
+/** A real worker on the run's Temporal server, using the workflow bundle global-setup built once. */
+export async function startTestWorker(options: { taskQueue?: string } = {}): Promise<TestWorker> {
+  const config = testConfig();
+  const bundlePath = process.env.TEST_WORKFLOW_BUNDLE;
+  if (!bundlePath) throw new Error('TEST_WORKFLOW_BUNDLE is not set: run the tests through jest (global-setup).');
+  runtimeInstalled ||= (installWorkerRuntime(pino({ level: process.env.LOG_LEVEL ?? 'silent' })), true);
+  const pool = createPool(config.database.url, { max: 10 });
+  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const worker = await createWorker({ connection, namespace: config.temporal.namespace, pool, workflowBundle: { codePath: bundlePath }, taskQueue: options.taskQueue });
+  const running = worker.run();
+  return {
+    worker,
+    pool,
+    async stop() {
+      worker.shutdown();
+      await running;
+      await connection.close();
+      await pool.end();
+    },
+  };
+}

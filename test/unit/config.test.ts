@@ -1,0 +1,40 @@
+import { ConfigError, loadConfig } from '../../config/config';
+
+describe('loadConfig', () => {
+  it('runs on local defaults with embedded PostgreSQL and the Temporal dev server', () => {
+    const config = loadConfig({});
+    expect(config.api.port).toBe(3000);
+    expect(config.database).toMatchObject({ external: false, url: 'postgres://postgres:postgres@127.0.0.1:5433/coop_credits' });
+    expect(config.temporal).toMatchObject({ external: false, address: '127.0.0.1:7233', namespace: 'default', tls: false, uiPort: 8233 });
+  });
+
+  it('treats DATABASE_URL and TEMPORAL_ADDRESS as external components', () => {
+    const config = loadConfig({ DATABASE_URL: 'postgresql://u:p@db:5432/x', TEMPORAL_ADDRESS: 'ns.acct.tmprl.cloud:7233', TEMPORAL_API_KEY: 'key' });
+    expect(config.database).toMatchObject({ external: true, url: 'postgresql://u:p@db:5432/x' });
+    expect(config.temporal).toMatchObject({ external: true, address: 'ns.acct.tmprl.cloud:7233', tls: true, apiKey: 'key' });
+  });
+
+  it('names every bad variable', () => {
+    let error: unknown;
+    try {
+      loadConfig({ API_PORT: 'seventy', DATABASE_URL: 'mysql://x', TEMPORAL_ADDRESS: 'no-port', JWT_ADMIN_SECRET: 'short' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems.join('\n');
+    for (const name of ['API_PORT', 'DATABASE_URL', 'TEMPORAL_ADDRESS', 'JWT_ADMIN_SECRET']) expect(problems).toContain(name);
+  });
+
+  it('refuses development secrets in production and equal secrets anywhere', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/JWT_MEMBER_SECRET: must be set in production/);
+    const same = 's'.repeat(40);
+    expect(() => loadConfig({ JWT_MEMBER_SECRET: same, JWT_ADMIN_SECRET: same, JWT_SERVICE_SECRET: 't'.repeat(40) })).toThrow(/must all differ/);
+  });
+
+  it('keeps a previous secret per token class for rotation', () => {
+    const config = loadConfig({ JWT_ADMIN_SECRET: 'a'.repeat(32), JWT_ADMIN_PREVIOUS_SECRET: 'b'.repeat(32) });
+    expect(config.jwt.admin).toEqual(['a'.repeat(32), 'b'.repeat(32)]);
+    expect(config.jwt.member).toHaveLength(1);
+  });
+});

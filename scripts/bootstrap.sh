@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Installs the Node dependencies when they are missing or older than package-lock.json, so the README's
+# (npm install, not npm ci: this npm leaves other platforms' optional packages out of the lock file and
+# npm ci then refuses it; npm install still honours the locked versions.)
 # two commands work on a fresh clone. Go-built tools (Temporal CLI) are built on first use by the
 # commands that need them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  echo "[bootstrap] Installing Node dependencies (npm ci)..." >&2
-  npm ci --no-audit --no-fund >&2
+  echo "[bootstrap] Installing Node dependencies (npm install)..." >&2
+  npm install --no-audit --no-fund >&2
 fi

@@ -1,6 +1,9 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Pool } from 'pg';
 import { activateCooperative, insertCooperative, type Cooperative } from '../db/cooperatives';
+import { openCooperativeAccounts } from '../db/ledger/accounts';
+import { inTenantTransaction } from '../db/ledger/tenant-transaction';
+import { seedV1RateCard } from '../db/rate-cards';
 
 export function createCooperativeActivities(pool: Pool) {
   return {
@@ -15,6 +18,14 @@ export function createCooperativeActivities(pool: Pool) {
         });
       }
       return cooperative;
+    },
+
+    /** Opens the chart of accounts and seeds the V1 rate card (both idempotent). */
+    async openCooperativeLedger(cooperativeId: string): Promise<void> {
+      await inTenantTransaction(pool, cooperativeId, async (client) => {
+        await openCooperativeAccounts(client, cooperativeId);
+        await seedV1RateCard(client, cooperativeId);
+      });
     },
 
     async activateCooperative(id: string): Promise<Cooperative> {

@@ -1,5 +1,6 @@
 import type { Pool } from 'pg';
 import { createCooperativeActivities } from './cooperatives';
+import { createLedgerActivities } from './ledger';
 
 export interface ActivityDependencies {
   pool: Pool;
@@ -9,6 +10,7 @@ export interface ActivityDependencies {
 export function createActivities(deps: ActivityDependencies) {
   return {
     ...createCooperativeActivities(deps.pool),
+    ...createLedgerActivities(deps.pool),
   };
 }
 

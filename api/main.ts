@@ -3,6 +3,7 @@ import pino from 'pino';
 import { loadConfig } from '../config/config';
 import { temporalConnectionOptions } from '../config/temporal-connection';
 import { createPool } from '../db/pool';
+import { dataConverter } from '../workers/data-converter';
 import { createApp } from './app';
 
 /** API process entry point. SIGINT/SIGTERM stop accepting connections and finish in-flight requests. */
@@ -11,7 +12,7 @@ async function main(): Promise<void> {
   const logger = pino({ level: config.logLevel, base: { service: 'api' } });
   const pool = createPool(config.database.url, { max: config.database.poolMax });
   const connection = await Connection.connect(temporalConnectionOptions(config.temporal));
-  const temporal = new Client({ connection, namespace: config.temporal.namespace });
+  const temporal = new Client({ connection, namespace: config.temporal.namespace, dataConverter });
   const app = createApp({ config, pool, temporal, logger });
 
   const server = app.listen(config.api.port, config.api.host, () => {

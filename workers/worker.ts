@@ -1,6 +1,7 @@
 import { Worker, type NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
 import type { Pool } from 'pg';
 import { createActivities } from '../activities';
+import { dataConverter } from './data-converter';
 import { TASK_QUEUES } from './task-queues';
 
 export interface WorkerDependencies {
@@ -19,6 +20,7 @@ export function createWorker(deps: WorkerDependencies): Promise<Worker> {
     taskQueue: deps.taskQueue ?? TASK_QUEUES.main,
     workflowBundle: deps.workflowBundle,
     activities: createActivities({ pool: deps.pool }),
+    dataConverter,
     shutdownGraceTime: '30 seconds',
   });
 }

@@ -9,7 +9,7 @@ export interface CooperativeProvisioningInput {
 }
 
 export interface CooperativeProvisioningState {
-  step: 'creating' | 'activating' | 'done';
+  step: 'creating' | 'opening-ledger' | 'activating' | 'done';
   cooperative?: Cooperative;
 }
 
@@ -18,12 +18,12 @@ export const cooperativeProvisioningStatus = defineQuery<CooperativeProvisioning
 /** Business workflow id: one provisioning per slug, so a repeated request joins or finds the first. */
 export const cooperativeProvisioningWorkflowId = (slug: string) => `cooperative:${slug}`;
 
-const { createCooperative, activateCooperative } = proxyActivities<CooperativeActivities>({
+const { createCooperative, openCooperativeLedger, activateCooperative } = proxyActivities<CooperativeActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds', nonRetryableErrorTypes: ['CONFLICT'] },
 });
 
-/** Creates a cooperative and brings it to `active`. */
+/** Creates a cooperative, opens its chart of accounts and V1 rate card, and brings it to `active`. */
 export async function cooperativeProvisioning(input: CooperativeProvisioningInput): Promise<Cooperative> {
   const state: CooperativeProvisioningState = { step: 'creating' };
   setHandler(cooperativeProvisioningStatus, () => state);
@@ -31,6 +31,9 @@ export async function cooperativeProvisioning(input: CooperativeProvisioningInpu
 
   state.cooperative = await createCooperative({ id: uuid4(), slug: input.slug, name: input.name });
   upsertSearchAttributes([{ key: CooperativeId, value: state.cooperative.id }]);
+
+  state.step = 'opening-ledger';
+  await openCooperativeLedger(state.cooperative.id);
 
   state.step = 'activating';
   state.cooperative = await activateCooperative(state.cooperative.id);

@@ -8,6 +8,7 @@ import { signToken, type TokenClaims } from '../../api/auth/tokens';
 import { loadConfig, type Config } from '../../config/config';
 import { createPool } from '../../db/pool';
 import { installWorkerRuntime } from '../../workers/runtime';
+import { dataConverter } from '../../workers/data-converter';
 import { createWorker } from '../../workers/worker';
 
 /** The configuration global-setup prepared for this run. */
@@ -30,7 +31,7 @@ export async function startTestApi(): Promise<TestApi> {
   const config = testConfig();
   const pool = createPool(config.database.url, { max: 10 });
   const connection = await Connection.connect({ address: config.temporal.address });
-  const temporal = new Client({ connection, namespace: config.temporal.namespace });
+  const temporal = new Client({ connection, namespace: config.temporal.namespace, dataConverter });
   const app = createApp({ config, pool, temporal, logger: pino({ level: 'silent' }) });
   const server = await new Promise<ReturnType<typeof app.listen>>((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));

@@ -1,0 +1,44 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import type { Pool } from 'pg';
+import { LedgerError } from '../domain/ledger-error';
+import * as ledger from '../db/ledger';
+
+/** Business failures are final for Temporal (no retry) and keep their code as the failure type. */
+async function asActivity<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (err instanceof LedgerError) throw ApplicationFailure.create({ type: err.code, message: err.message, nonRetryable: true });
+    throw err;
+  }
+}
+
+type Dated<T, K extends keyof T> = Omit<T, K> & { [P in K]: string };
+
+/**
+ * The ledger's operations as activities. Each is idempotent by its key, so Temporal's retries are
+ * safe. Times cross the activity boundary as ISO strings; money as bigint.
+ */
+export function createLedgerActivities(pool: Pool) {
+  return {
+    mintCredits: (req: Omit<ledger.MintRequest, 'expiresAt'> & { expiresAt?: string | null }) =>
+      asActivity(() => ledger.mint(pool, { ...req, expiresAt: req.expiresAt ? new Date(req.expiresAt) : null })),
+    transferCredits: (req: ledger.TransferRequest) => asActivity(() => ledger.transfer(pool, req)),
+    redeemUsage: (req: Dated<ledger.RedeemUsageRequest, 'usageAt'>) => asActivity(() => ledger.redeemUsage(pool, { ...req, usageAt: new Date(req.usageAt) })),
+    burnCredits: (req: ledger.BurnRequest) => asActivity(() => ledger.burn(pool, req)),
+    reserveHold: (req: Dated<ledger.ReserveHoldRequest, 'expiresAt'>) => asActivity(() => ledger.reserveHold(pool, { ...req, expiresAt: new Date(req.expiresAt) })),
+    finalizeHold: (req: { cooperativeId: string; holdId: string; amount: bigint }) =>
+      asActivity(() => ledger.resolveHold(pool, req.cooperativeId, req.holdId, { kind: 'finalize', amount: req.amount })),
+    releaseHold: (req: { cooperativeId: string; holdId: string }) => asActivity(() => ledger.resolveHold(pool, req.cooperativeId, req.holdId, { kind: 'release' })),
+    expireDueHolds: (req: { cooperativeId: string; asOf: string }) => asActivity(() => ledger.expireDueHolds(pool, req.cooperativeId, new Date(req.asOf))),
+    stakeCredits: (req: ledger.StakeRequest) => asActivity(() => ledger.stake(pool, req)),
+    unstakeCredits: (req: ledger.UnstakeRequest) => asActivity(() => ledger.unstake(pool, req)),
+    correctTransaction: (req: ledger.CorrectionRequest) => asActivity(() => ledger.correct(pool, req)),
+    refundClawback: (req: ledger.RefundClawbackRequest) => asActivity(() => ledger.refundClawback(pool, req)),
+    distributeRevenue: (req: ledger.RevenueDistributionRequest) => asActivity(() => ledger.distributeRevenue(pool, req)),
+    expireDueLots: (req: { cooperativeId: string; asOf: string }) => asActivity(() => ledger.expireDueLots(pool, req.cooperativeId, new Date(req.asOf))),
+    ledgerIntegrityReport: (req: { cooperativeId?: string }) => ledger.integrityReport(pool, req.cooperativeId),
+  };
+}
+
+export type LedgerActivities = ReturnType<typeof createLedgerActivities>;

@@ -1,0 +1,87 @@
+import { randomUUID } from 'node:crypto';
+import type { PoolClient } from 'pg';
+import { COOPERATIVE_ACCOUNTS, MEMBER_ACCOUNTS, type AccountTemplate, type CooperativeAccountKey, type MemberAccountKey } from '../../domain/chart-of-accounts';
+import { LedgerError } from '../../domain/ledger-error';
+import type { Currency } from '../../domain/money';
+
+/**
+ * Account ids never change once opened, so each process remembers them: the hot path resolves a
+ * wallet or a system account without a query.
+ */
+const known = new Map<string, string>();
+const keyOf = (cooperativeId: string, code: string, memberId?: string) => `${cooperativeId}:${code}:${memberId ?? ''}`;
+
+async function openAccounts(client: PoolClient, cooperativeId: string, templates: AccountTemplate[], memberId?: string): Promise<void> {
+  const ownerType = memberId ? 'member' : 'system';
+  const conflict = memberId ? '(cooperative_id, code, member_id) WHERE member_id IS NOT NULL' : '(cooperative_id, code) WHERE member_id IS NULL';
+  await client.query(
+    `INSERT INTO accounts (id, cooperative_id, code, name, currency, type, owner_type, member_id, allow_negative, balance_shards)
+     SELECT x.id, $1, x.code, x.name, x.currency, x.type, $2, $3, x.allow_negative, x.balance_shards
+       FROM jsonb_to_recordset($4::jsonb) AS x(id uuid, code text, name text, currency text, type text, allow_negative boolean, balance_shards smallint)
+     ON CONFLICT ${conflict} DO NOTHING`,
+    [
+      cooperativeId,
+      ownerType,
+      memberId ?? null,
+      JSON.stringify(templates.map((t) => ({ id: randomUUID(), code: t.code, name: t.name, currency: t.currency, type: t.type, allow_negative: t.allowNegative, balance_shards: t.balanceShards }))),
+    ],
+  );
+}
+
+/** The cooperative's chart of accounts (idempotent). */
+export function openCooperativeAccounts(client: PoolClient, cooperativeId: string): Promise<void> {
+  return openAccounts(client, cooperativeId, Object.values(COOPERATIVE_ACCOUNTS));
+}
+
+/** A member's wallet, staking and receivable accounts (idempotent). */
+export function openMemberAccounts(client: PoolClient, cooperativeId: string, memberId: string): Promise<void> {
+  return openAccounts(client, cooperativeId, Object.values(MEMBER_ACCOUNTS), memberId);
+}
+
+export type AccountRef = { cooperative: CooperativeAccountKey } | { member: string; account: MemberAccountKey };
+
+export interface ResolvedAccount {
+  id: string;
+  code: string;
+  currency: Currency;
+  memberId: string | null;
+}
+
+function templateOf(ref: AccountRef): { template: AccountTemplate; memberId?: string } {
+  return 'cooperative' in ref ? { template: COOPERATIVE_ACCOUNTS[ref.cooperative] } : { template: MEMBER_ACCOUNTS[ref.account], memberId: ref.member };
+}
+
+/** The accounts for the references, in order; NOT_FOUND names the first that does not exist. */
+export async function resolveAccounts(client: PoolClient, cooperativeId: string, refs: AccountRef[]): Promise<ResolvedAccount[]> {
+  const wanted = refs.map((ref) => {
+    const { template, memberId } = templateOf(ref);
+    return { code: template.code, currency: template.currency, memberId };
+  });
+  const missing = wanted.filter((w) => !known.has(keyOf(cooperativeId, w.code, w.memberId)));
+  if (missing.length > 0) {
+    const { rows } = await client.query<{ id: string; code: string; member_id: string | null }>(
+      `SELECT a.id, a.code, a.member_id FROM accounts a
+         JOIN jsonb_to_recordset($2::jsonb) AS w(code text, member_id uuid) ON a.code = w.code AND a.member_id IS NOT DISTINCT FROM w.member_id
+        WHERE a.cooperative_id = $1`,
+      [cooperativeId, JSON.stringify(missing.map((m) => ({ code: m.code, member_id: m.memberId ?? null })))],
+    );
+    for (const r of rows) known.set(keyOf(cooperativeId, r.code, r.member_id ?? undefined), r.id);
+  }
+  return wanted.map((w) => {
+    const id = known.get(keyOf(cooperativeId, w.code, w.memberId));
+    if (!id) throw new LedgerError('NOT_FOUND', w.memberId ? `Member ${w.memberId} not found in this cooperative` : `Account ${w.code} is not open in this cooperative`);
+    return { id, code: w.code, currency: w.currency, memberId: w.memberId ?? null };
+  });
+}
+
+/**
+ * Locks member accounts, in id order, before their lots are read: every operation on a wallet takes
+ * this lock first, so lots are never read stale and lock order never inverts (no deadlocks). These are
+ * transaction-scoped advisory locks keyed by account id, so the `coop_app` role needs no UPDATE right on
+ * accounts; the database's CHECK constraints still refuse an overspend should anything bypass them.
+ */
+export async function lockAccounts(client: PoolClient, accountIds: string[]): Promise<void> {
+  const ids = [...new Set(accountIds)].sort();
+  // unnest yields the array in order, so the locks are taken in id order.
+  await client.query('SELECT pg_advisory_xact_lock(hashtextextended(id::text, 0)) FROM unnest($1::uuid[]) AS id', [ids]);
+}

@@ -1,0 +1,14 @@
+// The ledger's operations and reads: the one door activities and the API go through.
+export { mint, type MintRequest } from './ops/mint';
+export { transfer, type TransferRequest } from './ops/transfer';
+export { redeemUsage, type RedeemUsageRequest } from './ops/redeem-usage';
+export { burn, type BurnRequest } from './ops/burn';
+export { reserveHold, resolveHold, expireDueHolds, type Hold, type HoldOutcome, type ReserveHoldRequest } from './ops/holds';
+export { stake, unstake, type StakeRequest, type UnstakeRequest } from './ops/staking';
+export { correct, type CorrectionRequest } from './ops/correction';
+export { refundClawback, type RefundClawbackRequest } from './ops/refund-clawback';
+export { distributeRevenue, type RevenueDistributionRequest } from './ops/revenue-distribution';
+export { expireLot, expireDueLots } from './ops/expire-lots';
+export { memberBalance, memberTransactions, type MemberBalance, type Page } from './reads';
+export { integrityReport, type IntegrityReport } from './integrity';
+export type { LedgerResult } from './run-operation';

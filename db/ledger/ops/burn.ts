@@ -1,0 +1,38 @@
+import { randomUUID } from 'node:crypto';
+import type { Pool } from 'pg';
+import { formatMicros } from '../../../domain/money';
+import { lockAccounts } from '../accounts';
+import { allocateOrFail, categoryOf, consume, readSpendableLots } from '../lots';
+import { runIdempotent, type LedgerResult } from '../run-operation';
+import { requireKey, requirePositiveAmount } from '../validate';
+import { writeTransaction } from '../write-transaction';
+import { resolveRetireAccounts, retirePostings, splitByCategory } from './retire';
+
+export interface BurnRequest {
+  cooperativeId: string;
+  memberId: string;
+  amount: bigint;
+  reason: string;
+  idempotencyKey: string;
+}
+
+/** Destroys credits without service (forfeit, policy): the liability becomes breakage revenue. */
+export function burn(pool: Pool, req: BurnRequest): Promise<LedgerResult> {
+  requirePositiveAmount(req.amount);
+  requireKey(req.idempotencyKey);
+  return runIdempotent(pool, req.cooperativeId, 'burn', req.idempotencyKey, req, async ({ client, cooperativeId, idempotencyKey, requestHash, now }) => {
+    const accounts = await resolveRetireAccounts(client, cooperativeId, req.memberId, 'breakage');
+    await lockAccounts(client, [accounts.wallet.id]);
+    const lots = await readSpendableLots(client, accounts.wallet.id);
+    const allocations = allocateOrFail(lots, req.amount, now);
+    const id = randomUUID();
+    return writeTransaction(client, {
+      id, cooperativeId, type: 'burn', idempotencyKey, requestHash,
+      metadata: { reason: req.reason },
+      entries: retirePostings(accounts, splitByCategory(allocations, categoryOf(lots))),
+      lotChanges: consume(allocations),
+      movements: allocations.map((a) => ({ lotId: a.lotId, amount: a.amount })),
+      events: [{ type: 'cloud.burned', aggregateId: req.memberId, payload: { transactionId: id, memberId: req.memberId, amount: formatMicros(req.amount), reason: req.reason } }],
+    });
+  });
+}

@@ -1,0 +1,69 @@
+import { randomUUID } from 'node:crypto';
+import type { Pool } from 'pg';
+import { LedgerError } from '../../../domain/ledger-error';
+import { MEMBER_ACCOUNTS } from '../../../domain/chart-of-accounts';
+import { lockAccounts } from '../accounts';
+import { findTransaction } from '../replay';
+import { runIdempotent, type LedgerResult } from '../run-operation';
+import { requireKey } from '../validate';
+import { writeTransaction, type LotChange, type NewLot } from '../write-transaction';
+
+export interface CorrectionRequest {
+  cooperativeId: string;
+  transactionId: string;
+  reason: string;
+  idempotencyKey: string;
+}
+
+/** Positions are tied to these; they are undone by unstaking, not by correcting. */
+const NOT_CORRECTABLE = new Set(['stake', 'unstake', 'correction']);
+
+/**
+ * Reverses a transaction with a new one whose entries are the originals negated; history is never
+ * edited. Lots follow: credits the original put into lots are taken back out of those lots (refused
+ * if already spent: use a clawback), and credits it took from lots come back as new lots carrying the
+ * originals' expiry, category and priority. A transaction is reversed at most once.
+ */
+export function correct(pool: Pool, req: CorrectionRequest): Promise<LedgerResult> {
+  requireKey(req.idempotencyKey);
+  return runIdempotent(pool, req.cooperativeId, 'correction', req.idempotencyKey, req, async ({ client, cooperativeId, idempotencyKey, requestHash }) => {
+    const original = await findTransaction(client, req.transactionId);
+    if (!original) throw new LedgerError('NOT_FOUND', 'Transaction not found');
+    if (NOT_CORRECTABLE.has(original.type)) throw new LedgerError('CONFLICT', `A ${original.type} transaction cannot be corrected`);
+    const reversed = await client.query('SELECT id FROM transactions WHERE reverses_transaction_id = $1', [original.id]);
+    if (reversed.rows[0]) throw new LedgerError('CONFLICT', `Transaction ${original.id} was already corrected`);
+    const memberAccounts = original.entries.filter((e) => e.memberId !== null).map((e) => e.accountId);
+    await lockAccounts(client, memberAccounts);
+
+    const { rows: moved } = await client.query<{ lot_id: string; amount: bigint; available: bigint; account_id: string; member_id: string; category: 'promotional' | 'paid'; priority: number; expires_at: Date | null }>(
+      `SELECT m.lot_id, m.amount, l.available, l.account_id, l.member_id, l.category, l.priority, l.expires_at
+         FROM lot_movements m JOIN lots l ON l.id = m.lot_id WHERE m.transaction_id = $1 ORDER BY m.lot_id`,
+      [original.id],
+    );
+    const id = randomUUID();
+    const lotChanges: LotChange[] = [];
+    const newLots: NewLot[] = [];
+    for (const m of moved) {
+      if (m.amount < 0n) {
+        const back = -m.amount;
+        if (m.available < back) throw new LedgerError('INSUFFICIENT_FUNDS', 'Credits from this transaction were already spent; a correction cannot take them back');
+        lotChanges.push({ lotId: m.lot_id, available: -back, reserved: 0n, consumed: back });
+      } else {
+        newLots.push({
+          id: randomUUID(), accountId: m.account_id, memberId: m.member_id, source: 'correction', sourceId: `${id}:${m.lot_id}`,
+          category: m.category, priority: m.priority, expiresAt: m.expires_at, parentLotId: m.lot_id, amount: m.amount,
+        });
+      }
+    }
+    const walletCode = MEMBER_ACCOUNTS.wallet.code;
+    return writeTransaction(client, {
+      id, cooperativeId, type: 'correction', idempotencyKey, requestHash, reversesTransactionId: original.id,
+      metadata: { reverses: original.id, reversedType: original.type, reason: req.reason },
+      entries: original.entries.map((e) => ({ ...e, amount: -e.amount })),
+      lotChanges,
+      newLots,
+      movements: [...lotChanges.map((c) => ({ lotId: c.lotId, amount: c.consumed })), ...newLots.map((l) => ({ lotId: l.id, amount: -l.amount }))],
+      events: [{ type: 'cloud.corrected', aggregateId: original.id, payload: { transactionId: id, reverses: original.id, reason: req.reason, walletsTouched: original.entries.filter((e) => e.accountCode === walletCode).length } }],
+    });
+  });
+}

@@ -1,0 +1,57 @@
+import { randomUUID } from 'node:crypto';
+import type { Pool } from 'pg';
+import { LedgerError } from '../../../domain/ledger-error';
+import { formatMicros, priceUsage } from '../../../domain/money';
+import type { Primitive } from '../../../domain/rate-card';
+import { lockAccounts } from '../accounts';
+import { allocateOrFail, consume, readSpendableLots } from '../lots';
+import { runIdempotent, type LedgerResult } from '../run-operation';
+import { requireKey, requirePositiveAmount } from '../validate';
+import { writeTransaction } from '../write-transaction';
+import { rateInForce } from '../../rate-cards';
+import { categoryOf } from '../lots';
+import { resolveRetireAccounts, retirePostings, splitByCategory } from './retire';
+
+export interface RedeemUsageRequest {
+  cooperativeId: string;
+  memberId: string;
+  primitive: Primitive;
+  /** Quantity in millionths of the primitive's unit (1.5 compute-hours = 1_500_000n). */
+  quantity: bigint;
+  /** When the resource was used: the rate card in force then prices it. */
+  usageAt: Date;
+  idempotencyKey: string;
+}
+
+/** Charges metered usage at the rate card in force at the usage time and recognises the revenue. */
+export function redeemUsage(pool: Pool, req: RedeemUsageRequest): Promise<LedgerResult> {
+  requirePositiveAmount(req.quantity, 'quantity');
+  requireKey(req.idempotencyKey);
+  if (!(req.usageAt instanceof Date) || Number.isNaN(req.usageAt.getTime())) throw new LedgerError('VALIDATION_ERROR', 'usageAt must be a time');
+  return runIdempotent(pool, req.cooperativeId, 'redeem-usage', req.idempotencyKey, req, async ({ client, cooperativeId, idempotencyKey, requestHash, now }) => {
+    const rate = await rateInForce(client, cooperativeId, req.primitive, req.usageAt);
+    if (!rate) throw new LedgerError('NOT_FOUND', `No rate card was in force at ${req.usageAt.toISOString()}`);
+    const amount = priceUsage(req.quantity, rate.rate);
+    const accounts = await resolveRetireAccounts(client, cooperativeId, req.memberId, 'redemption');
+    await lockAccounts(client, [accounts.wallet.id]);
+    const lots = await readSpendableLots(client, accounts.wallet.id);
+    const allocations = allocateOrFail(lots, amount, now);
+    const id = randomUUID();
+    return writeTransaction(client, {
+      id, cooperativeId, type: 'redemption', idempotencyKey, requestHash,
+      metadata: {
+        primitive: req.primitive,
+        quantity: formatMicros(req.quantity),
+        usageAt: req.usageAt.toISOString(),
+        rateCardId: rate.rateCardId,
+        rateCardVersion: rate.version,
+        rate: formatMicros(rate.rate),
+        infrastructureCostUsd: formatMicros(priceUsage(req.quantity, rate.infrastructureCost)),
+      },
+      entries: retirePostings(accounts, splitByCategory(allocations, categoryOf(lots))),
+      lotChanges: consume(allocations),
+      movements: allocations.map((a) => ({ lotId: a.lotId, amount: a.amount })),
+      events: [{ type: 'cloud.redeemed', aggregateId: req.memberId, payload: { transactionId: id, memberId: req.memberId, amount: formatMicros(amount), primitive: req.primitive, quantity: formatMicros(req.quantity), rateCardVersion: rate.version } }],
+    });
+  });
+}

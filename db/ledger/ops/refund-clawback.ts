@@ -1,0 +1,72 @@
+import { randomUUID } from 'node:crypto';
+import type { Pool } from 'pg';
+import { compareForConsumption, isSpendable } from '../../../domain/lots';
+import { cloudToUsd, formatMicros } from '../../../domain/money';
+import { lockAccounts, resolveAccounts } from '../accounts';
+import { consume, readSpendableLots } from '../lots';
+import { credit, debit } from '../postings';
+import { runIdempotent, type LedgerResult } from '../run-operation';
+import { requireKey, requirePositiveAmount } from '../validate';
+import { writeTransaction } from '../write-transaction';
+
+export interface RefundClawbackRequest {
+  cooperativeId: string;
+  memberId: string;
+  /** CLOUD whose payment was refunded or disputed. */
+  amount: bigint;
+  /** The payment's source id: its lot is clawed back first. */
+  paymentSourceId: string;
+  idempotencyKey: string;
+}
+
+/**
+ * After a refund or dispute: takes back paid credits still available (the refunded purchase's lot
+ * first, then the other paid lots in consumption order) and records the rest, already spent, as the member's debt.
+ * CLOUD leg: Dr wallet / Cr 1900 for what is clawed back. USD leg: Dr 2220 (clawed back) and Dr 1200
+ * member receivable (debt) / Cr 1110 cash for the whole refund.
+ */
+export function refundClawback(pool: Pool, req: RefundClawbackRequest): Promise<LedgerResult> {
+  requirePositiveAmount(req.amount);
+  requireKey(req.idempotencyKey);
+  return runIdempotent(pool, req.cooperativeId, 'refund-clawback', req.idempotencyKey, req, async ({ client, cooperativeId, idempotencyKey, requestHash, now }) => {
+    const [wallet, receivable, issued, outstanding, cash] = await resolveAccounts(client, cooperativeId, [
+      { member: req.memberId, account: 'wallet' },
+      { member: req.memberId, account: 'receivable' },
+      { cooperative: 'cloudIssued' },
+      { cooperative: 'creditsOutstanding' },
+      { cooperative: 'cash' },
+    ]);
+    await lockAccounts(client, [wallet!.id, receivable!.id]);
+    // Only paid credits answer for a refunded payment; promotional credits are not the member's money.
+    const lots = (await readSpendableLots(client, wallet!.id)).filter((l) => isSpendable(l, now) && l.category === 'paid');
+    // The refunded payment's own lot comes first, then the usual consumption order.
+    const own = (l: { source: string; id: string }) => l.source === 'purchase' && ownLotIds.has(l.id);
+    const ownLotIds = new Set(
+      (await client.query<{ id: string }>(`SELECT id FROM lots WHERE account_id = $1 AND source = 'purchase' AND source_id = $2`, [wallet!.id, req.paymentSourceId])).rows.map((r) => r.id),
+    );
+    lots.sort((a, b) => (own(a) !== own(b) ? (own(a) ? -1 : 1) : compareForConsumption(a, b)));
+    const allocations: Array<{ lotId: string; amount: bigint }> = [];
+    let left = req.amount;
+    for (const lot of lots) {
+      if (left === 0n) break;
+      const take = lot.available < left ? lot.available : left;
+      allocations.push({ lotId: lot.id, amount: take });
+      left -= take;
+    }
+    const clawed = req.amount - left;
+    const debt = left;
+    const id = randomUUID();
+    return writeTransaction(client, {
+      id, cooperativeId, type: 'refund_clawback', idempotencyKey, requestHash,
+      metadata: { paymentSourceId: req.paymentSourceId, refunded: formatMicros(req.amount), clawedBack: formatMicros(clawed), debt: formatMicros(debt) },
+      entries: [
+        ...(clawed > 0n ? [debit(wallet!, clawed), credit(issued!, clawed), debit(outstanding!, cloudToUsd(clawed))] : []),
+        ...(debt > 0n ? [debit(receivable!, cloudToUsd(debt))] : []),
+        credit(cash!, cloudToUsd(req.amount)),
+      ],
+      lotChanges: consume(allocations),
+      movements: allocations,
+      events: [{ type: 'cloud.clawed_back', aggregateId: req.memberId, payload: { transactionId: id, memberId: req.memberId, paymentSourceId: req.paymentSourceId, clawedBack: formatMicros(clawed), debt: formatMicros(debt) } }],
+    });
+  });
+}

@@ -1,0 +1,86 @@
+import { randomUUID } from 'node:crypto';
+import type { Pool } from 'pg';
+import { LedgerError } from '../../../domain/ledger-error';
+import { cloudToUsd, formatMicros, MoneyFormatError, splitByBasisPoints } from '../../../domain/money';
+import { lockAccounts, resolveAccounts } from '../accounts';
+import { credit, debit } from '../postings';
+import { runIdempotent, type LedgerResult } from '../run-operation';
+import { requireKey, requirePositiveAmount } from '../validate';
+import { writeTransaction, type NewLot } from '../write-transaction';
+
+export interface RevenueDistributionRequest {
+  cooperativeId: string;
+  distributionId: string;
+  /** µCLOUD distributed in total. */
+  amount: bigint;
+  shares: Array<{ memberId: string; basisPoints: number }>;
+  /** Index of the share that receives the rounding remainder (default: the largest share, first on ties). */
+  remainderTo?: number;
+  /** The governing revenue rule and its version, recorded on the transaction. */
+  rule?: { ruleId: string; version: number };
+  idempotencyKey: string;
+}
+
+/**
+ * Distributes revenue to members as credits, split by basis points with a stated remainder owner so
+ * the parts sum exactly to the whole. CLOUD leg: Dr 1900 / Cr each wallet (a `distribution` lot).
+ * USD leg: Dr 3300 revenue distributed / Cr 2220 liability (the new credits are owed service).
+ * At most the revenue recognised and not yet distributed can be distributed.
+ */
+export function distributeRevenue(pool: Pool, req: RevenueDistributionRequest): Promise<LedgerResult> {
+  requirePositiveAmount(req.amount);
+  requireKey(req.idempotencyKey);
+  if (req.shares.length === 0 || new Set(req.shares.map((s) => s.memberId)).size !== req.shares.length) {
+    throw new LedgerError('VALIDATION_ERROR', 'shares must name each member once');
+  }
+  const bps = req.shares.map((s) => s.basisPoints);
+  const remainderTo = req.remainderTo ?? bps.indexOf(Math.max(...bps));
+  let parts: bigint[];
+  try {
+    parts = splitByBasisPoints(req.amount, bps, remainderTo);
+  } catch (err) {
+    throw err instanceof MoneyFormatError ? new LedgerError('VALIDATION_ERROR', err.message) : err;
+  }
+  return runIdempotent(pool, req.cooperativeId, 'revenue-distribution', req.idempotencyKey, { ...req, remainderTo }, async ({ client, cooperativeId, idempotencyKey, requestHash }) => {
+    const wallets = await resolveAccounts(client, cooperativeId, req.shares.map((s) => ({ member: s.memberId, account: 'wallet' as const })));
+    const [issued, distributed, outstanding, redemption, breakage] = await resolveAccounts(client, cooperativeId, [
+      { cooperative: 'cloudIssued' }, { cooperative: 'distributions' }, { cooperative: 'creditsOutstanding' },
+      { cooperative: 'redemptionRevenue' }, { cooperative: 'breakageRevenue' },
+    ]);
+    // Distributions of one cooperative queue here, so two cannot both spend the same revenue.
+    await lockAccounts(client, [distributed!.id, ...wallets.map((w) => w.id)]);
+    const { rows } = await client.query<{ undistributed: string }>(
+      `SELECT (COALESCE(sum(b.balance) FILTER (WHERE b.account_id <> $3), 0) - COALESCE(sum(b.balance) FILTER (WHERE b.account_id = $3), 0))::text AS undistributed
+         FROM account_balances b WHERE b.account_id = ANY(ARRAY[$1, $2, $3]::uuid[])`,
+      [redemption!.id, breakage!.id, distributed!.id],
+    );
+    // Only earned revenue becomes credits again: the cash that earned it still backs them.
+    if (cloudToUsd(req.amount) > BigInt(rows[0]!.undistributed)) {
+      throw new LedgerError('INSUFFICIENT_FUNDS', `Only ${formatMicros(BigInt(rows[0]!.undistributed))} USD of revenue is undistributed`);
+    }
+    const id = randomUUID();
+    const newLots: NewLot[] = [];
+    req.shares.forEach((share, i) => {
+      if (parts[i]! > 0n) {
+        newLots.push({
+          id: randomUUID(), accountId: wallets[i]!.id, memberId: share.memberId, source: 'distribution', sourceId: `${req.distributionId}:${share.memberId}`,
+          category: 'paid', priority: 100, expiresAt: null, parentLotId: null, amount: parts[i]!,
+        });
+      }
+    });
+    const usd = cloudToUsd(req.amount);
+    return writeTransaction(client, {
+      id, cooperativeId, type: 'revenue_distribution', idempotencyKey, requestHash,
+      metadata: {
+        distributionId: req.distributionId,
+        ...(req.rule ? { ruleId: req.rule.ruleId, ruleVersion: req.rule.version } : {}),
+        remainderTo: req.shares[remainderTo]!.memberId,
+        shares: req.shares.map((s, i) => ({ memberId: s.memberId, basisPoints: s.basisPoints, amount: formatMicros(parts[i]!) })),
+      },
+      entries: [debit(issued!, req.amount), ...req.shares.map((_, i) => credit(wallets[i]!, parts[i]!)), debit(distributed!, usd), credit(outstanding!, usd)],
+      newLots,
+      movements: newLots.map((l) => ({ lotId: l.id, amount: -l.amount })),
+      events: [{ type: 'revenue.distributed', aggregateId: req.distributionId, payload: { transactionId: id, amount: formatMicros(req.amount), ...(req.rule ?? {}) } }],
+    });
+  });
+}

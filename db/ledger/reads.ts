@@ -1,0 +1,102 @@
+import type { Pool } from 'pg';
+import { LedgerError } from '../../domain/ledger-error';
+import type { LedgerTransaction } from '../../domain/ledger-types';
+import { USD_MICROS_PER_CLOUD_MICRO } from '../../domain/money';
+import { resolveAccounts } from './accounts';
+import { transactionsPage } from './replay';
+import { inTenantTransaction } from './tenant-transaction';
+
+export interface LotView {
+  id: string;
+  source: string;
+  sourceId: string;
+  category: 'promotional' | 'paid';
+  priority: number;
+  expiresAt: string | null;
+  original: bigint;
+  available: bigint;
+  reserved: bigint;
+  expired: boolean;
+}
+
+export interface MemberBalance {
+  memberId: string;
+  /** Spendable now: available in lots that have not expired. */
+  available: bigint;
+  /** Reserved by open holds. */
+  held: bigint;
+  /** Past expiry, waiting for the expiry run to retire them; not spendable. */
+  expiring: bigint;
+  /** The wallet's ledger balance: available + held + expiring. */
+  wallet: bigint;
+  staked: bigint;
+  /** Credits spent and then refunded, owed by the member (in µCLOUD). */
+  debt: bigint;
+  lots: LotView[];
+}
+
+export function memberBalance(pool: Pool, cooperativeId: string, memberId: string, now = new Date()): Promise<MemberBalance> {
+  return inTenantTransaction(pool, cooperativeId, async (client) => {
+    const [wallet, staking, receivable] = await resolveAccounts(client, cooperativeId, [
+      { member: memberId, account: 'wallet' },
+      { member: memberId, account: 'staking' },
+      { member: memberId, account: 'receivable' },
+    ]);
+    const { rows: balances } = await client.query<{ account_id: string; balance: string }>(
+      'SELECT account_id, sum(balance)::text AS balance FROM account_balances WHERE account_id = ANY($1::uuid[]) GROUP BY account_id',
+      [[wallet!.id, staking!.id, receivable!.id]],
+    );
+    const balanceOf = (id: string) => BigInt(balances.find((b) => b.account_id === id)?.balance ?? '0');
+    const { rows } = await client.query<{ id: string; source: string; source_id: string; category: 'promotional' | 'paid'; priority: number; expires_at: Date | null; original: bigint; available: bigint; reserved: bigint }>(
+      `SELECT id, source, source_id, category, priority, expires_at, original, available, reserved FROM lots
+        WHERE account_id = $1 AND (available > 0 OR reserved > 0) ORDER BY priority, expires_at NULLS LAST, category DESC, created_at, id`,
+      [wallet!.id],
+    );
+    const lots = rows.map((r) => ({
+      id: r.id, source: r.source, sourceId: r.source_id, category: r.category, priority: r.priority, expiresAt: r.expires_at?.toISOString() ?? null,
+      original: r.original, available: r.available, reserved: r.reserved, expired: r.expires_at !== null && r.expires_at <= now,
+    }));
+    const sum = (f: (l: LotView) => bigint) => lots.reduce((a, l) => a + f(l), 0n);
+    return {
+      memberId,
+      available: sum((l) => (l.expired ? 0n : l.available)),
+      held: sum((l) => l.reserved),
+      expiring: sum((l) => (l.expired ? l.available : 0n)),
+      wallet: balanceOf(wallet!.id),
+      staked: balanceOf(staking!.id),
+      debt: balanceOf(receivable!.id) / USD_MICROS_PER_CLOUD_MICRO,
+      lots,
+    };
+  });
+}
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+/** A member's transactions, newest first, by opaque cursor. */
+export function memberTransactions(pool: Pool, cooperativeId: string, memberId: string, options: { limit: number; cursor?: string }): Promise<Page<LedgerTransaction>> {
+  let after: { micros: string; id: string } | undefined;
+  if (options.cursor) {
+    try {
+      const [micros, id] = JSON.parse(Buffer.from(options.cursor, 'base64url').toString('utf8')) as [string, string];
+      if (!/^\d{1,19}$/.test(micros) || !/^[0-9a-f-]{36}$/.test(id)) throw new Error('bad cursor');
+      after = { micros, id };
+    } catch {
+      throw new LedgerError('VALIDATION_ERROR', 'cursor is not valid');
+    }
+  }
+  return inTenantTransaction(pool, cooperativeId, async (client) => {
+    const accounts = await resolveAccounts(client, cooperativeId, [
+      { member: memberId, account: 'wallet' },
+      { member: memberId, account: 'staking' },
+      { member: memberId, account: 'receivable' },
+    ]);
+    const rows = await transactionsPage(client, accounts.map((a) => a.id), options.limit + 1, after);
+    const page = rows.slice(0, options.limit);
+    const last = page.at(-1);
+    const more = rows.length > options.limit && last;
+    return { items: page.map((r) => r.transaction), nextCursor: more ? Buffer.from(JSON.stringify([last.position.micros, last.position.id])).toString('base64url') : null };
+  });
+}

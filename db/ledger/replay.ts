@@ -1,0 +1,75 @@
+import type { PoolClient } from 'pg';
+import { LedgerError } from '../../domain/ledger-error';
+import type { Currency } from '../../domain/money';
+import type { LedgerTransaction, TransactionType } from '../../domain/ledger-types';
+
+interface Row {
+  id: string;
+  cooperative_id: string;
+  type: TransactionType;
+  idempotency_key: string;
+  request_hash: string;
+  reverses_transaction_id: string | null;
+  metadata: Record<string, unknown>;
+  created_at: Date;
+  entries: Array<{ accountId: string; accountCode: string; memberId: string | null; currency: Currency; amount: string }>;
+}
+
+const SELECT_TRANSACTION = `
+  SELECT t.id, t.cooperative_id, t.type, t.idempotency_key, t.request_hash, t.reverses_transaction_id, t.metadata, t.created_at,
+         COALESCE(json_agg(json_build_object('accountId', e.account_id, 'accountCode', a.code, 'memberId', a.member_id,
+                                             'currency', e.currency, 'amount', e.amount::text) ORDER BY e.id)
+                  FILTER (WHERE e.id IS NOT NULL), '[]') AS entries
+    FROM transactions t
+    LEFT JOIN entries e ON e.transaction_id = t.id
+    LEFT JOIN accounts a ON a.id = e.account_id`;
+
+function toTransaction(row: Row): LedgerTransaction {
+  return {
+    id: row.id,
+    cooperativeId: row.cooperative_id,
+    type: row.type,
+    idempotencyKey: row.idempotency_key,
+    reversesTransactionId: row.reverses_transaction_id,
+    metadata: row.metadata,
+    createdAt: row.created_at.toISOString(),
+    entries: row.entries.map((e) => ({ ...e, amount: BigInt(e.amount) })),
+  };
+}
+
+/**
+ * The transaction an idempotency key already produced, if any. The same key with a different request
+ * is refused: a key names one request, forever.
+ */
+export async function findByIdempotencyKey(client: PoolClient, cooperativeId: string, key: string, hash: string): Promise<LedgerTransaction | undefined> {
+  const { rows } = await client.query<Row>(`${SELECT_TRANSACTION} WHERE t.cooperative_id = $1 AND t.idempotency_key = $2 GROUP BY t.id`, [cooperativeId, key]);
+  const row = rows[0];
+  if (!row) return undefined;
+  if (row.request_hash !== hash) throw new LedgerError('IDEMPOTENCY_MISMATCH', `Idempotency key '${key}' was already used for a different request`);
+  return toTransaction(row);
+}
+
+export async function findTransaction(client: PoolClient, id: string): Promise<LedgerTransaction | undefined> {
+  const { rows } = await client.query<Row>(`${SELECT_TRANSACTION} WHERE t.id = $1 GROUP BY t.id`, [id]);
+  return rows[0] && toTransaction(rows[0]);
+}
+
+/**
+ * Transactions touching any of the accounts, newest first, strictly after `after`. Each comes with its
+ * position (creation time in whole microseconds since the epoch, and id): exact, unlike a JS Date.
+ */
+export async function transactionsPage(
+  client: PoolClient,
+  accountIds: string[],
+  limit: number,
+  after?: { micros: string; id: string },
+): Promise<Array<{ transaction: LedgerTransaction; position: { micros: string; id: string } }>> {
+  const { rows } = await client.query<Row & { micros: string }>(
+    `${SELECT_TRANSACTION.replace('SELECT t.id,', "SELECT (extract(epoch FROM t.created_at) * 1000000)::bigint::text AS micros, t.id,")}
+      WHERE t.id IN (SELECT transaction_id FROM entries WHERE account_id = ANY($1::uuid[]))
+        AND ($3::bigint IS NULL OR (t.created_at, t.id) < (timestamptz 'epoch' + $3::bigint * interval '1 microsecond', $4::uuid))
+      GROUP BY t.id ORDER BY t.created_at DESC, t.id DESC LIMIT $2`,
+    [accountIds, limit, after?.micros ?? null, after?.id ?? null],
+  );
+  return rows.map((r) => ({ transaction: toTransaction(r), position: { micros: r.micros, id: r.id } }));
+}

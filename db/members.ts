@@ -1,0 +1,63 @@
+import { randomUUID } from 'node:crypto';
+import type { Pool } from 'pg';
+import { LedgerError } from '../domain/ledger-error';
+import { openMemberAccounts } from './ledger/accounts';
+import { inTenantTransaction } from './ledger/tenant-transaction';
+
+export interface Member {
+  id: string;
+  cooperativeId: string;
+  address: string;
+  ensName: string | null;
+  displayName: string | null;
+  createdAt: string;
+}
+
+interface MemberRow {
+  id: string;
+  cooperative_id: string;
+  address: string;
+  ens_name: string | null;
+  display_name: string | null;
+  created_at: Date;
+}
+
+const COLUMNS = 'id, cooperative_id, address, ens_name, display_name, created_at';
+
+function toMember(r: MemberRow): Member {
+  return { id: r.id, cooperativeId: r.cooperative_id, address: r.address, ensName: r.ens_name, displayName: r.display_name, createdAt: r.created_at.toISOString() };
+}
+
+/**
+ * Adds a member (address already checksummed, ENS name normalised) and opens their accounts. The
+ * address is the business key within the cooperative: a repeat returns the member, and the same
+ * address with other details is a conflict.
+ */
+export function createMember(pool: Pool, cooperativeId: string, input: { address: string; ensName?: string; displayName?: string }): Promise<{ member: Member; created: boolean }> {
+  return inTenantTransaction(pool, cooperativeId, async (client) => {
+    const { rows } = await client.query<MemberRow>(
+      `INSERT INTO members (id, cooperative_id, address, ens_name, display_name) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (cooperative_id, address) DO NOTHING RETURNING ${COLUMNS}`,
+      [randomUUID(), cooperativeId, input.address, input.ensName ?? null, input.displayName ?? null],
+    );
+    if (rows[0]) {
+      await openMemberAccounts(client, cooperativeId, rows[0].id);
+      return { member: toMember(rows[0]), created: true };
+    }
+    const existing = (await client.query<MemberRow>(`SELECT ${COLUMNS} FROM members WHERE cooperative_id = $1 AND address = $2`, [cooperativeId, input.address])).rows[0]!;
+    if (existing.ens_name !== (input.ensName ?? null) || existing.display_name !== (input.displayName ?? null)) {
+      throw new LedgerError('CONFLICT', 'A member with this address already exists with other details');
+    }
+    return { member: toMember(existing), created: false };
+  }).catch((err: unknown) => {
+    if ((err as { code?: string; constraint?: string }).constraint === 'members_ens_name_key') throw new LedgerError('CONFLICT', 'This ENS name belongs to another member');
+    throw err;
+  });
+}
+
+export function findMember(pool: Pool, cooperativeId: string, memberId: string): Promise<Member | undefined> {
+  return inTenantTransaction(pool, cooperativeId, async (client) => {
+    const { rows } = await client.query<MemberRow>(`SELECT ${COLUMNS} FROM members WHERE id = $1`, [memberId]);
+    return rows[0] && toMember(rows[0]);
+  });
+}

@@ -1,0 +1,109 @@
+import { randomUUID } from 'node:crypto';
+import type { PoolClient } from 'pg';
+import { LedgerError } from '../domain/ledger-error';
+import { PRIMITIVES, V1_RATES, type Primitive, type Rate } from '../domain/rate-card';
+import { requestHash } from './ledger/request-hash';
+import { toJsonParam } from './ledger/json';
+
+export interface RateCard {
+  id: string;
+  cooperativeId: string;
+  version: number;
+  effectiveFrom: string;
+  createdAt: string;
+  rates: Record<Primitive, Rate>;
+}
+
+export interface RateInForce extends Rate {
+  rateCardId: string;
+  version: number;
+}
+
+/** The rate of a primitive on the newest card effective at `at`. */
+export async function rateInForce(client: PoolClient, cooperativeId: string, primitive: Primitive, at: Date): Promise<RateInForce | undefined> {
+  const { rows } = await client.query<{ id: string; version: number; rate: bigint; infrastructure_cost: bigint }>(
+    `SELECT c.id, c.version, r.rate, r.infrastructure_cost FROM rate_cards c JOIN rate_card_rates r ON r.rate_card_id = c.id AND r.primitive = $3
+      WHERE c.cooperative_id = $1 AND c.effective_from <= $2 ORDER BY c.effective_from DESC LIMIT 1`,
+    [cooperativeId, at, primitive],
+  );
+  const row = rows[0];
+  return row && { rateCardId: row.id, version: row.version, rate: row.rate, infrastructureCost: row.infrastructure_cost };
+}
+
+const SELECT_CARD = `
+  SELECT c.id, c.cooperative_id, c.version, c.effective_from, c.created_at, c.request_hash,
+         json_object_agg(r.primitive, json_build_object('rate', r.rate::text, 'infrastructureCost', r.infrastructure_cost::text)) AS rates
+    FROM rate_cards c JOIN rate_card_rates r ON r.rate_card_id = c.id`;
+
+interface CardRow {
+  id: string;
+  cooperative_id: string;
+  version: number;
+  effective_from: Date;
+  created_at: Date;
+  request_hash: string;
+  rates: Record<Primitive, { rate: string; infrastructureCost: string }>;
+}
+
+function toCard(row: CardRow): RateCard {
+  const rates = Object.fromEntries(
+    Object.entries(row.rates).map(([p, r]) => [p, { rate: BigInt(r.rate), infrastructureCost: BigInt(r.infrastructureCost) }]),
+  ) as Record<Primitive, Rate>;
+  return { id: row.id, cooperativeId: row.cooperative_id, version: row.version, effectiveFrom: row.effective_from.toISOString(), createdAt: row.created_at.toISOString(), rates };
+}
+
+/** The card in force at `at` (default now). */
+export async function currentRateCard(client: PoolClient, cooperativeId: string, at = new Date()): Promise<RateCard | undefined> {
+  const { rows } = await client.query<CardRow>(
+    `${SELECT_CARD} WHERE c.cooperative_id = $1 AND c.effective_from <= $2 GROUP BY c.id ORDER BY c.effective_from DESC LIMIT 1`,
+    [cooperativeId, at],
+  );
+  return rows[0] && toCard(rows[0]);
+}
+
+export interface CreateRateCardRequest {
+  cooperativeId: string;
+  effectiveFrom: Date;
+  rates: Record<Primitive, Rate>;
+  idempotencyKey: string;
+}
+
+/**
+ * Adds the next version of the cooperative's rate card (versions only grow; cards are never edited).
+ * Usage is priced by the card effective at its usage time. Idempotent by key.
+ */
+export async function createRateCard(client: PoolClient, req: CreateRateCardRequest): Promise<{ rateCard: RateCard; replayed: boolean }> {
+  const hash = requestHash('create-rate-card', req);
+  const earlier = await client.query<CardRow>(`${SELECT_CARD} WHERE c.cooperative_id = $1 AND c.idempotency_key = $2 GROUP BY c.id`, [req.cooperativeId, req.idempotencyKey]);
+  if (earlier.rows[0]) {
+    if (earlier.rows[0].request_hash !== hash) throw new LedgerError('IDEMPOTENCY_MISMATCH', `Idempotency key '${req.idempotencyKey}' was already used for a different request`);
+    return { rateCard: toCard(earlier.rows[0]), replayed: true };
+  }
+  for (const p of PRIMITIVES) {
+    const r = req.rates[p];
+    if (!r || r.rate <= 0n || r.infrastructureCost < 0n) throw new LedgerError('VALIDATION_ERROR', `a positive rate is required for ${p}`);
+  }
+  // Versions are taken under a per-cooperative advisory lock so concurrent creations do not collide.
+  await client.query(`SELECT pg_advisory_xact_lock(hashtext('rate-card:' || $1))`, [req.cooperativeId]);
+  const id = randomUUID();
+  await client.query(
+    `WITH c AS (
+       INSERT INTO rate_cards (id, cooperative_id, version, effective_from, idempotency_key, request_hash)
+       SELECT $1, $2, COALESCE(max(version), 0) + 1, $3, $4, $5 FROM rate_cards WHERE cooperative_id = $2
+       RETURNING id, version
+     ), r AS (
+       INSERT INTO rate_card_rates (rate_card_id, cooperative_id, primitive, rate, infrastructure_cost)
+       SELECT $1, $2, x.primitive, x.rate, x.cost FROM jsonb_to_recordset($6::jsonb) AS x(primitive text, rate bigint, cost bigint)
+     )
+     INSERT INTO outbox (cooperative_id, event_type, aggregate_id, payload)
+     SELECT $2, 'rate_card.created', $1::text, jsonb_build_object('rateCardId', $1::text, 'version', c.version, 'effectiveFrom', $3::timestamptz) FROM c`,
+    [id, req.cooperativeId, req.effectiveFrom, req.idempotencyKey, hash, toJsonParam(PRIMITIVES.map((p) => ({ primitive: p, rate: req.rates[p].rate, cost: req.rates[p].infrastructureCost })))],
+  );
+  const { rows } = await client.query<CardRow>(`${SELECT_CARD} WHERE c.id = $1 GROUP BY c.id`, [id]);
+  return { rateCard: toCard(rows[0]!), replayed: false };
+}
+
+/** Every cooperative starts with the V1 card, in force from the beginning of time. */
+export function seedV1RateCard(client: PoolClient, cooperativeId: string) {
+  return createRateCard(client, { cooperativeId, effectiveFrom: new Date(0), rates: V1_RATES, idempotencyKey: 'seed:rate-card:v1' });
+}

@@ -1,0 +1,39 @@
+import type { Currency } from './money';
+
+export type AccountType = 'asset' | 'liability' | 'equity' | 'revenue' | 'expense';
+
+export interface AccountTemplate {
+  code: string;
+  name: string;
+  currency: Currency;
+  type: AccountType;
+  allowNegative: boolean;
+  /** >1 for accounts every mint or redemption touches (see the ledger migration). */
+  balanceShards: number;
+}
+
+const HOT = 16;
+
+/** Accounts every cooperative has. CLOUD issuance mirrors, in CLOUD, all credits outstanding. */
+export const COOPERATIVE_ACCOUNTS = {
+  cash: { code: '1110', name: 'Operating Checking', currency: 'USD', type: 'asset', allowNegative: true, balanceShards: HOT },
+  cloudIssued: { code: '1900', name: 'CLOUD Issued', currency: 'CLOUD', type: 'asset', allowNegative: true, balanceShards: HOT },
+  creditsOutstanding: { code: '2220', name: 'CLOUD Credits Outstanding', currency: 'USD', type: 'liability', allowNegative: true, balanceShards: HOT },
+  /** Granted credits: owed as service, but no cash came in, so kept apart from the cash-backed 2220. */
+  promotionalOutstanding: { code: '2230', name: 'Promotional CLOUD Credits Outstanding', currency: 'USD', type: 'liability', allowNegative: true, balanceShards: HOT },
+  distributions: { code: '3300', name: 'Revenue Distributed as Credits', currency: 'USD', type: 'equity', allowNegative: true, balanceShards: HOT },
+  redemptionRevenue: { code: '4420', name: 'Credit Redemption Revenue', currency: 'USD', type: 'revenue', allowNegative: true, balanceShards: HOT },
+  breakageRevenue: { code: '4490', name: 'Credit Breakage Revenue', currency: 'USD', type: 'revenue', allowNegative: true, balanceShards: HOT },
+  promotionalCredits: { code: '5900', name: 'Promotional Credits Granted', currency: 'USD', type: 'expense', allowNegative: true, balanceShards: HOT },
+  computeInfrastructure: { code: '5510', name: 'Compute Infrastructure', currency: 'USD', type: 'expense', allowNegative: true, balanceShards: 1 },
+} as const satisfies Record<string, AccountTemplate>;
+
+/** Accounts every member has, opened with the member. */
+export const MEMBER_ACCOUNTS = {
+  wallet: { code: '2100', name: 'Member CLOUD Wallet', currency: 'CLOUD', type: 'liability', allowNegative: false, balanceShards: 1 },
+  staking: { code: '2150', name: 'Member Staked CLOUD', currency: 'CLOUD', type: 'liability', allowNegative: false, balanceShards: 1 },
+  receivable: { code: '1200', name: 'Member Receivable (credits spent then refunded)', currency: 'USD', type: 'asset', allowNegative: false, balanceShards: 1 },
+} as const satisfies Record<string, AccountTemplate>;
+
+export type CooperativeAccountKey = keyof typeof COOPERATIVE_ACCOUNTS;
+export type MemberAccountKey = keyof typeof MEMBER_ACCOUNTS;

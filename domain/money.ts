@@ -1,0 +1,75 @@
+/**
+ * Money is integers: µCLOUD (1 CLOUD = 1,000,000 µCLOUD) and µUSD (1 USD = 1,000,000 µUSD), held as
+ * bigint. 1 CLOUD = 10 USD, so 1 µCLOUD = 10 µUSD exactly. The API speaks decimal strings.
+ */
+export type Currency = 'CLOUD' | 'USD';
+
+export const MICRO = 1_000_000n;
+export const USD_MICROS_PER_CLOUD_MICRO = 10n;
+export const MAX_DECIMALS = 6;
+/** Largest amount one operation may move: 10^12 CLOUD, far inside BIGINT. */
+export const MAX_AMOUNT = 10n ** 18n;
+
+export class MoneyFormatError extends Error {
+  override readonly name = 'MoneyFormatError';
+}
+
+const DECIMAL = /^(0|[1-9]\d{0,17})(?:\.(\d{1,6}))?$/;
+
+/** "12.5" → 12_500_000n. Refuses signs, exponents, more than 6 decimals and anything not a plain decimal. */
+export function parseMicros(text: string): bigint {
+  const match = DECIMAL.exec(text);
+  if (!match) {
+    if (/^\d+\.\d{7,}$/.test(text)) throw new MoneyFormatError(`at most ${MAX_DECIMALS} decimal places are allowed`);
+    throw new MoneyFormatError('must be a decimal string such as "12.5", with no sign or exponent');
+  }
+  const whole = BigInt(match[1]!);
+  const fraction = BigInt((match[2] ?? '').padEnd(MAX_DECIMALS, '0'));
+  const value = whole * MICRO + fraction;
+  if (value > MAX_AMOUNT) throw new MoneyFormatError('is too large');
+  return value;
+}
+
+/** 12_500_000n → "12.5"; negative amounts keep their sign. Shortest exact form. */
+export function formatMicros(value: bigint): string {
+  const sign = value < 0n ? '-' : '';
+  const abs = value < 0n ? -value : value;
+  const whole = abs / MICRO;
+  const fraction = (abs % MICRO).toString().padStart(MAX_DECIMALS, '0').replace(/0+$/, '');
+  return `${sign}${whole}${fraction ? `.${fraction}` : ''}`;
+}
+
+export function cloudToUsd(micros: bigint): bigint {
+  return micros * USD_MICROS_PER_CLOUD_MICRO;
+}
+
+/** Stripe charges in cents: 1 CLOUD = 10 USD = 1000 cents. Exact for any µCLOUD multiple of 1000. */
+export function cloudToCents(micros: bigint): bigint {
+  if (micros % 1_000n !== 0n) throw new MoneyFormatError('a card payment must be a whole number of cents (multiples of 0.001 CLOUD)');
+  return micros / 1_000n;
+}
+
+/**
+ * Price of a quantity at a rate: `quantity` in micro-units, `rate` in µCLOUD per whole unit.
+ * Rounds half up to the nearest µCLOUD: the one rounding rule for usage charges.
+ */
+export function priceUsage(quantityMicros: bigint, ratePerUnit: bigint): bigint {
+  if (quantityMicros <= 0n || ratePerUnit <= 0n) throw new MoneyFormatError('quantity and rate must be positive');
+  return (quantityMicros * ratePerUnit + MICRO / 2n) / MICRO;
+}
+
+/**
+ * Splits `total` by basis points (summing to 10,000). Each part is rounded down; the remainder
+ * (always less than the number of parts) goes to the part at `remainderTo`, so the parts sum exactly
+ * to the whole.
+ */
+export function splitByBasisPoints(total: bigint, basisPoints: readonly number[], remainderTo: number): bigint[] {
+  if (total < 0n) throw new MoneyFormatError('cannot split a negative amount');
+  if (basisPoints.some((b) => !Number.isInteger(b) || b < 0)) throw new MoneyFormatError('basis points must be non-negative integers');
+  if (basisPoints.reduce((a, b) => a + b, 0) !== 10_000) throw new MoneyFormatError('basis points must sum to 10000');
+  if (!Number.isInteger(remainderTo) || remainderTo < 0 || remainderTo >= basisPoints.length) throw new MoneyFormatError('remainder owner must be one of the parts');
+  const parts = basisPoints.map((b) => (total * BigInt(b)) / 10_000n);
+  const remainder = total - parts.reduce((a, b) => a + b, 0n);
+  parts[remainderTo]! += remainder;
+  return parts;
+}

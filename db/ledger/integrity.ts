@@ -42,14 +42,16 @@ const CHECKS: Record<string, string> = {
   no_negative_wallet: `
     SELECT b.cooperative_id, b.account_id::text, format('balance %s', b.balance)
       FROM account_balances b WHERE NOT b.allow_negative AND b.balance < 0 AND ($1::uuid IS NULL OR b.cooperative_id = $1)`,
+  // Paid credits are backed by the cash they brought in or, after a refund of credits already passed on,
+  // by what the member owes (1200 receivables).
   cash_backs_credit_liability: `
-    SELECT c.id, c.id::text, format('cash %s < paid credits outstanding %s', cash.total, liability.total)
+    SELECT c.id, c.id::text, format('cash and member receivables %s < paid credits outstanding %s', backing.total, liability.total)
       FROM cooperatives c
       JOIN LATERAL (SELECT COALESCE(sum(b.balance), 0) AS total FROM accounts a JOIN account_balances b ON b.account_id = a.id
-                     WHERE a.cooperative_id = c.id AND a.code = '${COOPERATIVE_ACCOUNTS.cash.code}' AND a.member_id IS NULL) cash ON true
+                     WHERE a.cooperative_id = c.id AND a.code IN ('${COOPERATIVE_ACCOUNTS.cash.code}', '${MEMBER_ACCOUNTS.receivable.code}')) backing ON true
       JOIN LATERAL (SELECT COALESCE(sum(b.balance), 0) AS total FROM accounts a JOIN account_balances b ON b.account_id = a.id
-                     WHERE a.cooperative_id = c.id AND a.code = '${COOPERATIVE_ACCOUNTS.creditsOutstanding.code}' AND a.member_id IS NULL) liability ON true
-     WHERE cash.total < liability.total AND ($1::uuid IS NULL OR c.id = $1)`,
+                     WHERE a.cooperative_id = c.id AND a.code = '${COOPERATIVE_ACCOUNTS.creditsOutstanding.code}') liability ON true
+     WHERE backing.total < liability.total AND ($1::uuid IS NULL OR c.id = $1)`,
   staked_equals_active_positions: `
     SELECT a.cooperative_id, a.member_id::text, format('staking account %s, active positions %s', b.total, COALESCE(p.total, 0))
       FROM accounts a

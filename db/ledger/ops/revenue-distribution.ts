@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import { LedgerError } from '../../../domain/ledger-error';
 import { cloudToUsd, formatMicros, MoneyFormatError, splitByBasisPoints } from '../../../domain/money';
+import { MEMBER_ACCOUNTS } from '../../../domain/chart-of-accounts';
 import { lockAccounts, resolveAccounts } from '../accounts';
 import { credit, debit } from '../postings';
 import { runIdempotent, type LedgerResult } from '../run-operation';
@@ -25,7 +26,8 @@ export interface RevenueDistributionRequest {
  * Distributes revenue to members as credits, split by basis points with a stated remainder owner so
  * the parts sum exactly to the whole. CLOUD leg: Dr 1900 / Cr each wallet (a `distribution` lot).
  * USD leg: Dr 3300 revenue distributed / Cr 2220 liability (the new credits are owed service).
- * At most the revenue recognised and not yet distributed can be distributed.
+ * At most the backing surplus (cash and member receivables over paid credits outstanding) can be
+ * distributed, so distributed credits stay backed.
  */
 export function distributeRevenue(pool: Pool, req: RevenueDistributionRequest): Promise<LedgerResult> {
   requirePositiveAmount(req.amount);
@@ -43,20 +45,22 @@ export function distributeRevenue(pool: Pool, req: RevenueDistributionRequest): 
   }
   return runIdempotent(pool, req.cooperativeId, 'revenue-distribution', req.idempotencyKey, { ...req, remainderTo }, async ({ client, cooperativeId, idempotencyKey, requestHash }) => {
     const wallets = await resolveAccounts(client, cooperativeId, req.shares.map((s) => ({ member: s.memberId, account: 'wallet' as const })));
-    const [issued, distributed, outstanding, redemption, breakage] = await resolveAccounts(client, cooperativeId, [
-      { cooperative: 'cloudIssued' }, { cooperative: 'distributions' }, { cooperative: 'creditsOutstanding' },
-      { cooperative: 'redemptionRevenue' }, { cooperative: 'breakageRevenue' },
+    const [issued, distributed, outstanding, cash] = await resolveAccounts(client, cooperativeId, [
+      { cooperative: 'cloudIssued' }, { cooperative: 'distributions' }, { cooperative: 'creditsOutstanding' }, { cooperative: 'cash' },
     ]);
-    // Distributions of one cooperative queue here, so two cannot both spend the same revenue.
+    // Distributions of one cooperative queue here, so two cannot both spend the same surplus.
     await lockAccounts(client, [distributed!.id, ...wallets.map((w) => w.id)]);
-    const { rows } = await client.query<{ undistributed: string }>(
-      `SELECT (COALESCE(sum(b.balance) FILTER (WHERE b.account_id <> $3), 0) - COALESCE(sum(b.balance) FILTER (WHERE b.account_id = $3), 0))::text AS undistributed
-         FROM account_balances b WHERE b.account_id = ANY(ARRAY[$1, $2, $3]::uuid[])`,
-      [redemption!.id, breakage!.id, distributed!.id],
+    const { rows } = await client.query<{ surplus: string }>(
+      `SELECT (COALESCE(sum(b.balance) FILTER (WHERE a.code <> $3), 0) - COALESCE(sum(b.balance) FILTER (WHERE a.code = $3), 0))::text AS surplus
+         FROM accounts a JOIN account_balances b ON b.account_id = a.id
+        WHERE a.id IN ($1, $2) OR a.code = $4`,
+      [cash!.id, outstanding!.id, outstanding!.code, MEMBER_ACCOUNTS.receivable.code],
     );
-    // Only earned revenue becomes credits again: the cash that earned it still backs them.
-    if (cloudToUsd(req.amount) > BigInt(rows[0]!.undistributed)) {
-      throw new LedgerError('INSUFFICIENT_FUNDS', `Only ${formatMicros(BigInt(rows[0]!.undistributed))} USD of revenue is undistributed`);
+    // New paid credits need backing: only the surplus of cash and receivables over paid credits
+    // outstanding (revenue earned and not yet distributed) can be distributed.
+    const surplus = BigInt(rows[0]!.surplus);
+    if (cloudToUsd(req.amount) > surplus) {
+      throw new LedgerError('INSUFFICIENT_FUNDS', `Only ${formatMicros(surplus > 0n ? surplus : 0n)} USD of earned revenue is available to distribute`);
     }
     const id = randomUUID();
     const newLots: NewLot[] = [];

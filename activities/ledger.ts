@@ -24,7 +24,8 @@ export function createLedgerActivities(pool: Pool) {
     mintCredits: (req: Omit<ledger.MintRequest, 'expiresAt'> & { expiresAt?: string | null }) =>
       asActivity(() => ledger.mint(pool, { ...req, expiresAt: req.expiresAt ? new Date(req.expiresAt) : null })),
     transferCredits: (req: ledger.TransferRequest) => asActivity(() => ledger.transfer(pool, req)),
-    redeemUsage: (req: Dated<ledger.RedeemUsageRequest, 'usageAt'>) => asActivity(() => ledger.redeemUsage(pool, { ...req, usageAt: new Date(req.usageAt) })),
+    redeemUsage: (req: Omit<ledger.RedeemUsageRequest, 'usageAt'> & { usageAt?: string }) =>
+      asActivity(() => ledger.redeemUsage(pool, { ...req, usageAt: req.usageAt ? new Date(req.usageAt) : undefined })),
     burnCredits: (req: ledger.BurnRequest) => asActivity(() => ledger.burn(pool, req)),
     reserveHold: (req: Dated<ledger.ReserveHoldRequest, 'expiresAt'>) => asActivity(() => ledger.reserveHold(pool, { ...req, expiresAt: new Date(req.expiresAt) })),
     finalizeHold: (req: { cooperativeId: string; holdId: string; amount: bigint }) =>

@@ -10,6 +10,11 @@ import { buildOpenApiDocument } from './openapi';
 import { mountRoute } from './route';
 import { cooperativeRoutes } from './routes/cooperatives';
 import { healthRouter } from './routes/health';
+import { holdRoutes } from './routes/holds';
+import { memberRoutes } from './routes/members';
+import { operationRoutes } from './routes/operations';
+import { rateCardRoutes } from './routes/rate-cards';
+import { walletRoutes } from './routes/wallets';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -40,7 +45,15 @@ export function createApp(deps: ApiDependencies): express.Express {
   const registry = new OpenAPIRegistry();
   const v1 = Router();
   v1.use(express.json({ limit: deps.config.api.bodyLimit, strict: true, type: ['application/json', 'application/*+json'] }));
-  for (const route of cooperativeRoutes(deps)) mountRoute(v1, registry, deps.config.jwt, route);
+  const routes = [
+    ...cooperativeRoutes(deps),
+    ...memberRoutes(deps),
+    ...walletRoutes(deps),
+    ...holdRoutes(deps),
+    ...rateCardRoutes(deps),
+    ...operationRoutes(deps),
+  ];
+  for (const route of routes) mountRoute(v1, registry, deps.config.jwt, route);
   app.use(v1);
 
   const document = buildOpenApiDocument(registry);

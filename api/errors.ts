@@ -1,4 +1,5 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { LedgerError } from '../domain/ledger-error';
 
 /** Stable error codes: clients branch on these, never on messages. */
 export const ERROR_CODES = [
@@ -65,6 +66,7 @@ export const errorHandler: ErrorRequestHandler = (err: unknown, req, res, _next)
 
 function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
+  if (err instanceof LedgerError) return new ApiError(err.code, err.message);
   // body-parser's errors carry a `type`; map the ones a client can cause.
   const type = (err as { type?: string } | undefined)?.type;
   if (type === 'entity.parse.failed') return new ApiError('VALIDATION_ERROR', 'Request body is not valid JSON');

@@ -70,3 +70,9 @@ export function requireCooperativeAccess(auth: AuthContext, cooperativeId: strin
   if (auth.cooperativeId === undefined && (auth.role === 'operator' || auth.role === 'service')) return;
   if (auth.cooperativeId !== cooperativeId) throw new ApiError('FORBIDDEN', 'This resource belongs to another cooperative');
 }
+
+/** Members act only on their own wallet; admins, operators and services on any member of their cooperative. */
+export function requireMemberAccess(auth: AuthContext, cooperativeId: string, memberId: string): void {
+  requireCooperativeAccess(auth, cooperativeId);
+  if (auth.role === 'member' && auth.subject !== memberId) throw new ApiError('FORBIDDEN', 'Members can only act on their own wallet');
+}

@@ -18,8 +18,11 @@ export interface RedeemUsageRequest {
   primitive: Primitive;
   /** Quantity in millionths of the primitive's unit (1.5 compute-hours = 1_500_000n). */
   quantity: bigint;
-  /** When the resource was used: the rate card in force then prices it. */
-  usageAt: Date;
+  /**
+   * When the resource was used: the rate card in force then prices it. Omitted means now, and then it
+   * is not part of the request an idempotency key is bound to, so a retry replays instead of conflicting.
+   */
+  usageAt?: Date;
   idempotencyKey: string;
 }
 
@@ -27,10 +30,11 @@ export interface RedeemUsageRequest {
 export function redeemUsage(pool: Pool, req: RedeemUsageRequest): Promise<LedgerResult> {
   requirePositiveAmount(req.quantity, 'quantity');
   requireKey(req.idempotencyKey);
-  if (!(req.usageAt instanceof Date) || Number.isNaN(req.usageAt.getTime())) throw new LedgerError('VALIDATION_ERROR', 'usageAt must be a time');
+  if (req.usageAt !== undefined && (!(req.usageAt instanceof Date) || Number.isNaN(req.usageAt.getTime()))) throw new LedgerError('VALIDATION_ERROR', 'usageAt must be a time');
   return runIdempotent(pool, req.cooperativeId, 'redeem-usage', req.idempotencyKey, req, async ({ client, cooperativeId, idempotencyKey, requestHash, now }) => {
-    const rate = await rateInForce(client, cooperativeId, req.primitive, req.usageAt);
-    if (!rate) throw new LedgerError('NOT_FOUND', `No rate card was in force at ${req.usageAt.toISOString()}`);
+    const usageAt = req.usageAt ?? now;
+    const rate = await rateInForce(client, cooperativeId, req.primitive, usageAt);
+    if (!rate) throw new LedgerError('NOT_FOUND', `No rate card was in force at ${usageAt.toISOString()}`);
     const amount = priceUsage(req.quantity, rate.rate);
     const accounts = await resolveRetireAccounts(client, cooperativeId, req.memberId, 'redemption');
     await lockAccounts(client, [accounts.wallet.id]);
@@ -42,7 +46,7 @@ export function redeemUsage(pool: Pool, req: RedeemUsageRequest): Promise<Ledger
       metadata: {
         primitive: req.primitive,
         quantity: formatMicros(req.quantity),
-        usageAt: req.usageAt.toISOString(),
+        usageAt: usageAt.toISOString(),
         rateCardId: rate.rateCardId,
         rateCardVersion: rate.version,
         rate: formatMicros(rate.rate),

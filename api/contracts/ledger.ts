@@ -1,0 +1,82 @@
+import { TRANSACTION_TYPES, type LedgerTransaction } from '../../domain/ledger-types';
+import { formatMicros } from '../../domain/money';
+import { PRIMITIVES } from '../../domain/rate-card';
+import type { MemberBalance } from '../../db/ledger';
+import { Uuid } from './common';
+import { AmountString, PositiveAmount } from './money';
+import { z } from './zod';
+
+export const CooperativeScope = z.strictObject({ cooperativeId: Uuid });
+export const MemberScope = z.strictObject({ cooperativeId: Uuid, memberId: Uuid });
+
+export const TransactionView = z
+  .object({
+    id: Uuid,
+    type: z.enum(TRANSACTION_TYPES),
+    idempotencyKey: z.string(),
+    reversesTransactionId: Uuid.nullable(),
+    createdAt: z.iso.datetime(),
+    metadata: z.record(z.string(), z.unknown()),
+    entries: z.array(z.object({ accountCode: z.string(), memberId: Uuid.nullable(), currency: z.enum(['CLOUD', 'USD']), amount: AmountString })),
+  })
+  .openapi('Transaction');
+
+export function transactionView(t: LedgerTransaction): z.infer<typeof TransactionView> {
+  return {
+    id: t.id, type: t.type, idempotencyKey: t.idempotencyKey, reversesTransactionId: t.reversesTransactionId, createdAt: t.createdAt, metadata: t.metadata,
+    entries: t.entries.map((e) => ({ accountCode: e.accountCode, memberId: e.memberId, currency: e.currency, amount: formatMicros(e.amount) })),
+  };
+}
+
+export const TransactionPage = z.object({ items: z.array(TransactionView), nextCursor: z.string().nullable() }).openapi('TransactionPage');
+
+export const TransactionListQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(100).default(25),
+  cursor: z.string().max(200).optional(),
+});
+
+export const BalanceView = z
+  .object({
+    memberId: Uuid,
+    currency: z.literal('CLOUD'),
+    available: AmountString,
+    held: AmountString,
+    expiring: AmountString,
+    wallet: AmountString,
+    staked: AmountString,
+    debt: AmountString,
+    lots: z.array(
+      z.object({
+        id: Uuid, source: z.string(), sourceId: z.string(), category: z.enum(['promotional', 'paid']), priority: z.number().int(),
+        expiresAt: z.iso.datetime().nullable(), original: AmountString, available: AmountString, reserved: AmountString, expired: z.boolean(),
+      }),
+    ),
+  })
+  .openapi('Balance');
+
+export function balanceView(b: MemberBalance): z.infer<typeof BalanceView> {
+  return {
+    memberId: b.memberId, currency: 'CLOUD', available: formatMicros(b.available), held: formatMicros(b.held), expiring: formatMicros(b.expiring),
+    wallet: formatMicros(b.wallet), staked: formatMicros(b.staked), debt: formatMicros(b.debt),
+    lots: b.lots.map((l) => ({ ...l, original: formatMicros(l.original), available: formatMicros(l.available), reserved: formatMicros(l.reserved) })),
+  };
+}
+
+export const TransferBody = z
+  .strictObject({
+    /** Members transfer from their own wallet and may omit it; admins and services name it. */
+    fromMemberId: Uuid.optional(),
+    toMemberId: Uuid,
+    amount: PositiveAmount,
+    memo: z.string().max(500).optional(),
+  })
+  .openapi('Transfer');
+
+export const UsageBody = z
+  .strictObject({
+    memberId: Uuid,
+    primitive: z.enum(PRIMITIVES),
+    quantity: PositiveAmount.openapi({ type: 'string', example: '1.5', description: 'quantity of the primitive, up to 6 decimals' }),
+    usageAt: z.iso.datetime({ offset: true }).optional().openapi({ description: 'when the resource was used (default: now); prices at the rate card in force then' }),
+  })
+  .openapi('UsageRedemption');

@@ -302,11 +302,11 @@ GRANT UPDATE (display_name, ens_name) ON members TO coop_app;
 GRANT EXECUTE ON FUNCTION app_cooperative_id() TO coop_app;
 
 -- Down Migration
+DROP POLICY tenant ON cooperatives;
+ALTER TABLE cooperatives DISABLE ROW LEVEL SECURITY;
 DROP TABLE outbox, rate_card_rates, rate_cards, staking_positions, hold_lots, holds, lot_movements, lots, entries, transactions,
   account_balances, accounts, members;
 DROP FUNCTION refuse_history_change(), check_transaction_balanced(), guard_account_balance(), open_account_balances(),
   apply_entry_to_balance(), app_cooperative_id();
-DROP POLICY tenant ON cooperatives;
-ALTER TABLE cooperatives DISABLE ROW LEVEL SECURITY;
 REVOKE ALL ON cooperatives FROM coop_app;
 -- The coop_app role is shared by every database of the server, so it stays.

@@ -90,12 +90,12 @@ describe('cooperative provisioning, end to end', () => {
   });
 
   it('rejects bad input with a stable code and writes nothing', async () => {
-    const before = (await api.pool.query('SELECT count(*)::int AS n FROM cooperatives')).rows[0].n;
+    const slugs = [slug(), slug()];
     const cases = [
-      { rawBody: '{"slug": "abc", "name": ' },
+      { rawBody: `{"slug": "${slugs[0]}", "name": ` },
       { body: { slug: 'Bad Slug!', name: 'x' } },
-      { body: { slug: 'abc-def', name: '' } },
-      { body: { slug: 'abc-def', name: 'x', extra: true } },
+      { body: { slug: slugs[0], name: '' } },
+      { body: { slug: slugs[0], name: 'x', extra: true } },
       { body: { slug: 42, name: 'x' } },
       { body: [] },
     ];
@@ -105,7 +105,7 @@ describe('cooperative provisioning, end to end', () => {
       expect(res.body.error.code).toBe('VALIDATION_ERROR');
       expect(JSON.stringify(res.body)).not.toMatch(/at .+\.(ts|js):\d+/);
     }
-    const huge = await api.request('POST', '/v1/cooperatives', { token: operator, body: { slug: 'big-one', name: 'x'.repeat(200_000) } });
+    const huge = await api.request('POST', '/v1/cooperatives', { token: operator, body: { slug: slugs[1], name: 'x'.repeat(200_000) } });
     expect(huge.status).toBe(413);
     expect(huge.body.error.code).toBe('PAYLOAD_TOO_LARGE');
     const badId = await api.request('GET', '/v1/cooperatives/not-a-uuid', { token: operator });
@@ -113,7 +113,7 @@ describe('cooperative provisioning, end to end', () => {
     const unknown = await api.request('GET', '/v1/nothing-here', { token: operator });
     expect(unknown.status).toBe(404);
     expect(unknown.body.error.code).toBe('NOT_FOUND');
-    expect((await api.pool.query('SELECT count(*)::int AS n FROM cooperatives')).rows[0].n).toBe(before);
+    expect((await api.pool.query('SELECT count(*)::int AS n FROM cooperatives WHERE slug = ANY($1)', [slugs])).rows[0].n).toBe(0);
   });
 
   it('serves health, readiness, metrics and the OpenAPI document', async () => {

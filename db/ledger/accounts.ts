@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { PoolClient } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import { COOPERATIVE_ACCOUNTS, MEMBER_ACCOUNTS, type AccountTemplate, type CooperativeAccountKey, type MemberAccountKey } from '../../domain/chart-of-accounts';
 import { LedgerError } from '../../domain/ledger-error';
 import type { Currency } from '../../domain/money';
+import { inTenantTransaction } from './tenant-transaction';
 
 /**
  * Account ids never change once opened, so each process remembers them: the hot path resolves a
@@ -51,27 +52,53 @@ function templateOf(ref: AccountRef): { template: AccountTemplate; memberId?: st
   return 'cooperative' in ref ? { template: COOPERATIVE_ACCOUNTS[ref.cooperative] } : { template: MEMBER_ACCOUNTS[ref.account], memberId: ref.member };
 }
 
-/** The accounts for the references, in order; NOT_FOUND names the first that does not exist. */
-export async function resolveAccounts(client: PoolClient, cooperativeId: string, refs: AccountRef[]): Promise<ResolvedAccount[]> {
-  const wanted = refs.map((ref) => {
+function wantedOf(refs: AccountRef[]) {
+  return refs.map((ref) => {
     const { template, memberId } = templateOf(ref);
     return { code: template.code, currency: template.currency, memberId };
   });
-  const missing = wanted.filter((w) => !known.has(keyOf(cooperativeId, w.code, w.memberId)));
-  if (missing.length > 0) {
-    const { rows } = await client.query<{ id: string; code: string; member_id: string | null }>(
-      `SELECT a.id, a.code, a.member_id FROM accounts a
-         JOIN jsonb_to_recordset($2::jsonb) AS w(code text, member_id uuid) ON a.code = w.code AND a.member_id IS NOT DISTINCT FROM w.member_id
-        WHERE a.cooperative_id = $1`,
-      [cooperativeId, JSON.stringify(missing.map((m) => ({ code: m.code, member_id: m.memberId ?? null })))],
-    );
-    for (const r of rows) known.set(keyOf(cooperativeId, r.code, r.member_id ?? undefined), r.id);
-  }
-  return wanted.map((w) => {
+}
+
+/** The accounts from this process's memory, or undefined if any has not been seen yet. */
+function fromMemory(cooperativeId: string, refs: AccountRef[]): ResolvedAccount[] | undefined {
+  const found: ResolvedAccount[] = [];
+  for (const w of wantedOf(refs)) {
     const id = known.get(keyOf(cooperativeId, w.code, w.memberId));
-    if (!id) throw new LedgerError('NOT_FOUND', w.memberId ? `Member ${w.memberId} not found in this cooperative` : `Account ${w.code} is not open in this cooperative`);
-    return { id, code: w.code, currency: w.currency, memberId: w.memberId ?? null };
-  });
+    if (!id) return undefined;
+    found.push({ id, code: w.code, currency: w.currency, memberId: w.memberId ?? null });
+  }
+  return found;
+}
+
+/** The accounts for the references, in order; NOT_FOUND names the first that does not exist. */
+export async function resolveAccounts(client: PoolClient, cooperativeId: string, refs: AccountRef[]): Promise<ResolvedAccount[]> {
+  const remembered = fromMemory(cooperativeId, refs);
+  if (remembered) return remembered;
+  const wanted = wantedOf(refs);
+  const { rows } = await client.query<{ id: string; code: string; member_id: string | null }>(
+    `SELECT a.id, a.code, a.member_id FROM accounts a
+       JOIN jsonb_to_recordset($2::jsonb) AS w(code text, member_id uuid) ON a.code = w.code AND a.member_id IS NOT DISTINCT FROM w.member_id
+      WHERE a.cooperative_id = $1`,
+    [cooperativeId, JSON.stringify(wanted.map((m) => ({ code: m.code, member_id: m.memberId ?? null })))],
+  );
+  for (const r of rows) known.set(keyOf(cooperativeId, r.code, r.member_id ?? undefined), r.id);
+  const missing = wanted.find((w) => !known.has(keyOf(cooperativeId, w.code, w.memberId)));
+  if (missing) throw new LedgerError('NOT_FOUND', missing.memberId ? `Member ${missing.memberId} not found in this cooperative` : `Account ${missing.code} is not open in this cooperative`);
+  return fromMemory(cooperativeId, refs)!;
+}
+
+/** Like resolveAccounts, from memory when it can, otherwise in a short read transaction of its own. */
+export async function resolveAccountsCached(pool: Pool, cooperativeId: string, refs: AccountRef[]): Promise<ResolvedAccount[]> {
+  return fromMemory(cooperativeId, refs) ?? inTenantTransaction(pool, cooperativeId, (client) => resolveAccounts(client, cooperativeId, refs));
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** lockAccounts as a statement for a transaction's opening batch (ids are our own UUIDs, checked). */
+export function lockAccountsStatement(accountIds: string[]): string {
+  const ids = [...new Set(accountIds)].sort();
+  if (!ids.every((id) => UUID.test(id))) throw new Error('account ids must be UUIDs');
+  return `SELECT pg_advisory_xact_lock(hashtextextended(id::text, 0)) FROM unnest(ARRAY[${ids.map((id) => `'${id}'`).join(',')}]::uuid[]) AS id`;
 }
 
 /**
@@ -83,5 +110,5 @@ export async function resolveAccounts(client: PoolClient, cooperativeId: string,
 export async function lockAccounts(client: PoolClient, accountIds: string[]): Promise<void> {
   const ids = [...new Set(accountIds)].sort();
   // unnest yields the array in order, so the locks are taken in id order.
-  await client.query('SELECT pg_advisory_xact_lock(hashtextextended(id::text, 0)) FROM unnest($1::uuid[]) AS id', [ids]);
+  await client.query({ name: 'ledger-lock-accounts', text: 'SELECT pg_advisory_xact_lock(hashtextextended(id::text, 0)) FROM unnest($1::uuid[]) AS id', values: [ids] });
 }

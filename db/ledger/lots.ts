@@ -8,13 +8,24 @@ export interface WalletLot extends SpendableLot {
   source: string;
 }
 
+type LotRow = { id: string; priority: number; expires_at: Date | null; category: LotCategory; created_at: Date; available: bigint; source: string };
+
+const SPENDABLE_LOTS = 'SELECT id, priority, expires_at, category, created_at, available, source FROM lots WHERE account_id = $1 AND available > 0';
+
+export function toWalletLots(rows: LotRow[]): WalletLot[] {
+  return rows.map((r) => ({ id: r.id, priority: r.priority, expiresAt: r.expires_at, category: r.category, createdAt: r.created_at, available: r.available, source: r.source }));
+}
+
 /** The wallet's lots that still hold available credits (the wallet must already be locked). */
 export async function readSpendableLots(client: PoolClient, walletId: string): Promise<WalletLot[]> {
-  const { rows } = await client.query<{ id: string; priority: number; expires_at: Date | null; category: 'promotional' | 'paid'; created_at: Date; available: bigint; source: string }>(
-    'SELECT id, priority, expires_at, category, created_at, available, source FROM lots WHERE account_id = $1 AND available > 0',
-    [walletId],
-  );
-  return rows.map((r) => ({ id: r.id, priority: r.priority, expiresAt: r.expires_at, category: r.category, createdAt: r.created_at, available: r.available, source: r.source }));
+  const { rows } = await client.query<LotRow>({ name: 'ledger-spendable-lots', text: SPENDABLE_LOTS, values: [walletId] });
+  return toWalletLots(rows);
+}
+
+/** readSpendableLots as a statement for a transaction's opening batch (the id is our own UUID, checked). */
+export function spendableLotsStatement(walletId: string): string {
+  if (!/^[0-9a-f-]{36}$/.test(walletId)) throw new Error('wallet id must be a UUID');
+  return SPENDABLE_LOTS.replace('$1', `'${walletId}'`);
 }
 
 /** Allocates `amount` in consumption order or fails with INSUFFICIENT_FUNDS, naming the shortfall. */

@@ -1,4 +1,4 @@
-import type { PoolClient } from 'pg';
+import { escapeLiteral, type PoolClient } from 'pg';
 import { LedgerError } from '../../domain/ledger-error';
 import type { Currency } from '../../domain/money';
 import type { LedgerTransaction, TransactionType } from '../../domain/ledger-types';
@@ -37,20 +37,21 @@ function toTransaction(row: Row): LedgerTransaction {
   };
 }
 
-/**
- * The transaction an idempotency key already produced, if any. The same key with a different request
- * is refused: a key names one request, forever.
- */
-export async function findByIdempotencyKey(client: PoolClient, cooperativeId: string, key: string, hash: string): Promise<LedgerTransaction | undefined> {
-  const { rows } = await client.query<Row>(`${SELECT_TRANSACTION} WHERE t.cooperative_id = $1 AND t.idempotency_key = $2 GROUP BY t.id`, [cooperativeId, key]);
+/** The idempotency probe as a statement for a transaction's opening batch (the key is escaped). */
+export function idempotencyProbeStatement(cooperativeId: string, key: string): string {
+  return `SELECT id, request_hash FROM transactions WHERE cooperative_id = '${cooperativeId}' AND idempotency_key = ${escapeLiteral(key)}`;
+}
+
+/** The earlier transaction's id if the probe found the key; IDEMPOTENCY_MISMATCH if it was another request. */
+export function checkProbe(rows: Array<{ id: string; request_hash: string }>, key: string, hash: string): string | undefined {
   const row = rows[0];
   if (!row) return undefined;
   if (row.request_hash !== hash) throw new LedgerError('IDEMPOTENCY_MISMATCH', `Idempotency key '${key}' was already used for a different request`);
-  return toTransaction(row);
+  return row.id;
 }
 
 export async function findTransaction(client: PoolClient, id: string): Promise<LedgerTransaction | undefined> {
-  const { rows } = await client.query<Row>(`${SELECT_TRANSACTION} WHERE t.id = $1 GROUP BY t.id`, [id]);
+  const { rows } = await client.query<Row>({ name: 'ledger-find-transaction', text: `${SELECT_TRANSACTION} WHERE t.id = $1 GROUP BY t.id`, values: [id] });
   return rows[0] && toTransaction(rows[0]);
 }
 

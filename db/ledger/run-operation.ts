@@ -1,6 +1,8 @@
 import type { Pool, PoolClient } from 'pg';
 import type { LedgerTransaction } from '../../domain/ledger-types';
-import { findByIdempotencyKey } from './replay';
+import { lockAccountsStatement, resolveAccountsCached, type AccountRef, type ResolvedAccount } from './accounts';
+import { spendableLotsStatement, toWalletLots, type WalletLot } from './lots';
+import { checkProbe, findTransaction, idempotencyProbeStatement } from './replay';
 import { requestHash } from './request-hash';
 import { inTenantTransaction } from './tenant-transaction';
 
@@ -10,6 +12,19 @@ export interface OperationContext {
   idempotencyKey: string;
   requestHash: string;
   now: Date;
+  /** The spec's accounts, resolved, in order. */
+  accounts: ResolvedAccount[];
+  /** Spendable lots of the spec's `lotsOf` account, read after its lock was taken. */
+  lots: WalletLot[];
+}
+
+/** What an operation touches, so the runner can lock and read it in the transaction's first round trip. */
+export interface OperationSpec {
+  accounts: AccountRef[];
+  /** Indexes into `accounts` of the member accounts to lock (in id order). */
+  lock?: number[];
+  /** Index into `accounts` of the wallet whose spendable lots the operation needs. */
+  lotsOf?: number;
 }
 
 export interface LedgerResult {
@@ -21,6 +36,8 @@ export interface LedgerResult {
 /**
  * The shape every posting operation shares: in one tenant transaction, replay the key's first result
  * if there is one, otherwise do the work, which writes exactly one ledger transaction under the key.
+ * One round trip opens the transaction, takes the locks, probes the key and reads the lots; the work
+ * then writes in one statement; then COMMIT.
  */
 export async function runIdempotent(
   pool: Pool,
@@ -28,13 +45,28 @@ export async function runIdempotent(
   operation: string,
   idempotencyKey: string,
   request: unknown,
+  spec: OperationSpec,
   work: (ctx: OperationContext) => Promise<LedgerTransaction>,
 ): Promise<LedgerResult> {
   const hash = requestHash(operation, { cooperativeId, ...(request as object) });
-  return inTenantTransaction(pool, cooperativeId, async (client) => {
-    const earlier = await findByIdempotencyKey(client, cooperativeId, idempotencyKey, hash);
-    if (earlier) return { transaction: earlier, replayed: true };
-    const transaction = await work({ client, cooperativeId, idempotencyKey, requestHash: hash, now: new Date() });
-    return { transaction, replayed: false };
-  });
+  const accounts = spec.accounts.length > 0 ? await resolveAccountsCached(pool, cooperativeId, spec.accounts) : [];
+  const lockIds = (spec.lock ?? []).map((i) => accounts[i]!.id);
+  const opening = [
+    ...(lockIds.length > 0 ? [lockAccountsStatement(lockIds)] : []),
+    idempotencyProbeStatement(cooperativeId, idempotencyKey),
+    ...(spec.lotsOf !== undefined ? [spendableLotsStatement(accounts[spec.lotsOf]!.id)] : []),
+  ];
+  return inTenantTransaction(
+    pool,
+    cooperativeId,
+    async (client, opened) => {
+      const results = lockIds.length > 0 ? opened.slice(1) : opened;
+      const earlier = checkProbe(results[0]!.rows, idempotencyKey, hash);
+      if (earlier) return { transaction: (await findTransaction(client, earlier))!, replayed: true };
+      const lots = spec.lotsOf !== undefined ? toWalletLots(results[1]!.rows) : [];
+      const transaction = await work({ client, cooperativeId, idempotencyKey, requestHash: hash, now: new Date(), accounts, lots });
+      return { transaction, replayed: false };
+    },
+    opening,
+  );
 }

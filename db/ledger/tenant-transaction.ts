@@ -1,4 +1,4 @@
-import type { Pool, PoolClient } from 'pg';
+import type { Pool, PoolClient, QueryResult } from 'pg';
 import { LedgerError } from '../../domain/ledger-error';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -41,16 +41,27 @@ function toLedgerError(err: unknown): unknown {
  * Runs `work` in one database transaction as the `coop_app` role, scoped by row-level security to
  * one cooperative. Deadlocks, serialization failures and idempotency-key races are retried with
  * jittered backoff; `work` must therefore be free of side effects outside the transaction.
+ *
+ * `opening` statements (their values already validated or escaped) travel in the same message as
+ * BEGIN, one round trip for all; each runs with its own snapshot, so a read after a lock sees what the
+ * lock protects. Their results are handed to `work`.
  */
-export async function inTenantTransaction<T>(pool: Pool, cooperativeId: string, work: (client: PoolClient) => Promise<T>): Promise<T> {
+export async function inTenantTransaction<T>(
+  pool: Pool,
+  cooperativeId: string,
+  work: (client: PoolClient, opened: QueryResult[]) => Promise<T>,
+  opening: string[] = [],
+): Promise<T> {
   if (!UUID.test(cooperativeId)) throw new LedgerError('VALIDATION_ERROR', 'cooperativeId must be a UUID');
   for (let attempt = 1; ; attempt++) {
     const client = await pool.connect();
     let broken = false;
     try {
       // Validated above, so the literal is safe; one round trip opens and scopes the transaction.
-      await client.query(`BEGIN; SET LOCAL ROLE coop_app; SET LOCAL app.cooperative_id = '${cooperativeId}'`);
-      const result = await work(client);
+      const results = (await client.query([`BEGIN; SET LOCAL ROLE coop_app; SET LOCAL app.cooperative_id = '${cooperativeId}'`, ...opening].join(';\n'))) as unknown as
+        | QueryResult
+        | QueryResult[];
+      const result = await work(client, Array.isArray(results) ? results.slice(3) : []);
       await client.query('COMMIT');
       return result;
     } catch (err) {

@@ -53,8 +53,10 @@ export interface TransactionPlan {
  */
 export async function writeTransaction(client: PoolClient, plan: TransactionPlan): Promise<LedgerTransaction> {
   const entries = plan.entries.filter((e) => e.amount !== 0n).sort((a, b) => (a.accountId < b.accountId ? -1 : a.accountId > b.accountId ? 1 : 0));
-  const { rows } = await client.query<{ created_at: Date }>(
-    `WITH tx AS (
+  const { rows } = await client.query<{ created_at: Date }>({
+    // Named: parsed and planned once per connection, not on every write.
+    name: 'ledger-write-transaction',
+    text: `WITH tx AS (
        INSERT INTO transactions (id, cooperative_id, type, idempotency_key, request_hash, reverses_transaction_id, metadata)
        VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb) RETURNING created_at
      ), e AS (
@@ -76,7 +78,7 @@ export async function writeTransaction(client: PoolClient, plan: TransactionPlan
        SELECT $2, x.t, x.g, x.p FROM jsonb_to_recordset($12::jsonb) AS x(t text, g text, p jsonb)
      )
      SELECT created_at FROM tx`,
-    [
+    values: [
       plan.id,
       plan.cooperativeId,
       plan.type,
@@ -95,7 +97,7 @@ export async function writeTransaction(client: PoolClient, plan: TransactionPlan
       toJsonParam((plan.movements ?? []).map((m) => ({ lot_id: m.lotId, amount: m.amount }))),
       toJsonParam(plan.events.map((ev) => ({ t: ev.type, g: ev.aggregateId, p: ev.payload }))),
     ],
-  );
+  });
   return {
     id: plan.id,
     cooperativeId: plan.cooperativeId,

@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import { formatMicros } from '../../../domain/money';
-import { lockAccounts } from '../accounts';
-import { allocateOrFail, categoryOf, consume, readSpendableLots } from '../lots';
+import { allocateOrFail, categoryOf, consume } from '../lots';
 import { runIdempotent, type LedgerResult } from '../run-operation';
 import { requireKey, requirePositiveAmount } from '../validate';
 import { writeTransaction } from '../write-transaction';
-import { resolveRetireAccounts, retirePostings, splitByCategory } from './retire';
+import { retireAccountRefs, retirePostings, splitByCategory, toRetireAccounts } from './retire';
 
 export interface BurnRequest {
   cooperativeId: string;
@@ -20,10 +19,9 @@ export interface BurnRequest {
 export function burn(pool: Pool, req: BurnRequest): Promise<LedgerResult> {
   requirePositiveAmount(req.amount);
   requireKey(req.idempotencyKey);
-  return runIdempotent(pool, req.cooperativeId, 'burn', req.idempotencyKey, req, async ({ client, cooperativeId, idempotencyKey, requestHash, now }) => {
-    const accounts = await resolveRetireAccounts(client, cooperativeId, req.memberId, 'breakage');
-    await lockAccounts(client, [accounts.wallet.id]);
-    const lots = await readSpendableLots(client, accounts.wallet.id);
+  const spec = { accounts: retireAccountRefs(req.memberId, 'breakage'), lock: [0], lotsOf: 0 };
+  return runIdempotent(pool, req.cooperativeId, 'burn', req.idempotencyKey, req, spec, async ({ client, cooperativeId, idempotencyKey, requestHash, now, accounts: resolved, lots }) => {
+    const accounts = toRetireAccounts(resolved);
     const allocations = allocateOrFail(lots, req.amount, now);
     const id = randomUUID();
     return writeTransaction(client, {

@@ -26,7 +26,7 @@ const NOT_CORRECTABLE = new Set(['stake', 'unstake', 'correction']);
  */
 export function correct(pool: Pool, req: CorrectionRequest): Promise<LedgerResult> {
   requireKey(req.idempotencyKey);
-  return runIdempotent(pool, req.cooperativeId, 'correction', req.idempotencyKey, req, async ({ client, cooperativeId, idempotencyKey, requestHash }) => {
+  return runIdempotent(pool, req.cooperativeId, 'correction', req.idempotencyKey, req, { accounts: [] }, async ({ client, cooperativeId, idempotencyKey, requestHash }) => {
     const original = await findTransaction(client, req.transactionId);
     if (!original) throw new LedgerError('NOT_FOUND', 'Transaction not found');
     if (NOT_CORRECTABLE.has(original.type)) throw new LedgerError('CONFLICT', `A ${original.type} transaction cannot be corrected`);

@@ -16,7 +16,7 @@ class NothingToExpire extends Error {}
 
 export async function expireLot(pool: Pool, cooperativeId: string, lotId: string, asOf: Date): Promise<LedgerResult | undefined> {
   const key = `lot-expiry:${lotId}:${asOf.toISOString()}`;
-  const result = runIdempotent(pool, cooperativeId, 'expire-lot', key, { lotId, asOf }, async ({ client, idempotencyKey, requestHash }) => {
+  const result = runIdempotent(pool, cooperativeId, 'expire-lot', key, { lotId, asOf }, { accounts: [] }, async ({ client, idempotencyKey, requestHash }) => {
     const { rows: found } = await client.query<{ member_id: string }>('SELECT member_id FROM lots WHERE id = $1', [lotId]);
     if (!found[0]) throw new Error(`lot ${lotId} not found`);
     const accounts = await resolveRetireAccounts(client, cooperativeId, found[0].member_id, 'breakage');

@@ -3,7 +3,6 @@ import type { Pool } from 'pg';
 import { LedgerError } from '../../../domain/ledger-error';
 import type { LotCategory } from '../../../domain/lots';
 import { cloudToUsd, formatMicros } from '../../../domain/money';
-import { lockAccounts, resolveAccounts } from '../accounts';
 import { credit, debit } from '../postings';
 import { runIdempotent, type LedgerResult } from '../run-operation';
 import { requireKey, requirePositiveAmount } from '../validate';
@@ -34,14 +33,17 @@ export function mint(pool: Pool, req: MintRequest): Promise<LedgerResult> {
   const category = req.category ?? (req.source === 'purchase' ? 'paid' : 'promotional');
   if (req.source === 'purchase' && category !== 'paid') throw new LedgerError('VALIDATION_ERROR', 'purchased credits are paid credits');
   const request = { ...req, category, priority: req.priority ?? 100, expiresAt: req.expiresAt ?? null };
-  return runIdempotent(pool, req.cooperativeId, 'mint', req.idempotencyKey, request, async ({ client, cooperativeId, idempotencyKey, requestHash }) => {
-    const [wallet, issued, funding, outstanding] = await resolveAccounts(client, cooperativeId, [
-      { member: req.memberId, account: 'wallet' },
-      { cooperative: 'cloudIssued' },
-      { cooperative: category === 'paid' ? 'cash' : 'promotionalCredits' },
-      { cooperative: category === 'paid' ? 'creditsOutstanding' : 'promotionalOutstanding' },
-    ]);
-    await lockAccounts(client, [wallet!.id]);
+  const spec = {
+    accounts: [
+      { member: req.memberId, account: 'wallet' as const },
+      { cooperative: 'cloudIssued' as const },
+      { cooperative: category === 'paid' ? ('cash' as const) : ('promotionalCredits' as const) },
+      { cooperative: category === 'paid' ? ('creditsOutstanding' as const) : ('promotionalOutstanding' as const) },
+    ],
+    lock: [0],
+  };
+  return runIdempotent(pool, req.cooperativeId, 'mint', req.idempotencyKey, request, spec, async ({ client, cooperativeId, idempotencyKey, requestHash, accounts }) => {
+    const [wallet, issued, funding, outstanding] = accounts;
     const id = randomUUID();
     const lotId = randomUUID();
     const usd = cloudToUsd(req.amount);

@@ -3,14 +3,13 @@ import type { Pool } from 'pg';
 import { LedgerError } from '../../../domain/ledger-error';
 import { formatMicros, priceUsage } from '../../../domain/money';
 import type { Primitive } from '../../../domain/rate-card';
-import { lockAccounts } from '../accounts';
-import { allocateOrFail, consume, readSpendableLots } from '../lots';
+import { allocateOrFail, consume } from '../lots';
 import { runIdempotent, type LedgerResult } from '../run-operation';
 import { requireKey, requirePositiveAmount } from '../validate';
 import { writeTransaction } from '../write-transaction';
 import { rateInForce } from '../../rate-cards';
 import { categoryOf } from '../lots';
-import { resolveRetireAccounts, retirePostings, splitByCategory } from './retire';
+import { retireAccountRefs, retirePostings, splitByCategory, toRetireAccounts } from './retire';
 
 export interface RedeemUsageRequest {
   cooperativeId: string;
@@ -31,14 +30,13 @@ export function redeemUsage(pool: Pool, req: RedeemUsageRequest): Promise<Ledger
   requirePositiveAmount(req.quantity, 'quantity');
   requireKey(req.idempotencyKey);
   if (req.usageAt !== undefined && (!(req.usageAt instanceof Date) || Number.isNaN(req.usageAt.getTime()))) throw new LedgerError('VALIDATION_ERROR', 'usageAt must be a time');
-  return runIdempotent(pool, req.cooperativeId, 'redeem-usage', req.idempotencyKey, req, async ({ client, cooperativeId, idempotencyKey, requestHash, now }) => {
+  const spec = { accounts: retireAccountRefs(req.memberId, 'redemption'), lock: [0], lotsOf: 0 };
+  return runIdempotent(pool, req.cooperativeId, 'redeem-usage', req.idempotencyKey, req, spec, async ({ client, cooperativeId, idempotencyKey, requestHash, now, accounts: resolved, lots }) => {
     const usageAt = req.usageAt ?? now;
     const rate = await rateInForce(client, cooperativeId, req.primitive, usageAt);
     if (!rate) throw new LedgerError('NOT_FOUND', `No rate card was in force at ${usageAt.toISOString()}`);
     const amount = priceUsage(req.quantity, rate.rate);
-    const accounts = await resolveRetireAccounts(client, cooperativeId, req.memberId, 'redemption');
-    await lockAccounts(client, [accounts.wallet.id]);
-    const lots = await readSpendableLots(client, accounts.wallet.id);
+    const accounts = toRetireAccounts(resolved);
     const allocations = allocateOrFail(lots, amount, now);
     const id = randomUUID();
     return writeTransaction(client, {

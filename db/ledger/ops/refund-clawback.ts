@@ -2,8 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import { compareForConsumption, isSpendable } from '../../../domain/lots';
 import { cloudToUsd, formatMicros } from '../../../domain/money';
-import { lockAccounts, resolveAccounts } from '../accounts';
-import { consume, readSpendableLots } from '../lots';
+import { consume } from '../lots';
 import { credit, debit } from '../postings';
 import { runIdempotent, type LedgerResult } from '../run-operation';
 import { requireKey, requirePositiveAmount } from '../validate';
@@ -28,17 +27,21 @@ export interface RefundClawbackRequest {
 export function refundClawback(pool: Pool, req: RefundClawbackRequest): Promise<LedgerResult> {
   requirePositiveAmount(req.amount);
   requireKey(req.idempotencyKey);
-  return runIdempotent(pool, req.cooperativeId, 'refund-clawback', req.idempotencyKey, req, async ({ client, cooperativeId, idempotencyKey, requestHash, now }) => {
-    const [wallet, receivable, issued, outstanding, cash] = await resolveAccounts(client, cooperativeId, [
-      { member: req.memberId, account: 'wallet' },
-      { member: req.memberId, account: 'receivable' },
-      { cooperative: 'cloudIssued' },
-      { cooperative: 'creditsOutstanding' },
-      { cooperative: 'cash' },
-    ]);
-    await lockAccounts(client, [wallet!.id, receivable!.id]);
+  const spec = {
+    accounts: [
+      { member: req.memberId, account: 'wallet' as const },
+      { member: req.memberId, account: 'receivable' as const },
+      { cooperative: 'cloudIssued' as const },
+      { cooperative: 'creditsOutstanding' as const },
+      { cooperative: 'cash' as const },
+    ],
+    lock: [0, 1],
+    lotsOf: 0,
+  };
+  return runIdempotent(pool, req.cooperativeId, 'refund-clawback', req.idempotencyKey, req, spec, async ({ client, cooperativeId, idempotencyKey, requestHash, now, accounts, lots: walletLots }) => {
+    const [wallet, receivable, issued, outstanding, cash] = accounts;
     // Only paid credits answer for a refunded payment; promotional credits are not the member's money.
-    const lots = (await readSpendableLots(client, wallet!.id)).filter((l) => isSpendable(l, now) && l.category === 'paid');
+    const lots = walletLots.filter((l) => isSpendable(l, now) && l.category === 'paid');
     // The refunded payment's own lot comes first, then the usual consumption order.
     const own = (l: { source: string; id: string }) => l.source === 'purchase' && ownLotIds.has(l.id);
     const ownLotIds = new Set(

@@ -1,7 +1,7 @@
 import type { PoolClient } from 'pg';
 import type { LedgerEntry } from '../../../domain/ledger-types';
 import { cloudToUsd } from '../../../domain/money';
-import { resolveAccounts, type ResolvedAccount } from '../accounts';
+import { resolveAccounts, type AccountRef, type ResolvedAccount } from '../accounts';
 import { credit, debit } from '../postings';
 
 /** Where retired credits' liability goes: redeemed for service, or broken (burned, expired). */
@@ -27,15 +27,23 @@ export function splitByCategory(taken: Array<{ lotId: string; amount: bigint }>,
   return split;
 }
 
-export async function resolveRetireAccounts(client: PoolClient, cooperativeId: string, memberId: string, as: RetireAs): Promise<RetireAccounts> {
-  const [wallet, issued, outstanding, promotionalOutstanding, revenue] = await resolveAccounts(client, cooperativeId, [
+/** The accounts a retirement posts to, wallet first (an operation spec locks and reads index 0). */
+export function retireAccountRefs(memberId: string, as: RetireAs): AccountRef[] {
+  return [
     { member: memberId, account: 'wallet' },
     { cooperative: 'cloudIssued' },
     { cooperative: 'creditsOutstanding' },
     { cooperative: 'promotionalOutstanding' },
     { cooperative: as === 'redemption' ? 'redemptionRevenue' : 'breakageRevenue' },
-  ]);
+  ];
+}
+
+export function toRetireAccounts([wallet, issued, outstanding, promotionalOutstanding, revenue]: ResolvedAccount[]): RetireAccounts {
   return { wallet: wallet!, issued: issued!, outstanding: outstanding!, promotionalOutstanding: promotionalOutstanding!, revenue: revenue! };
+}
+
+export async function resolveRetireAccounts(client: PoolClient, cooperativeId: string, memberId: string, as: RetireAs): Promise<RetireAccounts> {
+  return toRetireAccounts(await resolveAccounts(client, cooperativeId, retireAccountRefs(memberId, as)));
 }
 
 /**

@@ -3,7 +3,6 @@ import type { Pool } from 'pg';
 import { LedgerError } from '../../../domain/ledger-error';
 import { cloudToUsd, formatMicros, MoneyFormatError, splitByBasisPoints } from '../../../domain/money';
 import { MEMBER_ACCOUNTS } from '../../../domain/chart-of-accounts';
-import { lockAccounts, resolveAccounts } from '../accounts';
 import { credit, debit } from '../postings';
 import { runIdempotent, type LedgerResult } from '../run-operation';
 import { requireKey, requirePositiveAmount } from '../validate';
@@ -43,13 +42,15 @@ export function distributeRevenue(pool: Pool, req: RevenueDistributionRequest): 
   } catch (err) {
     throw err instanceof MoneyFormatError ? new LedgerError('VALIDATION_ERROR', err.message) : err;
   }
-  return runIdempotent(pool, req.cooperativeId, 'revenue-distribution', req.idempotencyKey, { ...req, remainderTo }, async ({ client, cooperativeId, idempotencyKey, requestHash }) => {
-    const wallets = await resolveAccounts(client, cooperativeId, req.shares.map((s) => ({ member: s.memberId, account: 'wallet' as const })));
-    const [issued, distributed, outstanding, cash] = await resolveAccounts(client, cooperativeId, [
-      { cooperative: 'cloudIssued' }, { cooperative: 'distributions' }, { cooperative: 'creditsOutstanding' }, { cooperative: 'cash' },
-    ]);
-    // Distributions of one cooperative queue here, so two cannot both spend the same surplus.
-    await lockAccounts(client, [distributed!.id, ...wallets.map((w) => w.id)]);
+  const system = [{ cooperative: 'cloudIssued' as const }, { cooperative: 'distributions' as const }, { cooperative: 'creditsOutstanding' as const }, { cooperative: 'cash' as const }];
+  const spec = {
+    accounts: [...system, ...req.shares.map((s) => ({ member: s.memberId, account: 'wallet' as const }))],
+    // Distributions of one cooperative queue on the distributions account, so two cannot spend the same surplus.
+    lock: [1, ...req.shares.map((_, i) => system.length + i)],
+  };
+  return runIdempotent(pool, req.cooperativeId, 'revenue-distribution', req.idempotencyKey, { ...req, remainderTo }, spec, async ({ client, cooperativeId, idempotencyKey, requestHash, accounts }) => {
+    const [issued, distributed, outstanding, cash] = accounts;
+    const wallets = accounts.slice(system.length);
     const { rows } = await client.query<{ surplus: string }>(
       `SELECT (COALESCE(sum(b.balance) FILTER (WHERE a.code <> $3), 0) - COALESCE(sum(b.balance) FILTER (WHERE a.code = $3), 0))::text AS surplus
          FROM accounts a JOIN account_balances b ON b.account_id = a.id

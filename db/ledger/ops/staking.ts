@@ -3,7 +3,7 @@ import type { Pool } from 'pg';
 import { LedgerError } from '../../../domain/ledger-error';
 import { formatMicros } from '../../../domain/money';
 import { lockAccounts, resolveAccounts } from '../accounts';
-import { allocateOrFail, consume, readSpendableLots } from '../lots';
+import { allocateOrFail, consume } from '../lots';
 import { credit, debit } from '../postings';
 import { runIdempotent, type LedgerResult } from '../run-operation';
 import { requireKey, requirePositiveAmount } from '../validate';
@@ -21,14 +21,11 @@ export interface StakeRequest {
 export function stake(pool: Pool, req: StakeRequest): Promise<LedgerResult> {
   requirePositiveAmount(req.amount);
   requireKey(req.idempotencyKey);
-  return runIdempotent(pool, req.cooperativeId, 'stake', req.idempotencyKey, req, async ({ client, cooperativeId, idempotencyKey, requestHash, now }) => {
-    const [wallet, staking] = await resolveAccounts(client, cooperativeId, [
-      { member: req.memberId, account: 'wallet' },
-      { member: req.memberId, account: 'staking' },
-    ]);
-    await lockAccounts(client, [wallet!.id, staking!.id]);
+  const spec = { accounts: [{ member: req.memberId, account: 'wallet' as const }, { member: req.memberId, account: 'staking' as const }], lock: [0, 1], lotsOf: 0 };
+  return runIdempotent(pool, req.cooperativeId, 'stake', req.idempotencyKey, req, spec, async ({ client, cooperativeId, idempotencyKey, requestHash, now, accounts, lots }) => {
+    const [wallet, staking] = accounts;
     // Only paid credits can be staked: promotional ones are for service use (and their liability is 2230).
-    const paidLots = (await readSpendableLots(client, wallet!.id)).filter((l) => l.category === 'paid');
+    const paidLots = lots.filter((l) => l.category === 'paid');
     const allocations = allocateOrFail(paidLots, req.amount, now);
     const id = randomUUID();
     const transaction = await writeTransaction(client, {
@@ -56,7 +53,7 @@ export interface UnstakeRequest {
 /** Returns a position's credits to the wallet as a new lot (source `unstake`) and releases the position. */
 export function unstake(pool: Pool, req: UnstakeRequest): Promise<LedgerResult> {
   requireKey(req.idempotencyKey);
-  return runIdempotent(pool, req.cooperativeId, 'unstake', req.idempotencyKey, req, async ({ client, cooperativeId, idempotencyKey, requestHash }) => {
+  return runIdempotent(pool, req.cooperativeId, 'unstake', req.idempotencyKey, req, { accounts: [] }, async ({ client, cooperativeId, idempotencyKey, requestHash }) => {
     const found = await client.query<{ member_id: string }>('SELECT member_id FROM staking_positions WHERE id = $1', [req.positionId]);
     if (!found.rows[0]) throw new LedgerError('NOT_FOUND', 'Staking position not found');
     const memberId = found.rows[0].member_id;

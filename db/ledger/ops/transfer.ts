@@ -2,8 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import { LedgerError } from '../../../domain/ledger-error';
 import { formatMicros } from '../../../domain/money';
-import { lockAccounts, resolveAccounts } from '../accounts';
-import { allocateOrFail, consume, readSpendableLots } from '../lots';
+import { allocateOrFail, consume } from '../lots';
 import { credit, debit } from '../postings';
 import { runIdempotent, type LedgerResult } from '../run-operation';
 import { requireKey, requirePositiveAmount } from '../validate';
@@ -27,13 +26,9 @@ export function transfer(pool: Pool, req: TransferRequest): Promise<LedgerResult
   requirePositiveAmount(req.amount);
   requireKey(req.idempotencyKey);
   if (req.fromMemberId === req.toMemberId) throw new LedgerError('VALIDATION_ERROR', 'A transfer needs two different members');
-  return runIdempotent(pool, req.cooperativeId, 'transfer', req.idempotencyKey, req, async ({ client, cooperativeId, idempotencyKey, requestHash, now }) => {
-    const [from, to] = await resolveAccounts(client, cooperativeId, [
-      { member: req.fromMemberId, account: 'wallet' },
-      { member: req.toMemberId, account: 'wallet' },
-    ]);
-    await lockAccounts(client, [from!.id, to!.id]);
-    const lots = await readSpendableLots(client, from!.id);
+  const spec = { accounts: [{ member: req.fromMemberId, account: 'wallet' as const }, { member: req.toMemberId, account: 'wallet' as const }], lock: [0, 1], lotsOf: 0 };
+  return runIdempotent(pool, req.cooperativeId, 'transfer', req.idempotencyKey, req, spec, async ({ client, cooperativeId, idempotencyKey, requestHash, now, accounts, lots }) => {
+    const [from, to] = accounts;
     const allocations = allocateOrFail(lots, req.amount, now);
     const id = randomUUID();
     const byId = new Map(lots.map((l) => [l.id, l]));

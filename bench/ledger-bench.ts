@@ -1,0 +1,208 @@
+import { spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Pool } from 'pg';
+import { createCooperativeActivities } from '../activities/cooperatives';
+import { loadConfig } from '../config/config';
+import { projectRoot } from '../config/project-root';
+import * as ledger from '../db/ledger';
+import { createMember } from '../db/members';
+import { migrate } from '../db/migrate';
+import { createPool } from '../db/pool';
+import { checksumAddress } from '../domain/identity';
+import { startEmbeddedPostgres } from '../scripts/embedded-postgres';
+
+/**
+ * `npm run bench`: ledger throughput and latency at 1, 8 and 32 concurrent clients (and a 16-client
+ * mix), next to pgbench's built-in tpcb-like script at the same client counts against the same
+ * PostgreSQL in the same run. Speed is never asserted by a test; this prints figures.
+ */
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const WARMUP_SECONDS = 1;
+const MEMBERS = 256;
+const CLIENTS = [1, 8, 32];
+const log = (line: string) => process.stdout.write(`${line}\n`);
+
+type Op = (client: number, n: number) => Promise<unknown>;
+
+interface Figures {
+  opsPerSecond: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+/** Distinct error messages seen while measuring, so a failing workload says why. */
+const errorMessages = new Map<string, number>();
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+/** Runs `op` from `clients` concurrent loops for the measured window (after a warm-up). */
+async function measure(clients: number, op: Op): Promise<Figures> {
+  const latencies: number[] = [];
+  let errors = 0;
+  const warmupEnd = performance.now() + WARMUP_SECONDS * 1000;
+  const end = warmupEnd + SECONDS * 1000;
+  await Promise.all(
+    Array.from({ length: clients }, async (_, c) => {
+      for (let n = 0; ; n++) {
+        const t0 = performance.now();
+        if (t0 >= end) break;
+        try {
+          await op(c, n);
+        } catch (err) {
+          errors++;
+          const message = err instanceof Error ? err.message : String(err);
+          errorMessages.set(message, (errorMessages.get(message) ?? 0) + 1);
+        }
+        const t1 = performance.now();
+        if (t0 >= warmupEnd) {
+          latencies.push(t1 - t0);
+        }
+      }
+    }),
+  );
+  latencies.sort((a, b) => a - b);
+  return { opsPerSecond: latencies.length / SECONDS, p50: percentile(latencies, 50), p99: percentile(latencies, 99), errors };
+}
+
+function pgbench(url: string, clients: number, logDir: string): Figures {
+  const prefix = path.join(logDir, `pgbench-${clients}`);
+  const result = spawnSync('pgbench', ['-n', '-b', 'tpcb-like', '-c', String(clients), '-j', String(Math.min(clients, 2)), '-T', String(SECONDS), '-l', `--log-prefix=${prefix}`, url], {
+    encoding: 'utf8',
+  });
+  if (result.status !== 0) throw new Error(`pgbench failed: ${result.stderr}`);
+  const latencies: number[] = [];
+  for (const file of fs.readdirSync(logDir).filter((f) => f.startsWith(`pgbench-${clients}.`))) {
+    for (const line of fs.readFileSync(path.join(logDir, file), 'utf8').split('\n')) {
+      const micros = Number(line.split(' ')[2]);
+      if (Number.isFinite(micros) && line) latencies.push(micros / 1000);
+    }
+  }
+  latencies.sort((a, b) => a - b);
+  const tps = Number(/tps = ([\d.]+)/.exec(result.stdout)?.[1] ?? NaN);
+  return { opsPerSecond: tps, p50: percentile(latencies, 50), p99: percentile(latencies, 99), errors: 0 };
+}
+
+async function setUp(pool: Pool): Promise<{ coop: string; members: string[] }> {
+  const activities = createCooperativeActivities(pool);
+  const coop = await activities.createCooperative({ id: randomUUID(), slug: `bench-${randomUUID().slice(0, 8)}`, name: 'Bench' });
+  await activities.openCooperativeLedger(coop.id);
+  await activities.activateCooperative(coop.id);
+  const members: string[] = [];
+  for (let i = 0; i < MEMBERS; i++) {
+    const address = checksumAddress(`0x${randomUUID().replace(/-/g, '')}${randomUUID().replace(/-/g, '').slice(0, 8)}`);
+    const { member } = await createMember(pool, coop.id, { address });
+    await ledger.mint(pool, { cooperativeId: coop.id, memberId: member.id, amount: 1_000_000_000_000n, source: 'purchase', sourceId: `seed-${member.id}`, idempotencyKey: `seed-${member.id}` });
+    members.push(member.id);
+  }
+  return { coop: coop.id, members };
+}
+
+async function main(): Promise<void> {
+  if (spawnSync('pgbench', ['--version']).status !== 0) {
+    throw new Error('pgbench is not installed: it is the reference this benchmark compares with. Install it (Debian: apt-get install postgresql-client) and run again.');
+  }
+  const config = loadConfig();
+  const stateDir = path.join(projectRoot, '.state', 'bench');
+  fs.rmSync(stateDir, { recursive: true, force: true });
+  fs.mkdirSync(stateDir, { recursive: true, mode: 0o755 });
+  log(`Machine: ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB; ${SECONDS} s per measurement after ${WARMUP_SECONDS} s warm-up`);
+  let url = config.database.url;
+  let stopPg: () => Promise<void> = async () => undefined;
+  if (!config.database.external) {
+    log('Starting a scratch embedded PostgreSQL for the benchmark');
+    const pg = await startEmbeddedPostgres({ dataDir: path.join(stateDir, 'postgres'), port: config.database.embeddedPort + 100, database: 'bench', logFile: path.join(stateDir, 'postgres.log'), log });
+    url = pg.url;
+    stopPg = pg.stop;
+  }
+  const pool = createPool(url, { max: 40 });
+  try {
+    await migrate(url, 'up');
+    log(`Seeding a cooperative with ${MEMBERS} funded members`);
+    const { coop, members } = await setUp(pool);
+    const pick = (c: number, n: number, k: number) => members[(c * 7919 + n * 104_729 + k * 31) % members.length]!;
+    // Every measurement gets its own key space: a repeated key would be a (cheaper) replay.
+    let phase = 0;
+    const key = (kind: string, c: number, n: number) => `p${phase}-${kind}-${c}-${n}`;
+
+    const workloads: Record<string, Op> = {
+      transfer: (c, n) => {
+        const from = pick(c, n, 0);
+        let to = pick(c, n, 1);
+        if (to === from) to = members[(members.indexOf(from) + 1) % members.length]!;
+        return ledger.transfer(pool, { cooperativeId: coop, fromMemberId: from, toMemberId: to, amount: 1_000n, idempotencyKey: key('t', c, n) });
+      },
+      'hold reserve+finalize': async (c, n) => {
+        const { hold } = await ledger.reserveHold(pool, { cooperativeId: coop, memberId: pick(c, n, 2), amount: 5_000n, expiresAt: new Date(Date.now() + 60_000), idempotencyKey: key('h', c, n) });
+        await ledger.resolveHold(pool, coop, hold.id, { kind: 'finalize', amount: 3_000n });
+      },
+      'usage redemption': (c, n) =>
+        ledger.redeemUsage(pool, { cooperativeId: coop, memberId: pick(c, n, 3), primitive: 'transfer_gb', quantity: 10_000n, idempotencyKey: key('u', c, n) }),
+    };
+    // The mix a cooperative sees: mostly usage and holds from metering, some member transfers.
+    const mixed: Op = (c, n) => {
+      const r = n % 10;
+      if (r < 4) return workloads['usage redemption']!(c, n);
+      if (r < 7) return workloads.transfer!(c, n);
+      return workloads['hold reserve+finalize']!(c, n);
+    };
+
+    log('Initialising pgbench (scale 10) in its own database on the same server');
+    const pgbenchUrl = url.replace(/\/[^/]+$/, '/pgbench');
+    await pool.query('DROP DATABASE IF EXISTS pgbench').then(() => pool.query('CREATE DATABASE pgbench'));
+    const init = spawnSync('pgbench', ['-i', '-s', '10', '-q', pgbenchUrl], { encoding: 'utf8' });
+    if (init.status !== 0) throw new Error(`pgbench -i failed: ${init.stderr}`);
+
+    const rows: string[][] = [];
+    const ms = (v: number) => (Number.isFinite(v) ? v.toFixed(2) : '-');
+    const reference = new Map<number, Figures>();
+    for (const clients of [...CLIENTS, 16]) {
+      log(`pgbench tpcb-like, ${clients} clients...`);
+      const f = pgbench(pgbenchUrl, clients, stateDir);
+      reference.set(clients, f);
+      rows.push(['pgbench tpcb-like (reference)', String(clients), f.opsPerSecond.toFixed(0), ms(f.p50), ms(f.p99), '1.00', '0']);
+    }
+    for (const [name, op] of Object.entries(workloads)) {
+      for (const clients of CLIENTS) {
+        log(`${name}, ${clients} clients...`);
+        phase++;
+        const f = await measure(clients, op);
+        rows.push([name, String(clients), f.opsPerSecond.toFixed(0), ms(f.p50), ms(f.p99), (f.opsPerSecond / reference.get(clients)!.opsPerSecond).toFixed(2), String(f.errors)]);
+      }
+    }
+    log('mixed (40% usage, 30% transfer, 30% hold reserve+finalize), 16 clients...');
+    phase++;
+    const mix = await measure(16, mixed);
+    rows.push(['mixed ledger operations', '16', mix.opsPerSecond.toFixed(0), ms(mix.p50), ms(mix.p99), (mix.opsPerSecond / reference.get(16)!.opsPerSecond).toFixed(2), String(mix.errors)]);
+
+    const report = await ledger.integrityReport(pool, coop);
+    const header = ['workload', 'clients', 'ops/s', 'p50 ms', 'p99 ms', 'vs pgbench', 'errors'];
+    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+    const fmt = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+    log('');
+    log(fmt(header));
+    log(widths.map((w) => '-'.repeat(w)).join('  '));
+    for (const r of rows) log(fmt(r));
+    log('');
+    log('"vs pgbench" divides ops/s by pgbench tpcb-like tps at the same client count, measured above on the same server.');
+    log('One hold reserve+finalize is two ledger transactions and counts as one op.');
+    log(`Aim: at 16+ clients >= 3000 mixed ops/s, p99 < 15 ms, >= 0.70 of pgbench. Measured mix: ${mix.opsPerSecond.toFixed(0)} ops/s, p99 ${ms(mix.p99)} ms, ${(mix.opsPerSecond / reference.get(16)!.opsPerSecond).toFixed(2)} of pgbench.`);
+    log(`Ledger integrity after the run: ${report.clean ? 'clean' : `${report.findings.length} findings`}`);
+    for (const [message, count] of errorMessages) log(`error x${count}: ${message}`);
+  } finally {
+    await pool.end();
+    await stopPg();
+    fs.rmSync(stateDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench failed: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -10,7 +10,16 @@ export interface WalletLot extends SpendableLot {
 
 type LotRow = { id: string; priority: number; expires_at: Date | null; category: LotCategory; created_at: Date; available: bigint; source: string };
 
-const SPENDABLE_LOTS = 'SELECT id, priority, expires_at, category, created_at, available, source FROM lots WHERE account_id = $1 AND available > 0';
+// Lots past expiry wait for the expiry run and are not spendable (now() is the transaction's start,
+// never later than the operation's own clock, so domain/lots.ts isSpendable has the last word).
+// Consumption order (domain/lots.ts compareForConsumption), served by the lots_spendable index:
+// 'promotional' sorts after 'paid', so DESC puts it first; uuid order equals its text order.
+const SPENDABLE_LOTS = `SELECT id, priority, expires_at, category, created_at, available, source FROM lots
+  WHERE account_id = $1 AND available > 0 AND (expires_at IS NULL OR expires_at > now())
+  ORDER BY priority, expires_at NULLS LAST, category DESC, created_at, id`;
+
+/** How many lots an operation's first read takes; a wallet of many small lots is read whole only when needed. */
+export const FIRST_LOTS = 100;
 
 export function toWalletLots(rows: LotRow[]): WalletLot[] {
   return rows.map((r) => ({ id: r.id, priority: r.priority, expiresAt: r.expires_at, category: r.category, createdAt: r.created_at, available: r.available, source: r.source }));
@@ -22,10 +31,10 @@ export async function readSpendableLots(client: PoolClient, walletId: string): P
   return toWalletLots(rows);
 }
 
-/** readSpendableLots as a statement for a transaction's opening batch (the id is our own UUID, checked). */
-export function spendableLotsStatement(walletId: string): string {
+/** The first FIRST_LOTS spendable lots, in consumption order, as a statement for a transaction's opening batch. */
+export function firstSpendableLotsStatement(walletId: string): string {
   if (!/^[0-9a-f-]{36}$/.test(walletId)) throw new Error('wallet id must be a UUID');
-  return SPENDABLE_LOTS.replace('$1', `'${walletId}'`);
+  return `${SPENDABLE_LOTS.replace('$1', `'${walletId}'`)} LIMIT ${FIRST_LOTS}`;
 }
 
 /** Allocates `amount` in consumption order or fails with INSUFFICIENT_FUNDS, naming the shortfall. */

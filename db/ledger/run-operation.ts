@@ -1,7 +1,8 @@
 import type { Pool, PoolClient } from 'pg';
 import type { LedgerTransaction } from '../../domain/ledger-types';
+import { isSpendable } from '../../domain/lots';
 import { lockAccountsStatement, resolveAccountsCached, type AccountRef, type ResolvedAccount } from './accounts';
-import { spendableLotsStatement, toWalletLots, type WalletLot } from './lots';
+import { FIRST_LOTS, firstSpendableLotsStatement, readSpendableLots, toWalletLots, type WalletLot } from './lots';
 import { checkProbe, findTransaction, idempotencyProbeStatement } from './replay';
 import { requestHash } from './request-hash';
 import { inTenantTransaction } from './tenant-transaction';
@@ -14,8 +15,11 @@ export interface OperationContext {
   now: Date;
   /** The spec's accounts, resolved, in order. */
   accounts: ResolvedAccount[];
-  /** Spendable lots of the spec's `lotsOf` account, read after its lock was taken. */
-  lots: WalletLot[];
+  /**
+   * Spendable lots of the spec's `lotsOf` account in consumption order, read after its lock was taken:
+   * the first FIRST_LOTS of them, or all of them when asked for more than those hold.
+   */
+  lots(covering?: bigint): Promise<WalletLot[]>;
 }
 
 /** What an operation touches, so the runner can lock and read it in the transaction's first round trip. */
@@ -54,7 +58,7 @@ export async function runIdempotent(
   const opening = [
     ...(lockIds.length > 0 ? [lockAccountsStatement(lockIds)] : []),
     idempotencyProbeStatement(cooperativeId, idempotencyKey),
-    ...(spec.lotsOf !== undefined ? [spendableLotsStatement(accounts[spec.lotsOf]!.id)] : []),
+    ...(spec.lotsOf !== undefined ? [firstSpendableLotsStatement(accounts[spec.lotsOf]!.id)] : []),
   ];
   return inTenantTransaction(
     pool,
@@ -63,8 +67,14 @@ export async function runIdempotent(
       const results = lockIds.length > 0 ? opened.slice(1) : opened;
       const earlier = checkProbe(results[0]!.rows, idempotencyKey, hash);
       if (earlier) return { transaction: (await findTransaction(client, earlier))!, replayed: true };
-      const lots = spec.lotsOf !== undefined ? toWalletLots(results[1]!.rows) : [];
-      const transaction = await work({ client, cooperativeId, idempotencyKey, requestHash: hash, now: new Date(), accounts, lots });
+      const first = spec.lotsOf !== undefined ? toWalletLots(results[1]!.rows) : [];
+      const now = new Date();
+      const lots = async (covering?: bigint) => {
+        const truncated = first.length === FIRST_LOTS;
+        const enough = covering !== undefined && first.reduce((sum, l) => sum + (isSpendable(l, now) ? l.available : 0n), 0n) >= covering;
+        return truncated && !enough ? readSpendableLots(client, accounts[spec.lotsOf!]!.id) : first;
+      };
+      const transaction = await work({ client, cooperativeId, idempotencyKey, requestHash: hash, now, accounts, lots });
       return { transaction, replayed: false };
     },
     opening,

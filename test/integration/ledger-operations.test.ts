@@ -75,6 +75,20 @@ describe('ledger operations', () => {
     await expectClean(coop);
   });
 
+  it('spends from a wallet of more lots than the first read takes, still in consumption order', async () => {
+    for (let i = 0; i < 130; i++) {
+      await ledger.mint(pool, { cooperativeId: coop, memberId: alice, amount: 10n, source: 'grant', sourceId: `g-${i}`, priority: 100 + (i % 3), idempotencyKey: `g-${i}` });
+    }
+    // 125 lots of 10 must be consumed: beyond the first 100 read, lowest priority number first.
+    const { transaction } = await ledger.transfer(pool, { cooperativeId: coop, fromMemberId: alice, toMemberId: bob, amount: 1_250n, idempotencyKey: 'many' });
+    expect(transaction.entries.find((e) => e.memberId === bob)?.amount).toBe(-1_250n);
+    const left = await ledger.memberBalance(pool, coop, alice);
+    expect(left.available).toBe(50n);
+    expect(left.lots.every((l) => l.priority === 102)).toBe(true);
+    expect(await code(ledger.transfer(pool, { cooperativeId: coop, fromMemberId: alice, toMemberId: bob, amount: 51n, idempotencyKey: 'too-many' }))).toBe('INSUFFICIENT_FUNDS');
+    await expectClean(coop);
+  });
+
   it('redeems usage at the rate card in force and recognises revenue', async () => {
     await ledger.mint(pool, { cooperativeId: coop, memberId: alice, amount: cloud(10), source: 'purchase', sourceId: 'p', idempotencyKey: 'm' });
     const { transaction } = await ledger.redeemUsage(pool, { cooperativeId: coop, memberId: alice, primitive: 'compute_hours', quantity: 2_500_000n, usageAt: new Date(), idempotencyKey: 'u' });

@@ -20,8 +20,9 @@ export function burn(pool: Pool, req: BurnRequest): Promise<LedgerResult> {
   requirePositiveAmount(req.amount);
   requireKey(req.idempotencyKey);
   const spec = { accounts: retireAccountRefs(req.memberId, 'breakage'), lock: [0], lotsOf: 0 };
-  return runIdempotent(pool, req.cooperativeId, 'burn', req.idempotencyKey, req, spec, async ({ client, cooperativeId, idempotencyKey, requestHash, now, accounts: resolved, lots }) => {
+  return runIdempotent(pool, req.cooperativeId, 'burn', req.idempotencyKey, req, spec, async ({ client, cooperativeId, idempotencyKey, requestHash, now, accounts: resolved, lots: spendable }) => {
     const accounts = toRetireAccounts(resolved);
+    const lots = await spendable(req.amount);
     const allocations = allocateOrFail(lots, req.amount, now);
     const id = randomUUID();
     return writeTransaction(client, {

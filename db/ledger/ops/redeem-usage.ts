@@ -31,12 +31,13 @@ export function redeemUsage(pool: Pool, req: RedeemUsageRequest): Promise<Ledger
   requireKey(req.idempotencyKey);
   if (req.usageAt !== undefined && (!(req.usageAt instanceof Date) || Number.isNaN(req.usageAt.getTime()))) throw new LedgerError('VALIDATION_ERROR', 'usageAt must be a time');
   const spec = { accounts: retireAccountRefs(req.memberId, 'redemption'), lock: [0], lotsOf: 0 };
-  return runIdempotent(pool, req.cooperativeId, 'redeem-usage', req.idempotencyKey, req, spec, async ({ client, cooperativeId, idempotencyKey, requestHash, now, accounts: resolved, lots }) => {
+  return runIdempotent(pool, req.cooperativeId, 'redeem-usage', req.idempotencyKey, req, spec, async ({ client, cooperativeId, idempotencyKey, requestHash, now, accounts: resolved, lots: spendable }) => {
     const usageAt = req.usageAt ?? now;
     const rate = await rateInForce(client, cooperativeId, req.primitive, usageAt);
     if (!rate) throw new LedgerError('NOT_FOUND', `No rate card was in force at ${usageAt.toISOString()}`);
     const amount = priceUsage(req.quantity, rate.rate);
     const accounts = toRetireAccounts(resolved);
+    const lots = await spendable(amount);
     const allocations = allocateOrFail(lots, amount, now);
     const id = randomUUID();
     return writeTransaction(client, {

@@ -41,7 +41,7 @@ export function refundClawback(pool: Pool, req: RefundClawbackRequest): Promise<
   return runIdempotent(pool, req.cooperativeId, 'refund-clawback', req.idempotencyKey, req, spec, async ({ client, cooperativeId, idempotencyKey, requestHash, now, accounts, lots: walletLots }) => {
     const [wallet, receivable, issued, outstanding, cash] = accounts;
     // Only paid credits answer for a refunded payment; promotional credits are not the member's money.
-    const lots = walletLots.filter((l) => isSpendable(l, now) && l.category === 'paid');
+    const lots = (await walletLots()).filter((l) => isSpendable(l, now) && l.category === 'paid');
     // The refunded payment's own lot comes first, then the usual consumption order.
     const own = (l: { source: string; id: string }) => l.source === 'purchase' && ownLotIds.has(l.id);
     const ownLotIds = new Set(

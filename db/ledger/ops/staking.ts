@@ -25,7 +25,7 @@ export function stake(pool: Pool, req: StakeRequest): Promise<LedgerResult> {
   return runIdempotent(pool, req.cooperativeId, 'stake', req.idempotencyKey, req, spec, async ({ client, cooperativeId, idempotencyKey, requestHash, now, accounts, lots }) => {
     const [wallet, staking] = accounts;
     // Only paid credits can be staked: promotional ones are for service use (and their liability is 2230).
-    const paidLots = lots.filter((l) => l.category === 'paid');
+    const paidLots = (await lots()).filter((l) => l.category === 'paid');
     const allocations = allocateOrFail(paidLots, req.amount, now);
     const id = randomUUID();
     const transaction = await writeTransaction(client, {

@@ -27,8 +27,9 @@ export function transfer(pool: Pool, req: TransferRequest): Promise<LedgerResult
   requireKey(req.idempotencyKey);
   if (req.fromMemberId === req.toMemberId) throw new LedgerError('VALIDATION_ERROR', 'A transfer needs two different members');
   const spec = { accounts: [{ member: req.fromMemberId, account: 'wallet' as const }, { member: req.toMemberId, account: 'wallet' as const }], lock: [0, 1], lotsOf: 0 };
-  return runIdempotent(pool, req.cooperativeId, 'transfer', req.idempotencyKey, req, spec, async ({ client, cooperativeId, idempotencyKey, requestHash, now, accounts, lots }) => {
+  return runIdempotent(pool, req.cooperativeId, 'transfer', req.idempotencyKey, req, spec, async ({ client, cooperativeId, idempotencyKey, requestHash, now, accounts, lots: spendable }) => {
     const [from, to] = accounts;
+    const lots = await spendable(req.amount);
     const allocations = allocateOrFail(lots, req.amount, now);
     const id = randomUUID();
     const byId = new Map(lots.map((l) => [l.id, l]));

@@ -64,9 +64,13 @@ CREATE TABLE account_balances (
   CONSTRAINT balance_not_negative CHECK (allow_negative OR balance >= 0)
 );
 
+-- Transactions and entries reference their cooperative and accounts through triggers rather than
+-- foreign keys: a foreign key check share-locks the parent row, and every writer of a cooperative would
+-- lock the same cooperatives row and the same system accounts. Those parents are never deleted or
+-- re-keyed (guarded below), so a plain lookup is as safe. See docs/decisions/0007.
 CREATE TABLE transactions (
   id                      uuid PRIMARY KEY,
-  cooperative_id          uuid NOT NULL REFERENCES cooperatives (id),
+  cooperative_id          uuid NOT NULL,
   type                    text NOT NULL CHECK (type IN ('mint', 'transfer', 'redemption', 'burn', 'stake', 'unstake', 'correction',
                                                         'refund_clawback', 'revenue_distribution', 'lot_expiry', 'stream_sample')),
   idempotency_key         text NOT NULL CHECK (length(idempotency_key) BETWEEN 1 AND 255),
@@ -89,9 +93,8 @@ CREATE TABLE entries (
   currency       text NOT NULL,
   -- Debit positive, credit negative, in µCLOUD or µUSD.
   amount         bigint NOT NULL CHECK (amount <> 0),
-  FOREIGN KEY (transaction_id, cooperative_id) REFERENCES transactions (id, cooperative_id),
-  -- The entry's currency and cooperative are the account's: the database, not the caller, says so.
-  FOREIGN KEY (account_id, cooperative_id, currency) REFERENCES accounts (id, cooperative_id, currency)
+  FOREIGN KEY (transaction_id, cooperative_id) REFERENCES transactions (id, cooperative_id)
+  -- The account, its cooperative and its currency are checked by entries_apply_balance below.
 );
 CREATE INDEX entries_transaction ON entries (transaction_id);
 CREATE INDEX entries_account ON entries (account_id, transaction_id);
@@ -219,7 +222,13 @@ DECLARE
   acct record;
   target smallint;
 BEGIN
-  SELECT normal_sign, balance_shards INTO acct FROM accounts WHERE id = NEW.account_id;
+  -- The entry's account, cooperative and currency must be the account's: the database, not the caller, says so.
+  SELECT normal_sign, balance_shards INTO acct FROM accounts
+   WHERE id = NEW.account_id AND cooperative_id = NEW.cooperative_id AND currency = NEW.currency;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'entry does not match its account: no % account % in cooperative %', NEW.currency, NEW.account_id, NEW.cooperative_id
+      USING ERRCODE = 'foreign_key_violation';
+  END IF;
   -- One shard per transaction and account, chosen from the transaction id: retries hit the same row.
   target := CASE WHEN acct.balance_shards = 1 THEN 0 ELSE abs(hashtext(NEW.transaction_id::text)) % acct.balance_shards END;
   UPDATE account_balances
@@ -231,6 +240,39 @@ BEGIN
   RETURN NULL;
 END $$;
 CREATE TRIGGER entries_apply_balance AFTER INSERT ON entries FOR EACH ROW EXECUTE FUNCTION apply_entry_to_balance();
+
+-- A transaction belongs to an existing cooperative (see the note on the transactions table).
+CREATE FUNCTION check_transaction_cooperative() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = public AS $$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM cooperatives WHERE id = NEW.cooperative_id) THEN
+    RAISE EXCEPTION 'cooperative % does not exist', NEW.cooperative_id USING ERRCODE = 'foreign_key_violation';
+  END IF;
+  RETURN NEW;
+END $$;
+CREATE TRIGGER transactions_cooperative_exists BEFORE INSERT ON transactions FOR EACH ROW EXECUTE FUNCTION check_transaction_cooperative();
+
+-- Cooperatives and accounts are never deleted or re-keyed: ledger history points at them.
+CREATE FUNCTION refuse_parent_change() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  refused boolean;
+BEGIN
+  refused := TG_OP IN ('DELETE', 'TRUNCATE');
+  IF NOT refused THEN
+    refused := NEW.id <> OLD.id;
+    -- Nested, not ORed: a cooperatives row has no such fields, and PL/pgSQL would still look them up.
+    IF TG_TABLE_NAME = 'accounts' THEN
+      refused := refused OR (NEW.cooperative_id, NEW.currency, NEW.code, NEW.type) IS DISTINCT FROM (OLD.cooperative_id, OLD.currency, OLD.code, OLD.type);
+    END IF;
+  END IF;
+  IF refused THEN
+    RAISE EXCEPTION '% rows are never deleted or re-keyed: % refused', TG_TABLE_NAME, TG_OP USING ERRCODE = 'insufficient_privilege';
+  END IF;
+  RETURN NEW;
+END $$;
+CREATE TRIGGER cooperatives_keep BEFORE UPDATE OR DELETE ON cooperatives FOR EACH ROW EXECUTE FUNCTION refuse_parent_change();
+CREATE TRIGGER cooperatives_no_truncate BEFORE TRUNCATE ON cooperatives FOR EACH STATEMENT EXECUTE FUNCTION refuse_parent_change();
+CREATE TRIGGER accounts_keep BEFORE UPDATE OR DELETE ON accounts FOR EACH ROW EXECUTE FUNCTION refuse_parent_change();
+CREATE TRIGGER accounts_no_truncate BEFORE TRUNCATE ON accounts FOR EACH STATEMENT EXECUTE FUNCTION refuse_parent_change();
 
 -- Every account gets its balance rows when it is opened.
 CREATE FUNCTION open_account_balances() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = public AS $$
@@ -306,7 +348,9 @@ DROP POLICY tenant ON cooperatives;
 ALTER TABLE cooperatives DISABLE ROW LEVEL SECURITY;
 DROP TABLE outbox, rate_card_rates, rate_cards, staking_positions, hold_lots, holds, lot_movements, lots, entries, transactions,
   account_balances, accounts, members;
+DROP TRIGGER cooperatives_keep ON cooperatives;
+DROP TRIGGER cooperatives_no_truncate ON cooperatives;
 DROP FUNCTION refuse_history_change(), check_transaction_balanced(), guard_account_balance(), open_account_balances(),
-  apply_entry_to_balance(), app_cooperative_id();
+  apply_entry_to_balance(), check_transaction_cooperative(), refuse_parent_change(), app_cooperative_id();
 REVOKE ALL ON cooperatives FROM coop_app;
 -- The coop_app role is shared by every database of the server, so it stays.

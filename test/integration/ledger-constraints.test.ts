@@ -80,7 +80,16 @@ describe('database-enforced ledger rules', () => {
         await c.query(`INSERT INTO transactions (id, cooperative_id, type, idempotency_key, request_hash) VALUES ($1, $2, 'burn', $3, 'h')`, [id, coop, `raw-${id}`]);
         await c.query(`INSERT INTO entries (transaction_id, cooperative_id, account_id, currency, amount) VALUES ($1, $2, $3, 'USD', 5), ($1, $2, $3, 'USD', -5)`, [id, coop, issued]);
       }),
-    ).rejects.toThrow(/foreign key/);
+    ).rejects.toThrow(/entry does not match its account/);
+  });
+
+  it('refuses a transaction of a cooperative that does not exist, and deleting or re-keying parents', async () => {
+    await expect(asOwner(`INSERT INTO transactions (id, cooperative_id, type, idempotency_key, request_hash) VALUES ($1, $2, 'burn', 'x', 'h')`, [randomUUID(), randomUUID()])).rejects.toThrow(
+      /does not exist/,
+    );
+    await expect(asOwner('DELETE FROM accounts WHERE id = $1', [wallet])).rejects.toThrow(/never deleted or re-keyed/);
+    await expect(asOwner(`UPDATE accounts SET currency = 'USD' WHERE id = $1`, [wallet])).rejects.toThrow(/never deleted or re-keyed/);
+    await expect(asOwner('DELETE FROM cooperatives WHERE id = $1', [coop])).rejects.toThrow(/never deleted or re-keyed/);
   });
 
   it('refuses updating or deleting transactions and entries', async () => {

@@ -19,14 +19,15 @@ export interface RateInForce extends Rate {
   version: number;
 }
 
-/** The rate of a primitive on the newest card effective at `at`. */
-export async function rateInForce(client: PoolClient, cooperativeId: string, primitive: Primitive, at: Date): Promise<RateInForce | undefined> {
-  const { rows } = await client.query<{ id: string; version: number; rate: bigint; infrastructure_cost: bigint }>({
-    name: 'rate-in-force',
-    text: `SELECT c.id, c.version, r.rate, r.infrastructure_cost FROM rate_cards c JOIN rate_card_rates r ON r.rate_card_id = c.id AND r.primitive = $3
-            WHERE c.cooperative_id = $1 AND c.effective_from <= $2 ORDER BY c.effective_from DESC LIMIT 1`,
-    values: [cooperativeId, at, primitive],
-  });
+/** The rate of a primitive on the newest card effective at `at`, as a statement for an opening batch. */
+export function rateInForceStatement(cooperativeId: string, primitive: Primitive, at: Date): string {
+  if (!PRIMITIVES.includes(primitive) || !/^[0-9a-f-]{36}$/.test(cooperativeId)) throw new Error('invalid rate lookup');
+  return `SELECT c.id, c.version, r.rate, r.infrastructure_cost FROM rate_cards c
+            JOIN rate_card_rates r ON r.rate_card_id = c.id AND r.primitive = '${primitive}'
+           WHERE c.cooperative_id = '${cooperativeId}' AND c.effective_from <= '${at.toISOString()}' ORDER BY c.effective_from DESC LIMIT 1`;
+}
+
+export function toRateInForce(rows: Array<{ id: string; version: number; rate: bigint; infrastructure_cost: bigint }>): RateInForce | undefined {
   const row = rows[0];
   return row && { rateCardId: row.id, version: row.version, rate: row.rate, infrastructureCost: row.infrastructure_cost };
 }

@@ -1,6 +1,6 @@
 import type { PoolClient } from 'pg';
 import { LedgerError } from '../../domain/ledger-error';
-import { allocate, type Allocation, type LotCategory, type SpendableLot } from '../../domain/lots';
+import { allocate, isSpendable, type Allocation, type LotCategory, type SpendableLot } from '../../domain/lots';
 import { formatMicros } from '../../domain/money';
 import type { LotChange } from './write-transaction';
 
@@ -35,6 +35,18 @@ export async function readSpendableLots(client: PoolClient, walletId: string): P
 export function firstSpendableLotsStatement(walletId: string): string {
   if (!/^[0-9a-f-]{36}$/.test(walletId)) throw new Error('wallet id must be a UUID');
   return `${SPENDABLE_LOTS.replace('$1', `'${walletId}'`)} LIMIT ${FIRST_LOTS}`;
+}
+
+/**
+ * The lots an operation spends from: the first page read in the opening batch, or all of the wallet's
+ * spendable lots when asked to cover more than that page holds.
+ */
+export function lotsReader(client: PoolClient, walletId: string, first: WalletLot[], now: Date): (covering?: bigint) => Promise<WalletLot[]> {
+  return async (covering) => {
+    const truncated = first.length === FIRST_LOTS;
+    const enough = covering !== undefined && first.reduce((sum, l) => sum + (isSpendable(l, now) ? l.available : 0n), 0n) >= covering;
+    return truncated && !enough ? readSpendableLots(client, walletId) : first;
+  };
 }
 
 /** Allocates `amount` in consumption order or fails with INSUFFICIENT_FUNDS, naming the shortfall. */

@@ -1,8 +1,7 @@
-import type { Pool, PoolClient } from 'pg';
+import type { Pool, PoolClient, QueryResult } from 'pg';
 import type { LedgerTransaction } from '../../domain/ledger-types';
-import { isSpendable } from '../../domain/lots';
 import { lockAccountsStatement, resolveAccountsCached, type AccountRef, type ResolvedAccount } from './accounts';
-import { FIRST_LOTS, firstSpendableLotsStatement, readSpendableLots, toWalletLots, type WalletLot } from './lots';
+import { firstSpendableLotsStatement, lotsReader, toWalletLots, type WalletLot } from './lots';
 import { checkProbe, findTransaction, idempotencyProbeStatement } from './replay';
 import { requestHash } from './request-hash';
 import { inTenantTransaction } from './tenant-transaction';
@@ -20,6 +19,8 @@ export interface OperationContext {
    * the first FIRST_LOTS of them, or all of them when asked for more than those hold.
    */
   lots(covering?: bigint): Promise<WalletLot[]>;
+  /** Results of the spec's `reads`, in order. */
+  reads: QueryResult[];
 }
 
 /** What an operation touches, so the runner can lock and read it in the transaction's first round trip. */
@@ -29,6 +30,8 @@ export interface OperationSpec {
   lock?: number[];
   /** Index into `accounts` of the wallet whose spendable lots the operation needs. */
   lotsOf?: number;
+  /** More reads for the opening batch (values validated or escaped), such as the rate in force. */
+  reads?: string[];
 }
 
 export interface LedgerResult {
@@ -59,6 +62,7 @@ export async function runIdempotent(
     ...(lockIds.length > 0 ? [lockAccountsStatement(lockIds)] : []),
     idempotencyProbeStatement(cooperativeId, idempotencyKey),
     ...(spec.lotsOf !== undefined ? [firstSpendableLotsStatement(accounts[spec.lotsOf]!.id)] : []),
+    ...(spec.reads ?? []),
   ];
   return inTenantTransaction(
     pool,
@@ -67,14 +71,11 @@ export async function runIdempotent(
       const results = lockIds.length > 0 ? opened.slice(1) : opened;
       const earlier = checkProbe(results[0]!.rows, idempotencyKey, hash);
       if (earlier) return { transaction: (await findTransaction(client, earlier))!, replayed: true };
-      const first = spec.lotsOf !== undefined ? toWalletLots(results[1]!.rows) : [];
       const now = new Date();
-      const lots = async (covering?: bigint) => {
-        const truncated = first.length === FIRST_LOTS;
-        const enough = covering !== undefined && first.reduce((sum, l) => sum + (isSpendable(l, now) ? l.available : 0n), 0n) >= covering;
-        return truncated && !enough ? readSpendableLots(client, accounts[spec.lotsOf!]!.id) : first;
-      };
-      const transaction = await work({ client, cooperativeId, idempotencyKey, requestHash: hash, now, accounts, lots });
+      const hasLots = spec.lotsOf !== undefined;
+      const lots = hasLots ? lotsReader(client, accounts[spec.lotsOf!]!.id, toWalletLots(results[1]!.rows), now) : async () => [];
+      const reads = results.slice(hasLots ? 2 : 1);
+      const transaction = await work({ client, cooperativeId, idempotencyKey, requestHash: hash, now, accounts, lots, reads });
       return { transaction, replayed: false };
     },
     opening,

@@ -44,12 +44,13 @@ function toLedgerError(err: unknown): unknown {
  *
  * `opening` statements (their values already validated or escaped) travel in the same message as
  * BEGIN, one round trip for all; each runs with its own snapshot, so a read after a lock sees what the
- * lock protects. Their results are handed to `work`.
+ * lock protects. Their results are handed to `work`. Statements `work` passes to `defer` (values
+ * validated or escaped, results not needed) travel with COMMIT, so they cost no round trip of their own.
  */
 export async function inTenantTransaction<T>(
   pool: Pool,
   cooperativeId: string,
-  work: (client: PoolClient, opened: QueryResult[]) => Promise<T>,
+  work: (client: PoolClient, opened: QueryResult[], defer: (statement: string) => void) => Promise<T>,
   opening: string[] = [],
 ): Promise<T> {
   if (!UUID.test(cooperativeId)) throw new LedgerError('VALIDATION_ERROR', 'cooperativeId must be a UUID');
@@ -61,8 +62,9 @@ export async function inTenantTransaction<T>(
       const results = (await client.query([`BEGIN; SET LOCAL ROLE coop_app; SET LOCAL app.cooperative_id = '${cooperativeId}'`, ...opening].join(';\n'))) as unknown as
         | QueryResult
         | QueryResult[];
-      const result = await work(client, Array.isArray(results) ? results.slice(3) : []);
-      await client.query('COMMIT');
+      const closing: string[] = [];
+      const result = await work(client, Array.isArray(results) ? results.slice(3) : [], (statement) => closing.push(statement));
+      await client.query([...closing, 'COMMIT'].join(';\n'));
       return result;
     } catch (err) {
       await client.query('ROLLBACK').catch(() => {

@@ -1,16 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import type { Pool, PoolClient } from 'pg';
+import { escapeLiteral, type Pool } from 'pg';
 import { LedgerError } from '../../../domain/ledger-error';
 import { compareForConsumption } from '../../../domain/lots';
 import { formatMicros } from '../../../domain/money';
-import { lockAccounts, resolveAccounts } from '../accounts';
+import { lockAccountsStatement, resolveAccounts, resolveAccountsCached } from '../accounts';
 import { toJsonParam } from '../json';
-import { allocateOrFail, readSpendableLots } from '../lots';
+import { allocateOrFail, firstSpendableLotsStatement, lotsReader, toWalletLots } from '../lots';
 import { requestHash } from '../request-hash';
 import { inTenantTransaction } from '../tenant-transaction';
 import { requireKey, requirePositiveAmount } from '../validate';
 import { writeTransaction, type LotChange } from '../write-transaction';
-import { resolveRetireAccounts, retirePostings, type CategorySplit } from './retire';
+import { retireAccountRefs, retirePostings, toRetireAccounts, type CategorySplit } from './retire';
 
 export type HoldStatus = 'open' | 'finalized' | 'released' | 'expired';
 
@@ -60,106 +60,152 @@ export interface ReserveHoldRequest {
   metadata?: Record<string, string>;
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** Which wallet a hold draws on never changes, so each process remembers it (one lookup fewer). */
+const holdWallets = new Map<string, { accountId: string; memberId: string }>();
+
 /** Reserves credits (available → reserved on the lots, in consumption order). Open holds cannot be spent. */
-export function reserveHold(pool: Pool, req: ReserveHoldRequest): Promise<{ hold: Hold; replayed: boolean }> {
+export async function reserveHold(pool: Pool, req: ReserveHoldRequest): Promise<{ hold: Hold; replayed: boolean }> {
   requirePositiveAmount(req.amount);
   requireKey(req.idempotencyKey);
   const hash = requestHash('reserve-hold', req);
-  return inTenantTransaction(pool, req.cooperativeId, async (client) => {
-    const earlier = await client.query<HoldRow>(`SELECT ${HOLD_COLUMNS} FROM holds WHERE cooperative_id = $1 AND idempotency_key = $2`, [req.cooperativeId, req.idempotencyKey]);
-    if (earlier.rows[0]) {
-      if (earlier.rows[0].request_hash !== hash) throw new LedgerError('IDEMPOTENCY_MISMATCH', `Idempotency key '${req.idempotencyKey}' was already used for a different request`);
-      return { hold: toHold(earlier.rows[0]), replayed: true };
-    }
-    const now = new Date();
-    if (req.expiresAt.getTime() <= now.getTime()) throw new LedgerError('VALIDATION_ERROR', 'expiresAt must be in the future');
-    const [wallet] = await resolveAccounts(client, req.cooperativeId, [{ member: req.memberId, account: 'wallet' }]);
-    await lockAccounts(client, [wallet!.id]);
-    const allocations = allocateOrFail(await readSpendableLots(client, wallet!.id), req.amount, now);
-    const id = randomUUID();
-    const { rows } = await client.query<HoldRow>(
-      `WITH h AS (
-         INSERT INTO holds (id, cooperative_id, member_id, account_id, idempotency_key, request_hash, amount, status, expires_at, metadata)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 'open', $8, $9::jsonb) RETURNING ${HOLD_COLUMNS}
-       ), hl AS (
-         INSERT INTO hold_lots (hold_id, lot_id, cooperative_id, amount)
-         SELECT $1, x.lot_id, $2, x.amount FROM jsonb_to_recordset($10::jsonb) AS x(lot_id uuid, amount bigint)
-       ), l AS (
-         UPDATE lots SET available = available - x.amount, reserved = reserved + x.amount
-           FROM jsonb_to_recordset($10::jsonb) AS x(lot_id uuid, amount bigint) WHERE lots.id = x.lot_id
-       )
-       SELECT * FROM h`,
-      [id, req.cooperativeId, req.memberId, wallet!.id, req.idempotencyKey, hash, req.amount, req.expiresAt, toJsonParam(req.metadata ?? {}),
-        toJsonParam(allocations.map((a) => ({ lot_id: a.lotId, amount: a.amount })))],
-    );
-    return { hold: toHold(rows[0]!), replayed: false };
-  });
+  const [wallet] = await resolveAccountsCached(pool, req.cooperativeId, [{ member: req.memberId, account: 'wallet' }]);
+  const opening = [
+    lockAccountsStatement([wallet!.id]),
+    `SELECT ${HOLD_COLUMNS} FROM holds WHERE cooperative_id = '${req.cooperativeId}' AND idempotency_key = ${escapeLiteral(req.idempotencyKey)}`,
+    firstSpendableLotsStatement(wallet!.id),
+  ];
+  return inTenantTransaction(
+    pool,
+    req.cooperativeId,
+    async (client, [, earlier, firstLots]) => {
+      const found = earlier!.rows[0] as HoldRow | undefined;
+      if (found) {
+        if (found.request_hash !== hash) throw new LedgerError('IDEMPOTENCY_MISMATCH', `Idempotency key '${req.idempotencyKey}' was already used for a different request`);
+        return { hold: toHold(found), replayed: true };
+      }
+      const now = new Date();
+      if (req.expiresAt.getTime() <= now.getTime()) throw new LedgerError('VALIDATION_ERROR', 'expiresAt must be in the future');
+      const lots = await lotsReader(client, wallet!.id, toWalletLots(firstLots!.rows), now)(req.amount);
+      const allocations = allocateOrFail(lots, req.amount, now);
+      const id = randomUUID();
+      const { rows } = await client.query<HoldRow>({
+        name: 'ledger-reserve-hold',
+        text: `WITH h AS (
+           INSERT INTO holds (id, cooperative_id, member_id, account_id, idempotency_key, request_hash, amount, status, expires_at, metadata)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, 'open', $8, $9::jsonb) RETURNING ${HOLD_COLUMNS}
+         ), hl AS (
+           INSERT INTO hold_lots (hold_id, lot_id, cooperative_id, amount)
+           SELECT $1, x.lot_id, $2, x.amount FROM jsonb_to_recordset($10::jsonb) AS x(lot_id uuid, amount bigint)
+         ), l AS (
+           UPDATE lots SET available = available - x.amount, reserved = reserved + x.amount
+             FROM jsonb_to_recordset($10::jsonb) AS x(lot_id uuid, amount bigint) WHERE lots.id = x.lot_id
+         )
+         SELECT * FROM h`,
+        values: [id, req.cooperativeId, req.memberId, wallet!.id, req.idempotencyKey, hash, req.amount, req.expiresAt, toJsonParam(req.metadata ?? {}),
+          toJsonParam(allocations.map((a) => ({ lot_id: a.lotId, amount: a.amount })))],
+      });
+      holdWallets.set(id, { accountId: wallet!.id, memberId: req.memberId });
+      return { hold: toHold(rows[0]!), replayed: false };
+    },
+    opening,
+  );
 }
 
 export type HoldOutcome = { kind: 'finalize'; amount: bigint } | { kind: 'release' } | { kind: 'expire'; asOf: Date };
 
 const STATUS_OF: Record<HoldOutcome['kind'], HoldStatus> = { finalize: 'finalized', release: 'released', expire: 'expired' };
 
+async function holdWallet(pool: Pool, cooperativeId: string, holdId: string): Promise<{ accountId: string; memberId: string }> {
+  const remembered = holdWallets.get(holdId);
+  if (remembered) return remembered;
+  const found = await inTenantTransaction(pool, cooperativeId, async (client) => {
+    const { rows } = await client.query<{ account_id: string; member_id: string }>('SELECT account_id, member_id FROM holds WHERE id = $1', [holdId]);
+    return rows[0];
+  });
+  if (!found) throw new LedgerError('NOT_FOUND', 'Hold not found');
+  const wallet = { accountId: found.account_id, memberId: found.member_id };
+  holdWallets.set(holdId, wallet);
+  return wallet;
+}
+
 /**
  * Resolves an open hold, at most once: finalize charges the actual amount (a redemption consuming the
  * reserved credits in consumption order) and releases the rest; release and expire return it all.
  * Asking again for the outcome a hold already has returns it unchanged; asking for another is CONFLICT.
+ * Every change to a hold happens under its wallet's lock, so the hold read in the opening batch is current.
  */
-export function resolveHold(pool: Pool, cooperativeId: string, holdId: string, outcome: HoldOutcome): Promise<{ hold: Hold; replayed: boolean }> {
+export async function resolveHold(pool: Pool, cooperativeId: string, holdId: string, outcome: HoldOutcome): Promise<{ hold: Hold; replayed: boolean }> {
   if (outcome.kind === 'finalize' && (typeof outcome.amount !== 'bigint' || outcome.amount < 0n)) throw new LedgerError('VALIDATION_ERROR', 'amount must not be negative');
-  return inTenantTransaction(pool, cooperativeId, async (client) => {
-    const first = await client.query<HoldRow>(`SELECT ${HOLD_COLUMNS} FROM holds WHERE id = $1`, [holdId]);
-    if (!first.rows[0]) throw new LedgerError('NOT_FOUND', 'Hold not found');
-    await lockAccounts(client, [first.rows[0].account_id]);
-    const { rows } = await client.query<HoldRow>(`SELECT ${HOLD_COLUMNS} FROM holds WHERE id = $1 FOR UPDATE`, [holdId]);
-    const hold = rows[0]!;
-    const wanted = STATUS_OF[outcome.kind];
-    if (hold.status !== 'open') {
-      const same = hold.status === wanted && (outcome.kind !== 'finalize' || hold.final_amount === outcome.amount);
-      if (same) return { hold: toHold(hold), replayed: true };
-      throw new LedgerError('CONFLICT', `Hold is already ${hold.status}${hold.final_amount !== null ? ` (${formatMicros(hold.final_amount)} CLOUD)` : ''}`);
-    }
-    const now = outcome.kind === 'expire' ? outcome.asOf : new Date();
-    if (outcome.kind === 'expire' && hold.expires_at > now) throw new LedgerError('CONFLICT', 'Hold has not expired yet');
-    if (outcome.kind === 'finalize' && hold.expires_at <= now) throw new LedgerError('CONFLICT', 'Hold has expired');
-    const charge = outcome.kind === 'finalize' ? outcome.amount : 0n;
-    if (charge > hold.amount) throw new LedgerError('VALIDATION_ERROR', `Cannot finalize ${formatMicros(charge)} CLOUD on a hold of ${formatMicros(hold.amount)}`);
+  if (!UUID.test(holdId)) throw new LedgerError('VALIDATION_ERROR', 'holdId must be a UUID');
+  const wallet = await holdWallet(pool, cooperativeId, holdId);
+  const opening = [
+    lockAccountsStatement([wallet.accountId]),
+    `SELECT ${HOLD_COLUMNS} FROM holds WHERE id = '${holdId}'`,
+    `SELECT hl.lot_id, hl.amount, l.priority, l.expires_at, l.category, l.created_at FROM hold_lots hl JOIN lots l ON l.id = hl.lot_id WHERE hl.hold_id = '${holdId}'`,
+  ];
+  return inTenantTransaction(
+    pool,
+    cooperativeId,
+    async (client, [, holdRows, heldRows], defer) => {
+      const hold = holdRows!.rows[0] as HoldRow | undefined;
+      if (!hold) throw new LedgerError('NOT_FOUND', 'Hold not found');
+      const wanted = STATUS_OF[outcome.kind];
+      if (hold.status !== 'open') {
+        const same = hold.status === wanted && (outcome.kind !== 'finalize' || hold.final_amount === outcome.amount);
+        if (same) return { hold: toHold(hold), replayed: true };
+        throw new LedgerError('CONFLICT', `Hold is already ${hold.status}${hold.final_amount !== null ? ` (${formatMicros(hold.final_amount)} CLOUD)` : ''}`);
+      }
+      const now = outcome.kind === 'expire' ? outcome.asOf : new Date();
+      if (outcome.kind === 'expire' && hold.expires_at > now) throw new LedgerError('CONFLICT', 'Hold has not expired yet');
+      if (outcome.kind === 'finalize' && hold.expires_at <= now) throw new LedgerError('CONFLICT', 'Hold has expired');
+      const charge = outcome.kind === 'finalize' ? outcome.amount : 0n;
+      if (charge > hold.amount) throw new LedgerError('VALIDATION_ERROR', `Cannot finalize ${formatMicros(charge)} CLOUD on a hold of ${formatMicros(hold.amount)}`);
 
-    const { changes, taken, split } = await splitHeldLots(client, holdId, charge);
-    let transactionId: string | null = null;
-    if (charge > 0n) {
-      const accounts = await resolveRetireAccounts(client, cooperativeId, hold.member_id, 'redemption');
-      const id = randomUUID();
-      await writeTransaction(client, {
-        id, cooperativeId, type: 'redemption', idempotencyKey: `hold:${holdId}:finalize`, requestHash: requestHash('finalize-hold', { holdId, amount: charge }),
-        metadata: { holdId, held: formatMicros(hold.amount) },
-        entries: retirePostings(accounts, split),
-        lotChanges: changes,
-        movements: taken,
-        events: [{ type: 'cloud.redeemed', aggregateId: hold.member_id, payload: { transactionId: id, memberId: hold.member_id, amount: formatMicros(charge), holdId } }],
-      });
-      transactionId = id;
-    } else {
-      await client.query(
-        `UPDATE lots SET available = available + x.av, reserved = reserved + x.rs, consumed = consumed + x.cs
-           FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, av bigint, rs bigint, cs bigint) WHERE lots.id = x.id`,
-        [toJsonParam(changes.map((c) => ({ id: c.lotId, av: c.available, rs: c.reserved, cs: c.consumed })))],
+      const { changes, taken, split } = splitHeldLots(heldRows!.rows as HeldLotRow[], charge);
+      let transactionId: string | null = null;
+      if (charge > 0n) {
+        // Same client: a second connection from inside a transaction could starve the pool.
+        const accounts = toRetireAccounts(await resolveAccounts(client, cooperativeId, retireAccountRefs(hold.member_id, 'redemption')));
+        transactionId = randomUUID();
+        await writeTransaction(client, {
+          id: transactionId, cooperativeId, type: 'redemption', idempotencyKey: `hold:${holdId}:finalize`, requestHash: requestHash('finalize-hold', { holdId, amount: charge }),
+          metadata: { holdId, held: formatMicros(hold.amount) },
+          entries: retirePostings(accounts, split),
+          lotChanges: changes,
+          movements: taken,
+          events: [{ type: 'cloud.redeemed', aggregateId: hold.member_id, payload: { transactionId, memberId: hold.member_id, amount: formatMicros(charge), holdId } }],
+        });
+      } else {
+        defer(
+          `UPDATE lots SET available = available + x.av, reserved = reserved + x.rs, consumed = consumed + x.cs
+             FROM jsonb_to_recordset(${escapeLiteral(toJsonParam(changes.map((c) => ({ id: c.lotId, av: c.available, rs: c.reserved, cs: c.consumed }))))}::jsonb)
+                  AS x(id uuid, av bigint, rs bigint, cs bigint) WHERE lots.id = x.id`,
+        );
+      }
+      defer(
+        `UPDATE holds SET status = '${wanted}', final_amount = ${outcome.kind === 'finalize' ? charge.toString() : 'NULL'},
+                transaction_id = ${transactionId ? `'${transactionId}'` : 'NULL'}, resolved_at = '${now.toISOString()}' WHERE id = '${holdId}'`,
       );
-    }
-    const updated = await client.query<HoldRow>(
-      `UPDATE holds SET status = $2, final_amount = $3, transaction_id = $4, resolved_at = $5 WHERE id = $1 RETURNING ${HOLD_COLUMNS}`,
-      [holdId, wanted, outcome.kind === 'finalize' ? charge : null, transactionId, now],
-    );
-    return { hold: toHold(updated.rows[0]!), replayed: false };
-  });
+      const resolved = { ...toHold(hold), status: wanted, finalAmount: outcome.kind === 'finalize' ? charge : null, transactionId, resolvedAt: now.toISOString() };
+      return { hold: resolved, replayed: false };
+    },
+    opening,
+  );
+}
+
+interface HeldLotRow {
+  lot_id: string;
+  amount: bigint;
+  priority: number;
+  expires_at: Date | null;
+  category: 'promotional' | 'paid';
+  created_at: Date;
 }
 
 /** Lot deltas that consume `charge` from the held lots (in consumption order) and release the rest. */
-async function splitHeldLots(client: PoolClient, holdId: string, charge: bigint): Promise<{ changes: LotChange[]; taken: Array<{ lotId: string; amount: bigint }>; split: CategorySplit }> {
-  const { rows } = await client.query<{ lot_id: string; amount: bigint; priority: number; expires_at: Date | null; category: 'promotional' | 'paid'; created_at: Date }>(
-    `SELECT hl.lot_id, hl.amount, l.priority, l.expires_at, l.category, l.created_at FROM hold_lots hl JOIN lots l ON l.id = hl.lot_id WHERE hl.hold_id = $1`,
-    [holdId],
-  );
+function splitHeldLots(rows: HeldLotRow[], charge: bigint): { changes: LotChange[]; taken: Array<{ lotId: string; amount: bigint }>; split: CategorySplit } {
   const held = rows
     .map((r) => ({ id: r.lot_id, priority: r.priority, expiresAt: r.expires_at, category: r.category, createdAt: r.created_at, available: r.amount }))
     .sort(compareForConsumption);

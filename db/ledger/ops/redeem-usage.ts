@@ -7,7 +7,7 @@ import { allocateOrFail, consume } from '../lots';
 import { runIdempotent, type LedgerResult } from '../run-operation';
 import { requireKey, requirePositiveAmount } from '../validate';
 import { writeTransaction } from '../write-transaction';
-import { rateInForce } from '../../rate-cards';
+import { rateInForceStatement, toRateInForce } from '../../rate-cards';
 import { categoryOf } from '../lots';
 import { retireAccountRefs, retirePostings, splitByCategory, toRetireAccounts } from './retire';
 
@@ -30,10 +30,10 @@ export function redeemUsage(pool: Pool, req: RedeemUsageRequest): Promise<Ledger
   requirePositiveAmount(req.quantity, 'quantity');
   requireKey(req.idempotencyKey);
   if (req.usageAt !== undefined && (!(req.usageAt instanceof Date) || Number.isNaN(req.usageAt.getTime()))) throw new LedgerError('VALIDATION_ERROR', 'usageAt must be a time');
-  const spec = { accounts: retireAccountRefs(req.memberId, 'redemption'), lock: [0], lotsOf: 0 };
-  return runIdempotent(pool, req.cooperativeId, 'redeem-usage', req.idempotencyKey, req, spec, async ({ client, cooperativeId, idempotencyKey, requestHash, now, accounts: resolved, lots: spendable }) => {
-    const usageAt = req.usageAt ?? now;
-    const rate = await rateInForce(client, cooperativeId, req.primitive, usageAt);
+  const usageAt = req.usageAt ?? new Date();
+  const spec = { accounts: retireAccountRefs(req.memberId, 'redemption'), lock: [0], lotsOf: 0, reads: [rateInForceStatement(req.cooperativeId, req.primitive, usageAt)] };
+  return runIdempotent(pool, req.cooperativeId, 'redeem-usage', req.idempotencyKey, req, spec, async ({ client, cooperativeId, idempotencyKey, requestHash, accounts: resolved, lots: spendable, reads, now }) => {
+    const rate = toRateInForce(reads[0]!.rows);
     if (!rate) throw new LedgerError('NOT_FOUND', `No rate card was in force at ${usageAt.toISOString()}`);
     const amount = priceUsage(req.quantity, rate.rate);
     const accounts = toRetireAccounts(resolved);

@@ -19,7 +19,7 @@ const SPENDABLE_LOTS = `SELECT id, priority, expires_at, category, created_at, a
   ORDER BY priority, expires_at NULLS LAST, category DESC, created_at, id`;
 
 /** How many lots an operation's first read takes; a wallet of many small lots is read whole only when needed. */
-export const FIRST_LOTS = 100;
+export const FIRST_LOTS = 16;
 
 export function toWalletLots(rows: LotRow[]): WalletLot[] {
   return rows.map((r) => ({ id: r.id, priority: r.priority, expiresAt: r.expires_at, category: r.category, createdAt: r.created_at, available: r.available, source: r.source }));

@@ -79,7 +79,7 @@ describe('ledger operations', () => {
     for (let i = 0; i < 130; i++) {
       await ledger.mint(pool, { cooperativeId: coop, memberId: alice, amount: 10n, source: 'grant', sourceId: `g-${i}`, priority: 100 + (i % 3), idempotencyKey: `g-${i}` });
     }
-    // 125 lots of 10 must be consumed: beyond the first 100 read, lowest priority number first.
+    // 125 lots of 10 must be consumed: far beyond the first page read, lowest priority number first.
     const { transaction } = await ledger.transfer(pool, { cooperativeId: coop, fromMemberId: alice, toMemberId: bob, amount: 1_250n, idempotencyKey: 'many' });
     expect(transaction.entries.find((e) => e.memberId === bob)?.amount).toBe(-1_250n);
     const left = await ledger.memberBalance(pool, coop, alice);

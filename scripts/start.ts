@@ -1,8 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { ConfigError, loadConfig } from '../config/config';
 import { migrate } from '../db/migrate';
 import { startInfrastructure, type Infrastructure } from './infrastructure';
+import { stopProcess, supervise, type Supervised } from './supervised-process';
 
 /**
  * `npm start`: PostgreSQL and Temporal (unless external), migrations, the worker and the API. Ctrl-C or
@@ -14,19 +15,15 @@ const log = (line: string) => process.stdout.write(`[start] ${line}\n`);
 async function main(): Promise<void> {
   const config = loadConfig();
   let infrastructure: Infrastructure | undefined;
-  const children: Array<{ name: string; process: ChildProcess; exited: Promise<void> }> = [];
+  const children: Supervised[] = [];
   let stopping = false;
 
   const stop = async (code: number) => {
     if (stopping) return;
     stopping = true;
     log('Stopping...');
-    for (const child of [...children].reverse()) {
-      if (child.process.exitCode === null && child.process.signalCode === null) child.process.kill('SIGTERM');
-      const timer = setTimeout(() => child.process.kill('SIGKILL'), 40_000);
-      await child.exited;
-      clearTimeout(timer);
-    }
+    // API first, then the worker, which lets running activities finish (its grace is 30 s).
+    for (const child of [...children].reverse()) await stopProcess(child, 'SIGTERM', 40_000);
     await infrastructure?.stop();
     log('Stopped.');
     process.exit(code);
@@ -45,8 +42,7 @@ async function main(): Promise<void> {
       const entry = path.join(__dirname, '..', name === 'worker' ? 'workers' : 'api', 'main.js');
       // Own process group: the terminal's Ctrl-C reaches only this process, which stops children in order.
       const child = spawn(process.execPath, [entry], { env, stdio: 'inherit', detached: true });
-      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      children.push({ name, process: child, exited });
+      children.push(supervise(child));
       child.once('exit', (code, signal) => {
         if (!stopping) {
           log(`${name} exited unexpectedly (${signal ?? `code ${code}`}); stopping everything.`);

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
+import { stopProcess, supervise } from './supervised-process';
 import { ensureGoTool, TEMPORAL_CLI } from './tools';
 
 /** The Temporal CLI's dev server: server, SQLite store and Web UI in one process. */
@@ -41,19 +42,14 @@ export async function startTemporalDevServer(opts: TemporalDevServerOptions): Pr
   // Its own process group: Ctrl-C reaches only the start command, which stops services in order.
   const child = spawn(executable, args, { stdio: ['ignore', logFd, logFd], detached: true });
   fs.closeSync(logFd);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const server = supervise(child);
 
   const address = `127.0.0.1:${opts.port}`;
   await waitUntilServing(address, child, opts.logFile);
   return {
     address,
     uiUrl: opts.uiPort ? `http://localhost:${opts.uiPort}` : undefined,
-    stop: async () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-    },
+    stop: () => stopProcess(server, 'SIGTERM', 10_000),
   };
 }
 

@@ -89,6 +89,25 @@ describe('ledger operations', () => {
     await expectClean(coop);
   });
 
+  it('never double-spends under many parallel requests on the same wallets', async () => {
+    await ledger.mint(pool, { cooperativeId: coop, memberId: alice, amount: 20n, source: 'purchase', sourceId: 'p-race', idempotencyKey: 'race-mint' });
+    const carol = await addMember(pool, coop);
+    // 60 racing spends of 1 µCLOUD from a wallet holding 20: transfers both ways, redemptions and holds.
+    const attempts = Array.from({ length: 60 }, (_, i) => {
+      const key = `race-${i}`;
+      if (i % 3 === 0) return ledger.transfer(pool, { cooperativeId: coop, fromMemberId: alice, toMemberId: i % 2 ? bob : carol, amount: 1n, idempotencyKey: key });
+      if (i % 3 === 1) return ledger.burn(pool, { cooperativeId: coop, memberId: alice, amount: 1n, reason: 'race', idempotencyKey: key });
+      return ledger.reserveHold(pool, { cooperativeId: coop, memberId: alice, amount: 1n, expiresAt: new Date(Date.now() + 60_000), idempotencyKey: key });
+    });
+    const results = await Promise.allSettled(attempts);
+    const ok = results.filter((r) => r.status === 'fulfilled').length;
+    const refused = results.filter((r) => r.status === 'rejected');
+    expect(ok).toBe(20);
+    for (const r of refused) expect((r as PromiseRejectedResult).reason).toMatchObject({ code: 'INSUFFICIENT_FUNDS' });
+    expect(await ledger.memberBalance(pool, coop, alice)).toMatchObject({ available: 0n });
+    await expectClean(coop);
+  });
+
   it('redeems usage at the rate card in force and recognises revenue', async () => {
     await ledger.mint(pool, { cooperativeId: coop, memberId: alice, amount: cloud(10), source: 'purchase', sourceId: 'p', idempotencyKey: 'm' });
     const { transaction } = await ledger.redeemUsage(pool, { cooperativeId: coop, memberId: alice, primitive: 'compute_hours', quantity: 2_500_000n, usageAt: new Date(), idempotencyKey: 'u' });

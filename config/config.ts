@@ -35,6 +35,8 @@ export const EnvSchema = z.object({
   /** Unset: the start command runs the Temporal CLI dev server on TEMPORAL_DEV_PORT. */
   TEMPORAL_ADDRESS: z.string().regex(/^[^:\s]+:\d+$/, 'must be host:port').optional(),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  /** The task queue workers poll and the API starts workflows on; separate deployments sharing a namespace use their own. */
+  TEMPORAL_TASK_QUEUE: z.string().regex(/^[A-Za-z0-9._-]{1,200}$/, 'letters, digits, dot, dash, underscore').default('coop-credits'),
   /** Temporal Cloud API key; implies TLS. */
   TEMPORAL_API_KEY: z.string().min(1).optional(),
   TEMPORAL_TLS: bool.default(false),
@@ -69,6 +71,7 @@ export interface Config {
     address: string;
     external: boolean;
     namespace: string;
+    taskQueue: string;
     apiKey?: string;
     tls: boolean;
     tlsCertPath?: string;
@@ -134,6 +137,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       address: e.TEMPORAL_ADDRESS ?? `127.0.0.1:${e.TEMPORAL_DEV_PORT}`,
       external: e.TEMPORAL_ADDRESS !== undefined,
       namespace: e.TEMPORAL_NAMESPACE,
+      taskQueue: e.TEMPORAL_TASK_QUEUE,
       apiKey: e.TEMPORAL_API_KEY,
       tls: e.TEMPORAL_TLS || e.TEMPORAL_API_KEY !== undefined || e.TEMPORAL_TLS_CERT_PATH !== undefined,
       tlsCertPath: e.TEMPORAL_TLS_CERT_PATH,

@@ -39,6 +39,8 @@ export default async function globalSetup(): Promise<void> {
     DATABASE_URL: infrastructure.databaseUrl,
     TEMPORAL_ADDRESS: infrastructure.temporalAddress,
     TEST_WORKFLOW_BUNDLE: bundlePath,
+    // A queue of the run's own: a worker of `npm start` on the same Temporal must not take its tasks.
+    TEMPORAL_TASK_QUEUE: `coop-credits-test-${process.pid}`,
     TEST_STATE_DIR: stateDir,
   });
 }

@@ -28,7 +28,7 @@ async function main(): Promise<void> {
   const connection = await NativeConnection.connect(connectionOptions);
   try {
     const workflowBundle = await bundleWorkflows();
-    const worker = await createWorker({ connection, namespace: config.temporal.namespace, pool, workflowBundle });
+    const worker = await createWorker({ connection, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, pool, workflowBundle });
     log.info({ taskQueue: worker.options.taskQueue, namespace: config.temporal.namespace }, 'worker started');
     await worker.run();
     log.info('worker stopped');

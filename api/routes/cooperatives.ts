@@ -1,5 +1,4 @@
 import { findCooperativeById, findCooperativeBySlug } from '../../db/cooperatives';
-import { TASK_QUEUES } from '../../workers/task-queues';
 import { cooperativeProvisioning, cooperativeProvisioningWorkflowId } from '../../workflows/cooperative-provisioning';
 import { requireCooperativeAccess } from '../auth/authenticate';
 import { awaitWorkflowResult } from '../await-workflow';
@@ -30,7 +29,7 @@ export function cooperativeRoutes(deps: ApiDependencies) {
       }
       const workflowId = cooperativeProvisioningWorkflowId(body.slug);
       const handle = await deps.temporal.workflow.start(cooperativeProvisioning, {
-        taskQueue: TASK_QUEUES.main,
+        taskQueue: deps.config.temporal.taskQueue,
         workflowId,
         args: [{ slug: body.slug, name: body.name }],
         // A concurrent duplicate joins the running provisioning instead of starting a second one.

@@ -77,14 +77,14 @@ export interface TestWorker {
 let runtimeInstalled = false;
 
 /** A real worker on the run's Temporal server, using the workflow bundle global-setup built once. */
-export async function startTestWorker(options: { taskQueue?: string } = {}): Promise<TestWorker> {
+export async function startTestWorker(): Promise<TestWorker> {
   const config = testConfig();
   const bundlePath = process.env.TEST_WORKFLOW_BUNDLE;
   if (!bundlePath) throw new Error('TEST_WORKFLOW_BUNDLE is not set: run the tests through jest (global-setup).');
   runtimeInstalled ||= (installWorkerRuntime(pino({ level: process.env.LOG_LEVEL ?? 'silent' })), true);
   const pool = createPool(config.database.url, { max: 10 });
   const connection = await NativeConnection.connect({ address: config.temporal.address });
-  const worker = await createWorker({ connection, namespace: config.temporal.namespace, pool, workflowBundle: { codePath: bundlePath }, taskQueue: options.taskQueue });
+  const worker = await createWorker({ connection, namespace: config.temporal.namespace, pool, workflowBundle: { codePath: bundlePath }, taskQueue: config.temporal.taskQueue });
   const running = worker.run();
   return {
     worker,

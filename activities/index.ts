@@ -1,9 +1,12 @@
 import type { Pool } from 'pg';
+import type Stripe from 'stripe';
 import { createCooperativeActivities } from './cooperatives';
 import { createLedgerActivities } from './ledger';
+import { createPaymentActivities } from './payments';
 
 export interface ActivityDependencies {
   pool: Pool;
+  stripe: Stripe;
 }
 
 /** Every activity the worker registers, built from its dependencies. */
@@ -11,6 +14,7 @@ export function createActivities(deps: ActivityDependencies) {
   return {
     ...createCooperativeActivities(deps.pool),
     ...createLedgerActivities(deps.pool),
+    ...createPaymentActivities(deps.pool, deps.stripe),
   };
 }
 

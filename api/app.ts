@@ -9,11 +9,13 @@ import { createMetrics } from './metrics';
 import { buildOpenApiDocument } from './openapi';
 import { mountRoute } from './route';
 import { cooperativeRoutes } from './routes/cooperatives';
+import { creditPurchaseRoutes } from './routes/credit-purchases';
 import { healthRouter } from './routes/health';
 import { holdRoutes } from './routes/holds';
 import { memberRoutes } from './routes/members';
 import { operationRoutes } from './routes/operations';
 import { rateCardRoutes } from './routes/rate-cards';
+import { stripeWebhookRouter } from './routes/stripe-webhook';
 import { walletRoutes } from './routes/wallets';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -43,6 +45,8 @@ export function createApp(deps: ApiDependencies): express.Express {
   app.use(healthRouter(deps));
 
   const registry = new OpenAPIRegistry();
+  // Before the JSON parser: the webhook's signature is checked over the raw body.
+  app.use(stripeWebhookRouter(deps, registry));
   const v1 = Router();
   v1.use(express.json({ limit: deps.config.api.bodyLimit, strict: true, type: ['application/json', 'application/*+json'] }));
   const routes = [
@@ -52,6 +56,7 @@ export function createApp(deps: ApiDependencies): express.Express {
     ...holdRoutes(deps),
     ...rateCardRoutes(deps),
     ...operationRoutes(deps),
+    ...creditPurchaseRoutes(deps),
   ];
   for (const route of routes) mountRoute(v1, registry, deps.config.jwt, route);
   app.use(v1);

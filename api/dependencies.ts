@@ -1,5 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type { Pool } from 'pg';
+import type Stripe from 'stripe';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config';
 
@@ -9,6 +10,8 @@ export interface ApiDependencies {
   pool: Pool;
   temporal: Client;
   logger: Logger;
+  /** Verifies webhook signatures. */
+  stripe: Stripe;
   /** How long a request waits for a short workflow before answering 202 (default 10 s). */
   workflowWaitMs?: number;
 }

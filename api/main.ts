@@ -2,6 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import pino from 'pino';
 import { loadConfig } from '../config/config';
 import { temporalConnectionOptions } from '../config/temporal-connection';
+import { createStripeClient } from '../activities/stripe-client';
 import { createPool } from '../db/pool';
 import { dataConverter } from '../workers/data-converter';
 import { createApp } from './app';
@@ -13,7 +14,7 @@ async function main(): Promise<void> {
   const pool = createPool(config.database.url, { max: config.database.poolMax });
   const connection = await Connection.connect(temporalConnectionOptions(config.temporal));
   const temporal = new Client({ connection, namespace: config.temporal.namespace, dataConverter });
-  const app = createApp({ config, pool, temporal, logger });
+  const app = createApp({ config, pool, temporal, logger, stripe: createStripeClient(config.stripe) });
 
   const server = app.listen(config.api.port, config.api.host, () => {
     logger.info({ port: config.api.port }, 'api listening');

@@ -24,8 +24,8 @@ export const EnvSchema = z.object({
   /** Largest JSON body the API accepts. */
   API_BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/, 'must look like 100kb').default('100kb'),
 
-  /** Where the worker serves its Prometheus metrics (Temporal SDK worker metrics). */
-  WORKER_METRICS_PORT: port.default(9464),
+  /** Where the worker serves its Prometheus metrics (Temporal SDK worker metrics); 0 turns them off. */
+  WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
 
   /** Unset: the start command runs embedded PostgreSQL on EMBEDDED_PG_PORT. */
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
@@ -45,6 +45,15 @@ export const EnvSchema = z.object({
   TEMPORAL_TLS_KEY_PATH: z.string().min(1).optional(),
   TEMPORAL_DEV_PORT: port.default(7233),
   TEMPORAL_UI_PORT: port.default(8233),
+
+  /** Unset: the start command runs stripe-mock on STRIPE_MOCK_PORT and points the client at it. */
+  STRIPE_SECRET_KEY: z.string().regex(/^(sk|rk)_(test|live)_\w+$/, 'must be a Stripe secret key (sk_test_… or sk_live_…)').optional(),
+  /** Where the Stripe client sends API calls (stripe-mock, a proxy); unset with a key means Stripe itself. */
+  STRIPE_API_HOST: z.string().min(1).optional(),
+  STRIPE_API_PORT: port.optional(),
+  STRIPE_API_PROTOCOL: z.enum(['http', 'https']).optional(),
+  STRIPE_WEBHOOK_SECRET: z.string().regex(/^whsec_\w+$/, 'must look like whsec_…').default('whsec_local_development_secret'),
+  STRIPE_MOCK_PORT: port.default(12111),
 
   JWT_ISSUER: z.string().min(1).default('coop-credits'),
   /** Member tokens. The *_PREVIOUS_SECRET of each class is still accepted while secrets rotate. */
@@ -78,6 +87,16 @@ export interface Config {
     tlsKeyPath?: string;
     devPort: number;
     uiPort: number;
+  };
+  stripe: {
+    secretKey: string;
+    /** True when Stripe (or a stripe-mock someone else runs) is configured; false starts a local stripe-mock. */
+    external: boolean;
+    host: string;
+    port: number;
+    protocol: 'http' | 'https';
+    webhookSecret: string;
+    mockPort: number;
   };
   jwt: {
     issuer: string;
@@ -115,12 +134,17 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   if (new Set([e.JWT_MEMBER_SECRET, e.JWT_ADMIN_SECRET, e.JWT_SERVICE_SECRET]).size !== 3) {
     problems.push('JWT_MEMBER_SECRET, JWT_ADMIN_SECRET, JWT_SERVICE_SECRET: must all differ');
   }
+  if (e.NODE_ENV === 'production' && (!e.STRIPE_SECRET_KEY || e.STRIPE_WEBHOOK_SECRET === 'whsec_local_development_secret')) {
+    problems.push('STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET: must be set in production');
+  }
   if (Boolean(e.TEMPORAL_TLS_CERT_PATH) !== Boolean(e.TEMPORAL_TLS_KEY_PATH)) {
     problems.push('TEMPORAL_TLS_CERT_PATH, TEMPORAL_TLS_KEY_PATH: set both or neither');
   }
   if (problems.length > 0) throw new ConfigError(problems);
 
   const secrets = (current: string, previous?: string) => (previous ? [current, previous] : [current]);
+  // Neither a key nor a host: the start command runs stripe-mock and the client talks to it.
+  const localStripeMock = e.STRIPE_SECRET_KEY === undefined && e.STRIPE_API_HOST === undefined;
   return {
     env: e.NODE_ENV,
     logLevel: e.LOG_LEVEL,
@@ -144,6 +168,16 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       tlsKeyPath: e.TEMPORAL_TLS_KEY_PATH,
       devPort: e.TEMPORAL_DEV_PORT,
       uiPort: e.TEMPORAL_UI_PORT,
+    },
+    stripe: {
+      // stripe-mock accepts any key that looks like a test key: sk_test_ and letters or digits.
+      secretKey: e.STRIPE_SECRET_KEY ?? 'sk_test_localstripemock',
+      external: !localStripeMock,
+      host: e.STRIPE_API_HOST ?? (localStripeMock ? '127.0.0.1' : 'api.stripe.com'),
+      port: e.STRIPE_API_PORT ?? (localStripeMock ? e.STRIPE_MOCK_PORT : 443),
+      protocol: e.STRIPE_API_PROTOCOL ?? (localStripeMock ? 'http' : 'https'),
+      webhookSecret: e.STRIPE_WEBHOOK_SECRET,
+      mockPort: e.STRIPE_MOCK_PORT,
     },
     jwt: {
       issuer: e.JWT_ISSUER,

@@ -1,11 +1,12 @@
 import path from 'node:path';
 import type { Config } from '../config/config';
 import { startEmbeddedPostgres } from './embedded-postgres';
+import { startStripeMock } from './stripe-mock';
 import { startTemporalDevServer } from './temporal-dev-server';
 
 /**
- * The components the system needs, started unless configured as external: PostgreSQL (embedded) and
- * Temporal (the CLI dev server). Shared by the start command and the test run.
+ * The components the system needs, started unless configured as external: PostgreSQL (embedded),
+ * Temporal (the CLI dev server) and stripe-mock. Shared by the start command and the test run.
  */
 export interface Infrastructure {
   databaseUrl: string;
@@ -63,6 +64,11 @@ export async function startInfrastructure(opts: InfrastructureOptions): Promise<
       stops.push(temporal.stop);
       temporalAddress = temporal.address;
       temporalUiUrl = temporal.uiUrl;
+    }
+    if (!config.stripe.external) {
+      log(`Starting stripe-mock on port ${config.stripe.mockPort}`);
+      const stripe = await startStripeMock({ port: config.stripe.mockPort, logFile: path.join(stateDir, 'logs', 'stripe-mock.log'), log });
+      stops.push(stripe.stop);
     }
     return { databaseUrl, temporalAddress, temporalUiUrl, stop: stopAll };
   } catch (err) {

@@ -22,6 +22,13 @@ export const TEMPORAL_CLI: GoTool = {
   installHint: 'install the Temporal CLI with your package manager (for example `brew install temporal`) and make sure `temporal` is on PATH',
 };
 
+export const STRIPE_MOCK: GoTool = {
+  binary: 'stripe-mock',
+  module: 'github.com/stripe/stripe-mock',
+  version: 'latest',
+  installHint: 'install stripe-mock (for example `brew install stripe/stripe-mock/stripe-mock`) and make sure it is on PATH',
+};
+
 export const toolsBinDir = path.join(projectRoot, '.tools', 'bin');
 
 function onPath(binary: string): string | undefined {

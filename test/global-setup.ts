@@ -23,6 +23,7 @@ export default async function globalSetup(): Promise<void> {
     NODE_ENV: 'test',
     EMBEDDED_PG_PORT: String(await freePort()),
     TEMPORAL_DEV_PORT: String(await freePort()),
+    STRIPE_MOCK_PORT: String(await freePort()),
   });
   const infrastructure = await startInfrastructure({ config, stateDir, persistTemporal: false, fastTemporalStore: true, withTemporalUi: false, log });
   (globalThis as { __testInfrastructure?: { infrastructure: Infrastructure; stateDir: string } }).__testInfrastructure = { infrastructure, stateDir };
@@ -42,5 +43,6 @@ export default async function globalSetup(): Promise<void> {
     // A queue of the run's own: a worker of `npm start` on the same Temporal must not take its tasks.
     TEMPORAL_TASK_QUEUE: `coop-credits-test-${process.pid}`,
     TEST_STATE_DIR: stateDir,
+    STRIPE_MOCK_PORT: String(config.stripe.mockPort),
   });
 }

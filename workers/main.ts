@@ -3,6 +3,7 @@ import { NativeConnection } from '@temporalio/worker';
 import pino from 'pino';
 import { loadConfig } from '../config/config';
 import { temporalConnectionOptions } from '../config/temporal-connection';
+import { createStripeClient } from '../activities/stripe-client';
 import { createPool } from '../db/pool';
 import { bundleWorkflows } from './bundle';
 import { installWorkerRuntime } from './runtime';
@@ -28,7 +29,8 @@ async function main(): Promise<void> {
   const connection = await NativeConnection.connect(connectionOptions);
   try {
     const workflowBundle = await bundleWorkflows();
-    const worker = await createWorker({ connection, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, pool, workflowBundle });
+    const stripe = createStripeClient(config.stripe);
+    const worker = await createWorker({ connection, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, pool, stripe, workflowBundle });
     log.info({ taskQueue: worker.options.taskQueue, namespace: config.temporal.namespace }, 'worker started');
     await worker.run();
     log.info('worker stopped');

@@ -1,5 +1,6 @@
 import { Worker, type NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
 import type { Pool } from 'pg';
+import type Stripe from 'stripe';
 import { createActivities } from '../activities';
 import { dataConverter } from './data-converter';
 
@@ -7,6 +8,7 @@ export interface WorkerDependencies {
   connection: NativeConnection;
   namespace: string;
   pool: Pool;
+  stripe: Stripe;
   workflowBundle: WorkflowBundleOption;
   /** From the config (TEMPORAL_TASK_QUEUE): the one place the queue is named. */
   taskQueue: string;
@@ -19,7 +21,7 @@ export function createWorker(deps: WorkerDependencies): Promise<Worker> {
     namespace: deps.namespace,
     taskQueue: deps.taskQueue,
     workflowBundle: deps.workflowBundle,
-    activities: createActivities({ pool: deps.pool }),
+    activities: createActivities({ pool: deps.pool, stripe: deps.stripe }),
     dataConverter,
     shutdownGraceTime: '30 seconds',
   });

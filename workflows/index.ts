@@ -1,2 +1,3 @@
 // The workflow bundle's entry point: every workflow the worker runs.
 export { cooperativeProvisioning } from './cooperative-provisioning';
+export { creditPurchase } from './credit-purchase';

@@ -3,6 +3,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import pino from 'pino';
 import type { Pool } from 'pg';
+import { createStripeClient } from '../../activities/stripe-client';
 import { createApp } from '../../api/app';
 import { signToken, type TokenClaims } from '../../api/auth/tokens';
 import { loadConfig, type Config } from '../../config/config';
@@ -11,9 +12,9 @@ import { installWorkerRuntime } from '../../workers/runtime';
 import { dataConverter } from '../../workers/data-converter';
 import { createWorker } from '../../workers/worker';
 
-/** The configuration global-setup prepared for this run. */
-export function testConfig(): Config {
-  return loadConfig(process.env);
+/** The configuration global-setup prepared for this run, with any overrides (e.g. a task queue of a test's own). */
+export function testConfig(overrides: Record<string, string> = {}): Config {
+  return loadConfig({ ...process.env, ...overrides });
 }
 
 export interface TestApi {
@@ -27,12 +28,12 @@ export interface TestApi {
 }
 
 /** The real Express app on an ephemeral port, with its own pool and Temporal client. */
-export async function startTestApi(): Promise<TestApi> {
-  const config = testConfig();
+export async function startTestApi(overrides: Record<string, string> = {}): Promise<TestApi> {
+  const config = testConfig(overrides);
   const pool = createPool(config.database.url, { max: 10 });
   const connection = await Connection.connect({ address: config.temporal.address });
   const temporal = new Client({ connection, namespace: config.temporal.namespace, dataConverter });
-  const app = createApp({ config, pool, temporal, logger: pino({ level: 'silent' }) });
+  const app = createApp({ config, pool, temporal, logger: pino({ level: 'silent' }), stripe: createStripeClient(config.stripe) });
   const server = await new Promise<ReturnType<typeof app.listen>>((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
@@ -84,7 +85,7 @@ export async function startTestWorker(): Promise<TestWorker> {
   runtimeInstalled ||= (installWorkerRuntime(pino({ level: process.env.LOG_LEVEL ?? 'silent' })), true);
   const pool = createPool(config.database.url, { max: 10 });
   const connection = await NativeConnection.connect({ address: config.temporal.address });
-  const worker = await createWorker({ connection, namespace: config.temporal.namespace, pool, workflowBundle: { codePath: bundlePath }, taskQueue: config.temporal.taskQueue });
+  const worker = await createWorker({ connection, namespace: config.temporal.namespace, pool, workflowBundle: { codePath: bundlePath }, taskQueue: config.temporal.taskQueue, stripe: createStripeClient(config.stripe) });
   const running = worker.run();
   return {
     worker,

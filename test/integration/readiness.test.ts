@@ -2,6 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import express from 'express';
 import pino from 'pino';
 import type { AddressInfo } from 'node:net';
+import { createStripeClient } from '../../activities/stripe-client';
 import { createApp } from '../../api/app';
 import { createPool } from '../../db/pool';
 import { freePort } from '../harness/free-port';
@@ -13,7 +14,7 @@ describe('readiness', () => {
     const deadPort = await freePort();
     const pool = createPool(`postgres://postgres:postgres@127.0.0.1:${deadPort}/none`, { connectionTimeoutMillis: 500 });
     const connection = await Connection.connect({ address: config.temporal.address });
-    const app: express.Express = createApp({ config, pool, temporal: new Client({ connection }), logger: pino({ level: 'silent' }) });
+    const app: express.Express = createApp({ config, pool, temporal: new Client({ connection }), logger: pino({ level: 'silent' }), stripe: createStripeClient(config.stripe) });
     const server = app.listen(0, '127.0.0.1');
     await new Promise((r) => server.once('listening', r));
     try {

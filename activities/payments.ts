@@ -1,0 +1,34 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import type { Pool } from 'pg';
+import type Stripe from 'stripe';
+import { recordPurchaseStep, type PurchaseStep } from '../db/credit-purchases';
+
+/**
+ * Stripe calls and purchase records. Each Stripe call carries an idempotency key derived from the
+ * purchase, so a retried activity creates or cancels the payment once.
+ */
+export function createPaymentActivities(pool: Pool, stripe: Stripe) {
+  return {
+    async createPaymentIntent(input: { purchaseId: string; cooperativeId: string; memberId: string; amountCents: bigint }): Promise<{ paymentIntentId: string; clientSecret: string }> {
+      const intent = await stripe.paymentIntents.create(
+        {
+          amount: Number(input.amountCents), // Stripe's API takes an integer; purchases are capped far below 2^53 cents
+          currency: 'usd',
+          automatic_payment_methods: { enabled: true },
+          metadata: { purchaseId: input.purchaseId, cooperativeId: input.cooperativeId, memberId: input.memberId },
+        },
+        { idempotencyKey: `purchase:${input.purchaseId}:payment-intent` },
+      );
+      if (!intent.client_secret) throw ApplicationFailure.create({ message: 'Stripe returned a PaymentIntent without a client secret', nonRetryable: true });
+      return { paymentIntentId: intent.id, clientSecret: intent.client_secret };
+    },
+
+    async cancelPaymentIntent(input: { purchaseId: string; paymentIntentId: string }): Promise<void> {
+      await stripe.paymentIntents.cancel(input.paymentIntentId, {}, { idempotencyKey: `purchase:${input.purchaseId}:cancel` });
+    },
+
+    recordPurchaseStep: (step: PurchaseStep) => recordPurchaseStep(pool, step),
+  };
+}
+
+export type PaymentActivities = ReturnType<typeof createPaymentActivities>;

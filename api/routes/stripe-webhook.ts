@@ -1,0 +1,52 @@
+import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import express, { Router } from 'express';
+import type Stripe from 'stripe';
+import { findPurchaseByPaymentIntent } from '../../db/credit-purchases';
+import { markStripeEventSignalled, recordStripeEvent } from '../../db/stripe-events';
+import { creditPurchaseWorkflowId, paymentEvent } from '../../workflows/credit-purchase';
+import type { ApiDependencies } from '../dependencies';
+import { ApiError } from '../errors';
+import { mapStripeEvent } from '../stripe-events';
+
+/**
+ * `POST /v1/webhooks/stripe`. The signature is verified over the raw body, before anything else; each
+ * event is recorded once by id before the purchase's workflow is signalled, and the answer is fast:
+ * the workflow does the work. Events for unknown purchases are recorded, logged and acknowledged.
+ */
+export function stripeWebhookRouter(deps: ApiDependencies, registry: OpenAPIRegistry): Router {
+  const router = Router();
+  router.post('/v1/webhooks/stripe', express.raw({ type: '*/*', limit: '1mb' }), async (req, res) => {
+    const signature = req.headers['stripe-signature'];
+    let event: Stripe.Event;
+    try {
+      if (typeof signature !== 'string' || !Buffer.isBuffer(req.body)) throw new Error('missing signature or body');
+      event = deps.stripe.webhooks.constructEvent(req.body, signature, deps.config.stripe.webhookSecret);
+    } catch {
+      throw new ApiError('VALIDATION_ERROR', 'Invalid Stripe signature');
+    }
+    const mapped = mapStripeEvent(event);
+    const purchase = mapped ? await findPurchaseByPaymentIntent(deps.pool, mapped.paymentIntentId) : undefined;
+    const { needsSignal } = await recordStripeEvent(deps.pool, { id: event.id, type: event.type, purchaseId: purchase?.id ?? null, payload: event });
+    if (mapped && !purchase) req.log.warn({ eventId: event.id, type: event.type, paymentIntentId: mapped.paymentIntentId }, 'stripe event for an unknown purchase');
+    if (mapped && purchase && needsSignal) {
+      try {
+        await deps.temporal.workflow.getHandle(creditPurchaseWorkflowId(purchase.id)).signal(paymentEvent, { eventId: event.id, ...mapped });
+      } catch (err) {
+        // The purchase's workflow has closed (a refund after the window): recorded for an operator, nothing to deliver.
+        if (!(err instanceof WorkflowNotFoundError)) throw err;
+        req.log.warn({ eventId: event.id, purchaseId: purchase.id }, 'stripe event for a closed purchase workflow');
+      }
+      await markStripeEventSignalled(deps.pool, event.id);
+    }
+    res.json({ received: true, duplicate: !needsSignal && purchase !== undefined });
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/v1/webhooks/stripe',
+    summary: 'Stripe webhook (signed with STRIPE_WEBHOOK_SECRET; verified over the raw body)',
+    tags: ['Webhooks'],
+    responses: { 200: { description: 'Received (duplicates are acknowledged and ignored)' }, 400: { description: 'Invalid signature' } },
+  });
+  return router;
+}

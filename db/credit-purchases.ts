@@ -1,0 +1,122 @@
+import type { Pool } from 'pg';
+import { LedgerError } from '../domain/ledger-error';
+import { requestHash } from './ledger/request-hash';
+import { inTenantTransaction } from './ledger/tenant-transaction';
+
+export type PurchaseStatus = 'creating_payment' | 'awaiting_payment' | 'minted' | 'expired' | 'refunded';
+
+export interface CreditPurchase {
+  id: string;
+  cooperativeId: string;
+  memberId: string;
+  amount: bigint;
+  amountCents: bigint;
+  pack: string | null;
+  status: PurchaseStatus;
+  paymentIntentId: string | null;
+  clientSecret: string | null;
+  mintTransaction: string | null;
+  refundedCents: bigint;
+  createdAt: string;
+  updatedAt: string;
+  history: Array<{ status: string; step: string; detail: Record<string, unknown>; at: string }>;
+}
+
+interface Row {
+  id: string;
+  cooperative_id: string;
+  member_id: string;
+  amount: bigint;
+  amount_cents: bigint;
+  pack: string | null;
+  status: PurchaseStatus;
+  payment_intent_id: string | null;
+  client_secret: string | null;
+  mint_transaction: string | null;
+  refunded_cents: bigint;
+  request_hash: string;
+  created_at: Date;
+  updated_at: Date;
+  history: Array<{ status: string; step: string; detail: Record<string, unknown>; at: string }>;
+}
+
+const SELECT = `
+  SELECT p.*, COALESCE((SELECT json_agg(json_build_object('status', e.status, 'step', e.step_key, 'detail', e.detail, 'at', e.at) ORDER BY e.id)
+                          FROM credit_purchase_events e WHERE e.purchase_id = p.id), '[]') AS history
+    FROM credit_purchases p`;
+
+function toPurchase(r: Row): CreditPurchase {
+  return {
+    id: r.id, cooperativeId: r.cooperative_id, memberId: r.member_id, amount: r.amount, amountCents: r.amount_cents, pack: r.pack, status: r.status,
+    paymentIntentId: r.payment_intent_id, clientSecret: r.client_secret, mintTransaction: r.mint_transaction, refundedCents: r.refunded_cents,
+    createdAt: r.created_at.toISOString(), updatedAt: r.updated_at.toISOString(), history: r.history,
+  };
+}
+
+export interface NewPurchase {
+  id: string;
+  cooperativeId: string;
+  memberId: string;
+  amount: bigint;
+  amountCents: bigint;
+  pack?: string;
+  idempotencyKey: string;
+}
+
+/** Records a purchase, idempotent by key: a repeat returns the first purchase; another request under the key is refused. */
+export function createPurchase(pool: Pool, p: NewPurchase): Promise<{ purchase: CreditPurchase; created: boolean }> {
+  const hash = requestHash('credit-purchase', { memberId: p.memberId, amount: p.amount, pack: p.pack ?? null });
+  return inTenantTransaction(pool, p.cooperativeId, async (client) => {
+    const inserted = await client.query(
+      `INSERT INTO credit_purchases (id, cooperative_id, member_id, amount, amount_cents, pack, idempotency_key, request_hash, status)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'creating_payment') ON CONFLICT (cooperative_id, idempotency_key) DO NOTHING RETURNING id`,
+      [p.id, p.cooperativeId, p.memberId, p.amount, p.amountCents, p.pack ?? null, p.idempotencyKey, hash],
+    );
+    const { rows } = await client.query<Row>(`${SELECT} WHERE p.cooperative_id = $1 AND p.idempotency_key = $2`, [p.cooperativeId, p.idempotencyKey]);
+    const row = rows[0]!;
+    if (row.request_hash !== hash) throw new LedgerError('IDEMPOTENCY_MISMATCH', `Idempotency key '${p.idempotencyKey}' was already used for a different request`);
+    return { purchase: toPurchase(row), created: inserted.rowCount === 1 };
+  });
+}
+
+export function findPurchase(pool: Pool, cooperativeId: string, id: string): Promise<CreditPurchase | undefined> {
+  return inTenantTransaction(pool, cooperativeId, async (client) => {
+    const { rows } = await client.query<Row>(`${SELECT} WHERE p.id = $1`, [id]);
+    return rows[0] && toPurchase(rows[0]);
+  });
+}
+
+/** The purchase a Stripe PaymentIntent belongs to, across cooperatives (webhooks arrive without a tenant). */
+export async function findPurchaseByPaymentIntent(pool: Pool, paymentIntentId: string): Promise<{ id: string; cooperativeId: string } | undefined> {
+  const { rows } = await pool.query<{ id: string; cooperative_id: string }>('SELECT id, cooperative_id FROM credit_purchases WHERE payment_intent_id = $1', [paymentIntentId]);
+  return rows[0] && { id: rows[0].id, cooperativeId: rows[0].cooperative_id };
+}
+
+export interface PurchaseStep {
+  cooperativeId: string;
+  purchaseId: string;
+  /** Business key of the step: the same step is recorded once, however often it is retried. */
+  step: string;
+  status: PurchaseStatus;
+  detail?: Record<string, unknown>;
+  set?: { paymentIntentId?: string; clientSecret?: string; mintTransaction?: string; refundedCents?: bigint };
+}
+
+/** Moves a purchase to a status and appends the step to its history, once per step key. */
+export function recordPurchaseStep(pool: Pool, s: PurchaseStep): Promise<void> {
+  return inTenantTransaction(pool, s.cooperativeId, async (client) => {
+    const event = await client.query(
+      `INSERT INTO credit_purchase_events (purchase_id, cooperative_id, step_key, status, detail) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (purchase_id, step_key) DO NOTHING`,
+      [s.purchaseId, s.cooperativeId, s.step, s.status, JSON.stringify(s.detail ?? {})],
+    );
+    if (event.rowCount === 0) return;
+    await client.query(
+      `UPDATE credit_purchases SET status = $2, updated_at = now(),
+              payment_intent_id = COALESCE($3, payment_intent_id), client_secret = COALESCE($4, client_secret),
+              mint_transaction = COALESCE($5, mint_transaction), refunded_cents = COALESCE($6, refunded_cents)
+        WHERE id = $1`,
+      [s.purchaseId, s.status, s.set?.paymentIntentId ?? null, s.set?.clientSecret ?? null, s.set?.mintTransaction ?? null, s.set?.refundedCents ?? null],
+    );
+  });
+}

@@ -1,0 +1,217 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import Stripe from 'stripe';
+import { createPurchase } from '../../db/credit-purchases';
+import * as ledger from '../../db/ledger';
+import { creditPurchase, creditPurchaseWorkflowId } from '../../workflows/credit-purchase';
+import { randomAddress } from '../harness/ledger';
+import { startTestApi, startTestWorker, type TestApi, type TestWorker } from '../harness/stack';
+
+/**
+ * Buying credits end to end: the API, a worker, the Temporal dev server, PostgreSQL and stripe-mock,
+ * with webhooks signed locally with the webhook secret, as Stripe would sign them.
+ */
+describe('credit purchase', () => {
+  let api: TestApi;
+  let worker: TestWorker | undefined;
+  let coop: string;
+  const stripe = new Stripe('sk_test_unused');
+
+  beforeAll(async () => {
+    [api, worker] = await Promise.all([startTestApi(), startTestWorker()]);
+    const operator = await api.token({ subject: 'op', role: 'operator' });
+    coop = (await api.request('POST', '/v1/cooperatives', { token: operator, body: { slug: `buy-${randomUUID().slice(0, 8)}`, name: 'Buyers' } })).body.id;
+  });
+  afterAll(async () => {
+    await Promise.all([api?.close(), worker?.stop()]);
+  });
+
+  async function newMember(): Promise<{ id: string; token: string }> {
+    const admin = await api.token({ subject: 'admin', role: 'coop_admin', cooperativeId: coop });
+    const res = await api.request('POST', `/v1/cooperatives/${coop}/members`, { token: admin, body: { address: randomAddress() } });
+    return { id: res.body.id, token: await api.token({ subject: res.body.id, role: 'member', cooperativeId: coop }) };
+  }
+
+  async function buy(member: { token: string }, body: Record<string, string>) {
+    const res = await api.request('POST', '/v1/credit-purchases', { token: member.token, body, headers: { 'idempotency-key': randomUUID() } });
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ status: 'awaiting_payment', paymentIntentId: expect.stringMatching(/^pi_/), clientSecret: expect.any(String) });
+    return res.body as { id: string; paymentIntentId: string; workflowId: string };
+  }
+
+  function webhook(event: { id?: string; type: string; object: Record<string, unknown> }, secret = api.config.stripe.webhookSecret) {
+    const payload = JSON.stringify({ id: event.id ?? `evt_${randomUUID().replace(/-/g, '')}`, object: 'event', type: event.type, data: { object: event.object } });
+    const header = stripe.webhooks.generateTestHeaderString({ payload, secret });
+    return api.request('POST', '/v1/webhooks/stripe', { rawBody: payload, headers: { 'stripe-signature': header } });
+  }
+  const succeeded = (pi: string, id?: string) => webhook({ id, type: 'payment_intent.succeeded', object: { id: pi, object: 'payment_intent' } });
+  const refunded = (pi: string, cents: number) => webhook({ type: 'charge.refunded', object: { id: `ch_${randomUUID().slice(0, 8)}`, object: 'charge', payment_intent: pi, amount_refunded: cents } });
+
+  async function statusOf(member: { token: string }, purchaseId: string): Promise<{ status: string; history: unknown[]; mintTransactionId: string | null; refundedUsd: string }> {
+    return (await api.request('GET', `/v1/credit-purchases/${purchaseId}`, { token: member.token })).body;
+  }
+
+  /** Polls until the purchase reaches a status (bounded: a missed status fails with what was seen). */
+  async function until(member: { token: string }, purchaseId: string, status: string, check: (p: Awaited<ReturnType<typeof statusOf>>) => boolean = () => true) {
+    const deadline = Date.now() + 45_000;
+    for (;;) {
+      const p = await statusOf(member, purchaseId);
+      if (p.status === status && check(p)) return p;
+      if (Date.now() > deadline) throw new Error(`purchase ${purchaseId} is ${p.status}, expected ${status}: ${JSON.stringify(p.history)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  async function mintsFor(paymentIntentId: string): Promise<number> {
+    const { rows } = await api.pool.query(`SELECT count(*)::int AS n FROM transactions WHERE type = 'mint' AND metadata->>'sourceId' = $1`, [paymentIntentId]);
+    return rows[0].n;
+  }
+
+  async function expectCleanLedger() {
+    expect((await ledger.integrityReport(api.pool, coop)).findings).toEqual([]);
+  }
+
+  it('mints exactly once when the payment succeeds, and the workflow carries its search attributes', async () => {
+    const member = await newMember();
+    const purchase = await buy(member, { amount: '5' });
+    expect((await succeeded(purchase.paymentIntentId)).status).toBe(200);
+    await until(member, purchase.id, 'minted');
+    expect(await mintsFor(purchase.paymentIntentId)).toBe(1);
+    const balance = await api.request('GET', `/v1/cooperatives/${coop}/members/${member.id}/balance`, { token: member.token });
+    expect(balance.body).toMatchObject({ available: '5', lots: [expect.objectContaining({ source: 'purchase', sourceId: purchase.paymentIntentId, category: 'paid' })] });
+    const description = await api.temporal.workflow.getHandle(purchase.workflowId).describe();
+    expect(description.searchAttributes).toMatchObject({ CooperativeId: [coop], MemberId: [member.id], BusinessStatus: ['minted'] });
+    await expectCleanLedger();
+  });
+
+  it('mints once for ten identical webhooks sent at once, and for both success events Stripe sends', async () => {
+    const member = await newMember();
+    const purchase = await buy(member, { pack: 'starter' });
+    const eventId = `evt_${randomUUID().replace(/-/g, '')}`;
+    const results = await Promise.all(Array.from({ length: 10 }, () => succeeded(purchase.paymentIntentId, eventId)));
+    expect(results.map((r) => r.status)).toEqual(Array(10).fill(200));
+    await webhook({ type: 'checkout.session.completed', object: { id: 'cs_1', object: 'checkout.session', payment_intent: purchase.paymentIntentId, payment_status: 'paid' } });
+    await until(member, purchase.id, 'minted');
+    expect(await mintsFor(purchase.paymentIntentId)).toBe(1);
+    const { rows } = await api.pool.query('SELECT count(*)::int AS n FROM stripe_events WHERE id = $1', [eventId]);
+    expect(rows[0].n).toBe(1);
+    await expectCleanLedger();
+  });
+
+  it('mints once when the webhook arrives while no worker is running the workflow', async () => {
+    const member = await newMember();
+    const purchase = await buy(member, { amount: '2' });
+    await worker!.stop();
+    worker = undefined;
+    expect((await succeeded(purchase.paymentIntentId)).status).toBe(200);
+    expect((await statusOf(member, purchase.id)).status).toBe('awaiting_payment');
+    worker = await startTestWorker();
+    await until(member, purchase.id, 'minted');
+    expect(await mintsFor(purchase.paymentIntentId)).toBe(1);
+  });
+
+  it('refuses unsigned, wrongly signed and tampered webhooks, recording nothing', async () => {
+    const member = await newMember();
+    const purchase = await buy(member, { amount: '1' });
+    const payload = JSON.stringify({ id: 'evt_forged', object: 'event', type: 'payment_intent.succeeded', data: { object: { id: purchase.paymentIntentId } } });
+    const forged = stripe.webhooks.generateTestHeaderString({ payload, secret: 'whsec_not_the_secret' });
+    const genuine = stripe.webhooks.generateTestHeaderString({ payload, secret: api.config.stripe.webhookSecret });
+    const attempts: Array<Record<string, string>> = [{}, { 'stripe-signature': forged }, { 'stripe-signature': 'garbage' }];
+    for (const headers of attempts) {
+      const res = await api.request('POST', '/v1/webhooks/stripe', { rawBody: payload, headers });
+      expect(res.status).toBe(400);
+      expect(res.body.error.code).toBe('VALIDATION_ERROR');
+    }
+    const tampered = await api.request('POST', '/v1/webhooks/stripe', { rawBody: payload.replace('"evt_forged"', '"evt_forgeD"'), headers: { 'stripe-signature': genuine } });
+    expect(tampered.status).toBe(400);
+    const { rows } = await api.pool.query(`SELECT count(*)::int AS n FROM stripe_events WHERE id IN ('evt_forged', 'evt_forgeD')`);
+    expect(rows[0].n).toBe(0);
+    expect((await statusOf(member, purchase.id)).status).toBe('awaiting_payment');
+  });
+
+  it('records and acknowledges an event for an unknown purchase', async () => {
+    const res = await succeeded('pi_unknown_to_us', 'evt_unknown_purchase');
+    expect(res.status).toBe(200);
+    const { rows } = await api.pool.query(`SELECT purchase_id FROM stripe_events WHERE id = 'evt_unknown_purchase'`);
+    expect(rows).toEqual([{ purchase_id: null }]);
+  });
+
+  it('expires the payment at the deadline and mints nothing', async () => {
+    const member = await newMember();
+    const { purchase } = await createPurchase(api.pool, { id: randomUUID(), cooperativeId: coop, memberId: member.id, amount: 1_000_000n, amountCents: 1_000n, idempotencyKey: randomUUID() });
+    // The deadline is an input: a short one here stands in for the 24-hour default.
+    const handle = await api.temporal.workflow.start(creditPurchase, {
+      taskQueue: api.config.temporal.taskQueue,
+      workflowId: creditPurchaseWorkflowId(purchase.id),
+      args: [{ purchaseId: purchase.id, cooperativeId: coop, memberId: member.id, amount: purchase.amount, amountCents: purchase.amountCents, paymentTimeoutMs: 1_500 }],
+    });
+    const result = await handle.result();
+    expect(result.status).toBe('expired');
+    const seen = await until(member, purchase.id, 'expired');
+    expect(seen.mintTransactionId).toBeNull();
+    expect(await mintsFor(result.paymentIntentId!)).toBe(0);
+    expect((await api.request('GET', `/v1/cooperatives/${coop}/members/${member.id}/balance`, { token: member.token })).body.wallet).toBe('0');
+  });
+
+  it('claws back a refund after partial spending once, and records the rest as debt', async () => {
+    const member = await newMember();
+    const purchase = await buy(member, { amount: '5' });
+    await succeeded(purchase.paymentIntentId);
+    await until(member, purchase.id, 'minted');
+    const service = await api.token({ subject: 'metering', role: 'service', cooperativeId: coop });
+    const spent = await api.request('POST', `/v1/cooperatives/${coop}/usage`, { token: service, body: { memberId: member.id, primitive: 'compute_hours', quantity: '2' }, headers: { 'idempotency-key': randomUUID() } });
+    expect(spent.status).toBe(201);
+    await refunded(purchase.paymentIntentId, 5_000);
+    await until(member, purchase.id, 'refunded', (p) => p.refundedUsd === '50');
+    // Stripe retries and re-sends: the same total refunded changes nothing.
+    await refunded(purchase.paymentIntentId, 5_000);
+    await webhook({ type: 'charge.dispute.created', object: { id: 'dp_1', object: 'dispute', payment_intent: purchase.paymentIntentId, amount: 5_000 } });
+    const balance = await api.request('GET', `/v1/cooperatives/${coop}/members/${member.id}/balance`, { token: member.token });
+    expect(balance.body).toMatchObject({ available: '0', wallet: '0', debt: '2' });
+    const { rows } = await api.pool.query(`SELECT count(*)::int AS n FROM transactions WHERE type = 'refund_clawback' AND metadata->>'paymentSourceId' = $1`, [purchase.paymentIntentId]);
+    expect(rows[0].n).toBe(1);
+    await expectCleanLedger();
+  });
+
+  it('mints exactly once when the worker process is killed after the payment signal and restarted', async () => {
+    // A task queue of this test's own, so only the child worker runs this purchase.
+    const taskQueue = `kill-test-${randomUUID().slice(0, 8)}`;
+    const killApi = await startTestApi({ TEMPORAL_TASK_QUEUE: taskQueue });
+    const startChild = () =>
+      spawn(process.execPath, [path.join(__dirname, '../harness/worker-process.js')], { env: { ...process.env, TEMPORAL_TASK_QUEUE: taskQueue, WORKER_METRICS_PORT: '0', LOG_LEVEL: 'error' }, stdio: 'ignore' });
+    let child: ChildProcess = startChild();
+    try {
+      const member = await newMember();
+      const res = await killApi.request('POST', '/v1/credit-purchases', { token: member.token, body: { amount: '3' }, headers: { 'idempotency-key': randomUUID() } });
+      const purchase = res.body as { id: string; paymentIntentId: string };
+      await until(member, purchase.id, 'awaiting_payment', (p) => p.history.length > 0);
+      expect((await succeeded(purchase.paymentIntentId)).status).toBe(200);
+      child.kill('SIGKILL');
+      await new Promise((r) => child.once('exit', r));
+      child = startChild();
+      await until(member, purchase.id, 'minted');
+      expect(await mintsFor(purchase.paymentIntentId)).toBe(1);
+      await expectCleanLedger();
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => (child.exitCode !== null ? r(undefined) : child.once('exit', r)));
+      await killApi.close();
+    }
+  }, 120_000);
+
+  it('validates purchase requests and scopes them to the member', async () => {
+    const member = await newMember();
+    for (const body of [{}, { amount: '5', pack: 'starter' }, { amount: '0.5' }, { amount: '1.0001' }, { pack: 'huge' }, { amount: 5 }]) {
+      const res = await api.request('POST', '/v1/credit-purchases', { token: member.token, body, headers: { 'idempotency-key': randomUUID() } });
+      expect({ body, status: res.status }).toEqual({ body, status: 400 });
+    }
+    const key = randomUUID();
+    const first = await api.request('POST', '/v1/credit-purchases', { token: member.token, body: { amount: '1' }, headers: { 'idempotency-key': key } });
+    const again = await api.request('POST', '/v1/credit-purchases', { token: member.token, body: { amount: '1' }, headers: { 'idempotency-key': key } });
+    expect([first.status, again.status]).toEqual([201, 200]);
+    expect(again.body.id).toBe(first.body.id);
+    const other = await newMember();
+    expect((await api.request('GET', `/v1/credit-purchases/${first.body.id}`, { token: other.token })).status).toBe(403);
+  });
+});

@@ -1,0 +1,131 @@
+import { condition, defineQuery, defineSignal, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import type { LedgerActivities } from '../activities/ledger';
+import type { PaymentActivities } from '../activities/payments';
+import type { PurchaseStatus } from '../db/credit-purchases';
+import { BusinessStatus, CooperativeId, MemberId } from './search-attributes';
+
+export interface CreditPurchaseInput {
+  purchaseId: string;
+  cooperativeId: string;
+  memberId: string;
+  /** µCLOUD to mint once paid. */
+  amount: bigint;
+  amountCents: bigint;
+  /** How long to wait for the payment before cancelling it (default 24 hours). */
+  paymentTimeoutMs?: number;
+  /** How long after minting a refund or dispute is still clawed back (default 120 days, Stripe's dispute window). */
+  refundWindowMs?: number;
+}
+
+/** A Stripe webhook event, as the webhook endpoint signals it. */
+export interface PaymentEvent {
+  eventId: string;
+  kind: 'succeeded' | 'failed' | 'refunded' | 'disputed';
+  paymentIntentId: string;
+  /** For refunds: cents refunded so far in total. For disputes: cents disputed. */
+  cents?: bigint;
+}
+
+export interface CreditPurchaseState {
+  status: PurchaseStatus;
+  paymentIntentId?: string;
+  clientSecret?: string;
+  mintTransactionId?: string;
+  clawedBackCents: bigint;
+}
+
+export const paymentEvent = defineSignal<[PaymentEvent]>('paymentEvent');
+export const creditPurchaseStatus = defineQuery<CreditPurchaseState>('status');
+export const creditPurchaseWorkflowId = (purchaseId: string) => `credit-purchase:${purchaseId}`;
+
+const DAY = 86_400_000;
+
+const { createPaymentIntent, cancelPaymentIntent, recordPurchaseStep } = proxyActivities<PaymentActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+});
+const { mintCredits, refundClawback } = proxyActivities<LedgerActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute', nonRetryableErrorTypes: ['VALIDATION_ERROR', 'CONFLICT', 'NOT_FOUND'] },
+});
+
+/**
+ * One card purchase: create the Stripe payment, wait for the webhook's outcome or the deadline, mint
+ * once, then claw back refunds and disputes until the refund window closes. Webhooks may arrive twice,
+ * late, early or out of order: events are taken once by id, and every ledger write is keyed by the purchase.
+ */
+export async function creditPurchase(input: CreditPurchaseInput): Promise<CreditPurchaseState> {
+  const state: CreditPurchaseState = { status: 'creating_payment', clawedBackCents: 0n };
+  const seen = new Set<string>();
+  const failures: PaymentEvent[] = [];
+  const refunds: PaymentEvent[] = [];
+  let paid: PaymentEvent | undefined;
+  setHandler(creditPurchaseStatus, () => state);
+  setHandler(paymentEvent, (event) => {
+    if (seen.has(event.eventId)) return;
+    seen.add(event.eventId);
+    if (event.kind === 'succeeded') paid ??= event;
+    else if (event.kind === 'failed') failures.push(event);
+    else refunds.push(event);
+  });
+  const step = (key: string, status: PurchaseStatus, extra: Omit<Parameters<typeof recordPurchaseStep>[0], 'cooperativeId' | 'purchaseId' | 'step' | 'status'> = {}) => {
+    state.status = status;
+    upsertSearchAttributes([{ key: BusinessStatus, value: status }]);
+    return recordPurchaseStep({ cooperativeId: input.cooperativeId, purchaseId: input.purchaseId, step: key, status, ...extra });
+  };
+  upsertSearchAttributes([
+    { key: CooperativeId, value: input.cooperativeId },
+    { key: MemberId, value: input.memberId },
+    { key: BusinessStatus, value: state.status },
+  ]);
+
+  const intent = await createPaymentIntent({ purchaseId: input.purchaseId, cooperativeId: input.cooperativeId, memberId: input.memberId, amountCents: input.amountCents });
+  state.paymentIntentId = intent.paymentIntentId;
+  state.clientSecret = intent.clientSecret;
+  await step('payment-created', 'awaiting_payment', { detail: { paymentIntentId: intent.paymentIntentId }, set: intent });
+
+  // A failed attempt is recorded and the member may try again until the deadline.
+  const deadline = Date.now() + (input.paymentTimeoutMs ?? DAY);
+  while (!paid && Date.now() < deadline) {
+    await condition(() => paid !== undefined || failures.length > 0, deadline - Date.now());
+    for (let failure = failures.shift(); failure; failure = failures.shift()) {
+      await step(failure.eventId, 'awaiting_payment', { detail: { paymentFailed: true } });
+    }
+  }
+  if (!paid) {
+    await cancelPaymentIntent({ purchaseId: input.purchaseId, paymentIntentId: intent.paymentIntentId });
+    await step('expired', 'expired', { detail: { reason: 'no successful payment before the deadline' } });
+    return state;
+  }
+
+  const minted = await mintCredits({
+    cooperativeId: input.cooperativeId,
+    memberId: input.memberId,
+    amount: input.amount,
+    source: 'purchase',
+    sourceId: intent.paymentIntentId,
+    idempotencyKey: `purchase:${input.purchaseId}:mint`,
+    metadata: { purchaseId: input.purchaseId, stripeEventId: paid.eventId },
+  });
+  state.mintTransactionId = minted.transaction.id;
+  await step('minted', 'minted', { detail: { stripeEventId: paid.eventId }, set: { mintTransaction: minted.transaction.id } });
+
+  // Refunds report the total refunded so far; a dispute the amount disputed. Claw back the increase, once.
+  const windowEnd = Date.now() + (input.refundWindowMs ?? 120 * DAY);
+  while (Date.now() < windowEnd && state.clawedBackCents < input.amountCents) {
+    if (!(await condition(() => refunds.length > 0, windowEnd - Date.now()))) break;
+    const event = refunds.shift()!;
+    const target = (event.cents ?? input.amountCents) < input.amountCents ? (event.cents ?? input.amountCents) : input.amountCents;
+    if (target <= state.clawedBackCents) continue;
+    await refundClawback({
+      cooperativeId: input.cooperativeId,
+      memberId: input.memberId,
+      amount: (target - state.clawedBackCents) * 1_000n,
+      paymentSourceId: intent.paymentIntentId,
+      idempotencyKey: `purchase:${input.purchaseId}:clawback-to:${target}`,
+    });
+    state.clawedBackCents = target;
+    await step(event.eventId, 'refunded', { detail: { kind: event.kind, refundedCents: target.toString() }, set: { refundedCents: target } });
+  }
+  return state;
+}

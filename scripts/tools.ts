@@ -25,7 +25,8 @@ export const TEMPORAL_CLI: GoTool = {
 export const STRIPE_MOCK: GoTool = {
   binary: 'stripe-mock',
   module: 'github.com/stripe/stripe-mock',
-  version: 'latest',
+  // Pinned: its fixtures and OpenAPI spec change between releases.
+  version: 'v0.203.0',
   installHint: 'install stripe-mock (for example `brew install stripe/stripe-mock/stripe-mock`) and make sure it is on PATH',
 };
 

@@ -86,9 +86,17 @@ export function findPurchase(pool: Pool, cooperativeId: string, id: string): Pro
   });
 }
 
-/** The purchase a Stripe PaymentIntent belongs to, across cooperatives (webhooks arrive without a tenant). */
-export async function findPurchaseByPaymentIntent(pool: Pool, paymentIntentId: string): Promise<{ id: string; cooperativeId: string } | undefined> {
-  const { rows } = await pool.query<{ id: string; cooperative_id: string }>('SELECT id, cooperative_id FROM credit_purchases WHERE payment_intent_id = $1', [paymentIntentId]);
+/**
+ * The purchase a Stripe event is about, across cooperatives (webhooks arrive without a tenant): by the
+ * PaymentIntent id we recorded, or by the purchase id in the PaymentIntent's metadata, which covers an
+ * event that arrives before the purchase has recorded its PaymentIntent.
+ */
+export async function findPurchaseForPayment(pool: Pool, ref: { paymentIntentId: string; purchaseId?: string }): Promise<{ id: string; cooperativeId: string } | undefined> {
+  const byMetadata = ref.purchaseId && /^[0-9a-f-]{36}$/.test(ref.purchaseId) ? ref.purchaseId : null;
+  const { rows } = await pool.query<{ id: string; cooperative_id: string }>(
+    'SELECT id, cooperative_id FROM credit_purchases WHERE payment_intent_id = $1 OR id = $2 ORDER BY payment_intent_id = $1 DESC LIMIT 1',
+    [ref.paymentIntentId, byMetadata],
+  );
   return rows[0] && { id: rows[0].id, cooperativeId: rows[0].cooperative_id };
 }
 

@@ -2,7 +2,7 @@ import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import express, { Router } from 'express';
 import type Stripe from 'stripe';
-import { findPurchaseByPaymentIntent } from '../../db/credit-purchases';
+import { findPurchaseForPayment } from '../../db/credit-purchases';
 import { markStripeEventSignalled, recordStripeEvent } from '../../db/stripe-events';
 import { creditPurchaseWorkflowId, paymentEvent } from '../../workflows/credit-purchase';
 import type { ApiDependencies } from '../dependencies';
@@ -26,12 +26,13 @@ export function stripeWebhookRouter(deps: ApiDependencies, registry: OpenAPIRegi
       throw new ApiError('VALIDATION_ERROR', 'Invalid Stripe signature');
     }
     const mapped = mapStripeEvent(event);
-    const purchase = mapped ? await findPurchaseByPaymentIntent(deps.pool, mapped.paymentIntentId) : undefined;
+    const purchase = mapped ? await findPurchaseForPayment(deps.pool, mapped) : undefined;
     const { needsSignal } = await recordStripeEvent(deps.pool, { id: event.id, type: event.type, purchaseId: purchase?.id ?? null, payload: event });
     if (mapped && !purchase) req.log.warn({ eventId: event.id, type: event.type, paymentIntentId: mapped.paymentIntentId }, 'stripe event for an unknown purchase');
     if (mapped && purchase && needsSignal) {
       try {
-        await deps.temporal.workflow.getHandle(creditPurchaseWorkflowId(purchase.id)).signal(paymentEvent, { eventId: event.id, ...mapped });
+        const { kind, paymentIntentId, cents } = mapped;
+        await deps.temporal.workflow.getHandle(creditPurchaseWorkflowId(purchase.id)).signal(paymentEvent, { eventId: event.id, kind, paymentIntentId, ...(cents !== undefined ? { cents } : {}) });
       } catch (err) {
         // The purchase's workflow has closed (a refund after the window): recorded for an operator, nothing to deliver.
         if (!(err instanceof WorkflowNotFoundError)) throw err;

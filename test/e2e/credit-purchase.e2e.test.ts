@@ -109,6 +109,42 @@ describe('credit purchase', () => {
     worker = await startTestWorker();
     await until(member, purchase.id, 'minted');
     expect(await mintsFor(purchase.paymentIntentId)).toBe(1);
+    await expectCleanLedger();
+  });
+
+  it('mints once when the webhook arrives before the purchase has even recorded its payment', async () => {
+    const member = await newMember();
+    await worker!.stop();
+    worker = undefined;
+    const { purchase } = await createPurchase(api.pool, { id: randomUUID(), cooperativeId: coop, memberId: member.id, amount: 2_000_000n, amountCents: 2_000n, idempotencyKey: randomUUID() });
+    await api.temporal.workflow.start(creditPurchase, {
+      taskQueue: api.config.temporal.taskQueue,
+      workflowId: creditPurchaseWorkflowId(purchase.id),
+      args: [{ purchaseId: purchase.id, cooperativeId: coop, memberId: member.id, amount: purchase.amount, amountCents: purchase.amountCents }],
+    });
+    // Stripe events carry the PaymentIntent's metadata, where the workflow put the purchase id.
+    const early = await webhook({ type: 'payment_intent.succeeded', object: { id: 'pi_not_yet_recorded', object: 'payment_intent', metadata: { purchaseId: purchase.id } } });
+    expect(early.status).toBe(200);
+    worker = await startTestWorker();
+    const minted = await until(member, purchase.id, 'minted');
+    expect(minted.history.map((h) => (h as { step: string }).step)).toEqual(['payment-created', 'minted']);
+    expect((await api.request('GET', `/v1/cooperatives/${coop}/members/${member.id}/balance`, { token: member.token })).body.available).toBe('2');
+    await expectCleanLedger();
+  });
+
+  it('records a failed payment attempt and still mints once when a retry succeeds', async () => {
+    const member = await newMember();
+    const purchase = await buy(member, { amount: '1' });
+    await webhook({ type: 'payment_intent.payment_failed', object: { id: purchase.paymentIntentId, object: 'payment_intent' } });
+    await until(member, purchase.id, 'awaiting_payment', (p) => p.history.length === 2);
+    await succeeded(purchase.paymentIntentId);
+    const done = await until(member, purchase.id, 'minted');
+    expect(done.history).toEqual([
+      expect.objectContaining({ step: 'payment-created' }),
+      expect.objectContaining({ status: 'awaiting_payment', detail: { paymentFailed: true } }),
+      expect.objectContaining({ step: 'minted' }),
+    ]);
+    expect(await mintsFor(purchase.paymentIntentId)).toBe(1);
   });
 
   it('refuses unsigned, wrongly signed and tampered webhooks, recording nothing', async () => {
@@ -152,6 +188,7 @@ describe('credit purchase', () => {
     expect(seen.mintTransactionId).toBeNull();
     expect(await mintsFor(result.paymentIntentId!)).toBe(0);
     expect((await api.request('GET', `/v1/cooperatives/${coop}/members/${member.id}/balance`, { token: member.token })).body.wallet).toBe('0');
+    await expectCleanLedger();
   });
 
   it('claws back a refund after partial spending once, and records the rest as debt', async () => {

@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Pool } from 'pg';
 import { LedgerError } from '../domain/ledger-error';
+import { MoneyFormatError } from '../domain/money';
 import * as ledger from '../db/ledger';
 
 /** Business failures are final for Temporal (no retry) and keep their code as the failure type. */
@@ -9,11 +10,10 @@ async function asActivity<T>(work: () => Promise<T>): Promise<T> {
     return await work();
   } catch (err) {
     if (err instanceof LedgerError) throw ApplicationFailure.create({ type: err.code, message: err.message, nonRetryable: true });
+    if (err instanceof MoneyFormatError) throw ApplicationFailure.create({ type: 'VALIDATION_ERROR', message: err.message, nonRetryable: true });
     throw err;
   }
 }
-
-type Dated<T, K extends keyof T> = Omit<T, K> & { [P in K]: string };
 
 /**
  * The ledger's operations as activities. Each is idempotent by its key, so Temporal's retries are
@@ -27,7 +27,7 @@ export function createLedgerActivities(pool: Pool) {
     redeemUsage: (req: Omit<ledger.RedeemUsageRequest, 'usageAt'> & { usageAt?: string }) =>
       asActivity(() => ledger.redeemUsage(pool, { ...req, usageAt: req.usageAt ? new Date(req.usageAt) : undefined })),
     burnCredits: (req: ledger.BurnRequest) => asActivity(() => ledger.burn(pool, req)),
-    reserveHold: (req: Dated<ledger.ReserveHoldRequest, 'expiresAt'>) => asActivity(() => ledger.reserveHold(pool, { ...req, expiresAt: new Date(req.expiresAt) })),
+    reserveHold: (req: ledger.ReserveHoldRequest) => asActivity(() => ledger.reserveHold(pool, req)),
     finalizeHold: (req: { cooperativeId: string; holdId: string; amount: bigint }) =>
       asActivity(() => ledger.resolveHold(pool, req.cooperativeId, req.holdId, { kind: 'finalize', amount: req.amount })),
     releaseHold: (req: { cooperativeId: string; holdId: string }) => asActivity(() => ledger.resolveHold(pool, req.cooperativeId, req.holdId, { kind: 'release' })),

@@ -23,8 +23,16 @@ export function createPaymentActivities(pool: Pool, stripe: Stripe) {
       return { paymentIntentId: intent.id, clientSecret: intent.client_secret };
     },
 
-    async cancelPaymentIntent(input: { purchaseId: string; paymentIntentId: string }): Promise<void> {
-      await stripe.paymentIntents.cancel(input.paymentIntentId, {}, { idempotencyKey: `purchase:${input.purchaseId}:cancel` });
+    /**
+     * At the deadline: ask Stripe how the payment stands before cancelling it. A payment that succeeded
+     * (its webhook late or lost) is reported, never cancelled; one still processing is left to finish.
+     */
+    async settleUnpaidPayment(input: { purchaseId: string; paymentIntentId: string }): Promise<'succeeded' | 'processing' | 'canceled'> {
+      const intent = await stripe.paymentIntents.retrieve(input.paymentIntentId);
+      if (intent.status === 'succeeded') return 'succeeded';
+      if (intent.status === 'processing' || intent.status === 'requires_capture') return 'processing';
+      if (intent.status !== 'canceled') await stripe.paymentIntents.cancel(input.paymentIntentId, {}, { idempotencyKey: `purchase:${input.purchaseId}:cancel` });
+      return 'canceled';
     },
 
     recordPurchaseStep: (step: PurchaseStep) => recordPurchaseStep(pool, step),

@@ -1,5 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { LedgerError } from '../domain/ledger-error';
+import { MoneyFormatError } from '../domain/money';
 
 /** Stable error codes: clients branch on these, never on messages. */
 export const ERROR_CODES = [
@@ -67,6 +68,7 @@ export const errorHandler: ErrorRequestHandler = (err: unknown, req, res, _next)
 function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
   if (err instanceof LedgerError) return new ApiError(err.code, err.message);
+  if (err instanceof MoneyFormatError) return new ApiError('VALIDATION_ERROR', err.message);
   // body-parser's errors carry a `type`; map the ones a client can cause.
   const type = (err as { type?: string } | undefined)?.type;
   if (type === 'entity.parse.failed') return new ApiError('VALIDATION_ERROR', 'Request body is not valid JSON');

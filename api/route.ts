@@ -60,7 +60,9 @@ export function mountRoute<P extends Schema, Q extends Schema, B extends Schema>
     requireRole(auth, def.roles);
     const rawKey = req.headers['idempotency-key'];
     if (def.idempotencyKey === 'required' && rawKey === undefined) throw new ApiError('VALIDATION_ERROR', 'The Idempotency-Key header is required');
-    const idempotencyKey = def.idempotencyKey && rawKey !== undefined ? parse(IdempotencyKey, rawKey, 'Idempotency-Key') : undefined;
+    // Client keys live in their own namespace, so no client can claim a key the system uses internally
+    // (such as `purchase:<id>:mint` or `hold:<id>:finalize`).
+    const idempotencyKey = def.idempotencyKey && rawKey !== undefined ? `client:${parse(IdempotencyKey, rawKey, 'Idempotency-Key')}` : undefined;
     const params = parse(def.params as P, req.params, 'params');
     const query = parse(def.query as Q, req.query, 'query');
     const body = parse(def.body as B, req.body ?? {}, 'body');

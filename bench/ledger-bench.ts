@@ -139,7 +139,7 @@ async function main(): Promise<void> {
         return ledger.transfer(pool, { cooperativeId: coop, fromMemberId: from, toMemberId: to, amount: 1_000n, idempotencyKey: key('t', c, n) });
       },
       'hold reserve+finalize': async (c, n) => {
-        const { hold } = await ledger.reserveHold(pool, { cooperativeId: coop, memberId: pick(c, n, 2), amount: 5_000n, expiresAt: new Date(Date.now() + 60_000), idempotencyKey: key('h', c, n) });
+        const { hold } = await ledger.reserveHold(pool, { cooperativeId: coop, memberId: pick(c, n, 2), amount: 5_000n, ttlSeconds: 60, idempotencyKey: key('h', c, n) });
         await ledger.resolveHold(pool, coop, hold.id, { kind: 'finalize', amount: 3_000n });
       },
       'usage redemption': (c, n) =>

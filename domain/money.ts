@@ -7,8 +7,8 @@ export type Currency = 'CLOUD' | 'USD';
 export const MICRO = 1_000_000n;
 export const USD_MICROS_PER_CLOUD_MICRO = 10n;
 export const MAX_DECIMALS = 6;
-/** Largest amount one operation may move: 10^12 CLOUD, far inside BIGINT. */
-export const MAX_AMOUNT = 10n ** 18n;
+/** Largest amount one operation may move: 10^11 CLOUD, so its USD leg (×10) still fits BIGINT. */
+export const MAX_AMOUNT = 10n ** 17n;
 
 export class MoneyFormatError extends Error {
   override readonly name = 'MoneyFormatError';
@@ -54,7 +54,8 @@ export function cloudToCents(micros: bigint): bigint {
  * Rounds half up to the nearest µCLOUD: the one rounding rule for usage charges.
  */
 export function priceUsage(quantityMicros: bigint, ratePerUnit: bigint): bigint {
-  if (quantityMicros <= 0n || ratePerUnit <= 0n) throw new MoneyFormatError('quantity and rate must be positive');
+  // A rate of zero is legitimate (an infrastructure cost of nothing); quantity must be positive.
+  if (quantityMicros <= 0n || ratePerUnit < 0n) throw new MoneyFormatError('quantity must be positive and rate not negative');
   return (quantityMicros * ratePerUnit + MICRO / 2n) / MICRO;
 }
 

@@ -1,7 +1,7 @@
 import { Worker, type NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
 import type { Pool } from 'pg';
 import type Stripe from 'stripe';
-import { createActivities } from '../activities';
+import { createActivities, type Activities } from '../activities';
 import { dataConverter } from './data-converter';
 
 export interface WorkerDependencies {
@@ -12,6 +12,8 @@ export interface WorkerDependencies {
   workflowBundle: WorkflowBundleOption;
   /** From the config (TEMPORAL_TASK_QUEUE): the one place the queue is named. */
   taskQueue: string;
+  /** Replaces some activities: only for tests that inject a fault or an external answer. */
+  activityOverrides?: Partial<Activities>;
 }
 
 /** The worker. On shutdown, running activities get time to finish. */
@@ -21,7 +23,7 @@ export function createWorker(deps: WorkerDependencies): Promise<Worker> {
     namespace: deps.namespace,
     taskQueue: deps.taskQueue,
     workflowBundle: deps.workflowBundle,
-    activities: createActivities({ pool: deps.pool, stripe: deps.stripe }),
+    activities: { ...createActivities({ pool: deps.pool, stripe: deps.stripe }), ...deps.activityOverrides },
     dataConverter,
     shutdownGraceTime: '30 seconds',
   });

@@ -40,7 +40,7 @@ export const creditPurchaseWorkflowId = (purchaseId: string) => `credit-purchase
 
 const DAY = 86_400_000;
 
-const { createPaymentIntent, cancelPaymentIntent, recordPurchaseStep } = proxyActivities<PaymentActivities>({
+const { createPaymentIntent, settleUnpaidPayment, recordPurchaseStep } = proxyActivities<PaymentActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
 });
@@ -84,18 +84,27 @@ export async function creditPurchase(input: CreditPurchaseInput): Promise<Credit
   state.clientSecret = intent.clientSecret;
   await step('payment-created', 'awaiting_payment', { detail: { paymentIntentId: intent.paymentIntentId }, set: intent });
 
-  // A failed attempt is recorded and the member may try again until the deadline.
-  const deadline = Date.now() + (input.paymentTimeoutMs ?? DAY);
-  while (!paid && Date.now() < deadline) {
-    await condition(() => paid !== undefined || failures.length > 0, deadline - Date.now());
+  // A failed attempt is recorded and the member may try again until the deadline. At the deadline
+  // Stripe is asked how the payment stands: a success whose webhook is late still mints, and a payment
+  // still processing gets another period.
+  const timeout = input.paymentTimeoutMs ?? DAY;
+  let deadline = Date.now() + timeout;
+  let paidBy: string | undefined;
+  while (!paidBy) {
+    await condition(() => paid !== undefined || failures.length > 0, Math.max(deadline - Date.now(), 0));
     for (let failure = failures.shift(); failure; failure = failures.shift()) {
       await step(failure.eventId, 'awaiting_payment', { detail: { paymentFailed: true } });
     }
-  }
-  if (!paid) {
-    await cancelPaymentIntent({ purchaseId: input.purchaseId, paymentIntentId: intent.paymentIntentId });
-    await step('expired', 'expired', { detail: { reason: 'no successful payment before the deadline' } });
-    return state;
+    if (paid) paidBy = paid.eventId;
+    else if (Date.now() >= deadline) {
+      const settled = await settleUnpaidPayment({ purchaseId: input.purchaseId, paymentIntentId: intent.paymentIntentId });
+      if (settled === 'succeeded') paidBy = 'stripe-status-at-deadline';
+      else if (settled === 'processing') deadline = Date.now() + timeout;
+      else {
+        await step('expired', 'expired', { detail: { reason: 'no successful payment before the deadline' } });
+        return state;
+      }
+    }
   }
 
   const minted = await mintCredits({
@@ -105,17 +114,24 @@ export async function creditPurchase(input: CreditPurchaseInput): Promise<Credit
     source: 'purchase',
     sourceId: intent.paymentIntentId,
     idempotencyKey: `purchase:${input.purchaseId}:mint`,
-    metadata: { purchaseId: input.purchaseId, stripeEventId: paid.eventId },
+    metadata: { purchaseId: input.purchaseId, stripeEventId: paidBy },
   });
   state.mintTransactionId = minted.transaction.id;
-  await step('minted', 'minted', { detail: { stripeEventId: paid.eventId }, set: { mintTransaction: minted.transaction.id } });
+  await step('minted', 'minted', { detail: { stripeEventId: paidBy }, set: { mintTransaction: minted.transaction.id } });
 
-  // Refunds report the total refunded so far; a dispute the amount disputed. Claw back the increase, once.
+  // A refund event reports the total refunded so far; each dispute the amount it disputes. What is owed
+  // back is their sum (capped at the purchase); only the increase is clawed back, once.
   const windowEnd = Date.now() + (input.refundWindowMs ?? 120 * DAY);
+  let refundedCents = 0n;
+  let disputedCents = 0n;
   while (Date.now() < windowEnd && state.clawedBackCents < input.amountCents) {
     if (!(await condition(() => refunds.length > 0, windowEnd - Date.now()))) break;
     const event = refunds.shift()!;
-    const target = (event.cents ?? input.amountCents) < input.amountCents ? (event.cents ?? input.amountCents) : input.amountCents;
+    const cents = event.cents ?? input.amountCents;
+    if (event.kind === 'refunded') refundedCents = cents > refundedCents ? cents : refundedCents;
+    else disputedCents += cents;
+    const owed = refundedCents + disputedCents;
+    const target = owed < input.amountCents ? owed : input.amountCents;
     if (target <= state.clawedBackCents) continue;
     await refundClawback({
       cooperativeId: input.cooperativeId,

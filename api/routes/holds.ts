@@ -28,8 +28,7 @@ export function holdRoutes(deps: ApiDependencies) {
       async handler({ params, body, auth, idempotencyKey, res }) {
         requireMemberAccess(auth, params.cooperativeId, body.memberId);
         const { hold, replayed } = await reserveHold(deps.pool, {
-          cooperativeId: params.cooperativeId, memberId: body.memberId, amount: body.amount,
-          expiresAt: new Date(Date.now() + body.ttlSeconds * 1000), idempotencyKey: idempotencyKey!,
+          cooperativeId: params.cooperativeId, memberId: body.memberId, amount: body.amount, ttlSeconds: body.ttlSeconds, idempotencyKey: idempotencyKey!,
         });
         res.setHeader('Idempotent-Replayed', String(replayed));
         return { status: replayed ? 200 : 201, body: holdView(hold) };

@@ -1,4 +1,5 @@
 import { integrityReport } from '../../db/ledger';
+import { requireCooperativeAccess } from '../auth/authenticate';
 import { Uuid } from '../contracts/common';
 import { z } from '../contracts/zod';
 import type { ApiDependencies } from '../dependencies';
@@ -24,8 +25,10 @@ export function operationRoutes(deps: ApiDependencies) {
       roles: ['operator'],
       query: z.strictObject({ cooperativeId: Uuid.optional() }),
       responses: { 200: { description: 'The report', schema: IntegrityReportView } },
-      async handler({ query }) {
-        return { status: 200, body: await integrityReport(deps.pool, query.cooperativeId) };
+      async handler({ query, auth }) {
+        // An operator token bound to a cooperative sees that cooperative only.
+        if (query.cooperativeId !== undefined) requireCooperativeAccess(auth, query.cooperativeId);
+        return { status: 200, body: await integrityReport(deps.pool, auth.cooperativeId ?? query.cooperativeId) };
       },
     }),
   ];

@@ -33,6 +33,7 @@ function toLedgerError(err: unknown): unknown {
     return new LedgerError('CONFLICT', 'Credits from this source were already issued');
   }
   if (e.code === '23505' && e.constraint === 'staking_positions_pkey') return new LedgerError('CONFLICT', 'This staking position already exists');
+  if (e.code === '23505' && e.constraint === 'transactions_reverses_transaction_id_key') return new LedgerError('CONFLICT', 'This transaction was already corrected');
   if (e.code === '23505' && e.constraint?.startsWith('rate_cards_')) return new LedgerError('CONFLICT', 'A rate card with this version or effective time already exists');
   return err;
 }
@@ -59,7 +60,8 @@ export async function inTenantTransaction<T>(
     let broken = false;
     try {
       // Validated above, so the literal is safe; one round trip opens and scopes the transaction.
-      const results = (await client.query([`BEGIN; SET LOCAL ROLE coop_app; SET LOCAL app.cooperative_id = '${cooperativeId}'`, ...opening].join(';\n'))) as unknown as
+      // READ COMMITTED on purpose: each statement after a lock sees what the lock protects.
+      const results = (await client.query([`BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL ROLE coop_app; SET LOCAL app.cooperative_id = '${cooperativeId}'`, ...opening].join(';\n'))) as unknown as
         | QueryResult
         | QueryResult[];
       const closing: string[] = [];

@@ -319,6 +319,7 @@ CREATE TRIGGER transactions_no_truncate BEFORE TRUNCATE ON transactions FOR EACH
 CREATE TRIGGER entries_append_only BEFORE UPDATE OR DELETE ON entries FOR EACH ROW EXECUTE FUNCTION refuse_history_change();
 CREATE TRIGGER entries_no_truncate BEFORE TRUNCATE ON entries FOR EACH STATEMENT EXECUTE FUNCTION refuse_history_change();
 CREATE TRIGGER lot_movements_append_only BEFORE UPDATE OR DELETE ON lot_movements FOR EACH ROW EXECUTE FUNCTION refuse_history_change();
+CREATE TRIGGER lot_movements_no_truncate BEFORE TRUNCATE ON lot_movements FOR EACH STATEMENT EXECUTE FUNCTION refuse_history_change();
 
 -- Row-level security: coop_app sees and writes only the cooperative named in app.cooperative_id.
 ALTER TABLE cooperatives ENABLE ROW LEVEL SECURITY;

@@ -191,6 +191,40 @@ describe('credit purchase', () => {
     await expectCleanLedger();
   });
 
+  it('mints when Stripe reports the payment succeeded at the deadline though its webhook never came', async () => {
+    // Stripe's answer at the deadline is injected: stripe-mock always reports an unpaid PaymentIntent.
+    const taskQueue = `deadline-${randomUUID().slice(0, 8)}`;
+    const lateWorker = await startTestWorker({ taskQueue, activityOverrides: { settleUnpaidPayment: async () => 'succeeded' } });
+    try {
+      const member = await newMember();
+      const { purchase } = await createPurchase(api.pool, { id: randomUUID(), cooperativeId: coop, memberId: member.id, amount: 1_000_000n, amountCents: 1_000n, idempotencyKey: randomUUID() });
+      const handle = await api.temporal.workflow.start(creditPurchase, {
+        taskQueue,
+        workflowId: creditPurchaseWorkflowId(purchase.id),
+        args: [{ purchaseId: purchase.id, cooperativeId: coop, memberId: member.id, amount: purchase.amount, amountCents: purchase.amountCents, paymentTimeoutMs: 1_000, refundWindowMs: 1_000 }],
+      });
+      const result = await handle.result();
+      expect(result.status).toBe('minted');
+      expect(await mintsFor(result.paymentIntentId!)).toBe(1);
+      await expectCleanLedger();
+    } finally {
+      await lateWorker.stop();
+    }
+  });
+
+  it('claws back a refund and a later dispute together, never more than was paid', async () => {
+    const member = await newMember();
+    const purchase = await buy(member, { amount: '1' });
+    await succeeded(purchase.paymentIntentId);
+    await until(member, purchase.id, 'minted');
+    await refunded(purchase.paymentIntentId, 300);
+    await until(member, purchase.id, 'refunded', (p) => p.refundedUsd === '3');
+    await webhook({ type: 'charge.dispute.created', object: { id: 'dp_2', object: 'dispute', payment_intent: purchase.paymentIntentId, amount: 700 } });
+    await until(member, purchase.id, 'refunded', (p) => p.refundedUsd === '10');
+    expect((await api.request('GET', `/v1/cooperatives/${coop}/members/${member.id}/balance`, { token: member.token })).body).toMatchObject({ wallet: '0', debt: '0' });
+    await expectCleanLedger();
+  });
+
   it('claws back a refund after partial spending once, and records the rest as debt', async () => {
     const member = await newMember();
     const purchase = await buy(member, { amount: '5' });

@@ -77,6 +77,8 @@ describe('ledger API', () => {
     const first = await post(`/v1/cooperatives/${coop}/transfers`, alice.token, body, key);
     expect(first.status).toBe(201);
     expect(first.body.entries).toEqual(expect.arrayContaining([expect.objectContaining({ memberId: alice.id, amount: '2.5' }), expect.objectContaining({ memberId: bob.id, amount: '-2.5' })]));
+    // Client keys are namespaced: no client can claim a key the system uses internally.
+    expect(first.body.idempotencyKey).toBe(`client:${key}`);
     const replay = await post(`/v1/cooperatives/${coop}/transfers`, alice.token, body, key);
     expect(replay.status).toBe(200);
     expect(replay.headers.get('idempotent-replayed')).toBe('true');
@@ -142,13 +144,24 @@ describe('ledger API', () => {
     expect(now.body.metadata.rateCardVersion).toBe(1);
     const later = await post(`/v1/cooperatives/${coop}/usage`, service, { memberId: alice.id, primitive: 'compute_hours', quantity: '1', usageAt: new Date(Date.now() + 2 * 86_400_000).toISOString() });
     expect(later.body.metadata).toMatchObject({ rateCardVersion: 2, rate: '2' });
+    // An infrastructure cost of zero is a valid card, and usage under it is still charged.
+    const free = { ...rates, compute_hours: { rate: '3', infrastructureCost: '0' } };
+    const inAWeek = new Date(Date.now() + 7 * 86_400_000).toISOString();
+    expect((await post(`/v1/cooperatives/${coop}/rate-cards`, admin, { effectiveFrom: inAWeek, rates: free })).status).toBe(201);
+    const zeroCost = await post(`/v1/cooperatives/${coop}/usage`, service, { memberId: alice.id, primitive: 'compute_hours', quantity: '1', usageAt: new Date(Date.now() + 8 * 86_400_000).toISOString() });
+    expect(zeroCost.status).toBe(201);
+    expect(zeroCost.body.metadata).toMatchObject({ rateCardVersion: 3, rate: '3', infrastructureCostUsd: '0' });
     expect((await post(`/v1/cooperatives/${coop}/usage`, alice.token, { memberId: alice.id, primitive: 'compute_hours', quantity: '1' })).status).toBe(403);
   });
 
   it('reserves, finalizes and releases holds, each at most once', async () => {
     const before = Number(await aliceAvailable());
-    const hold = await post(`/v1/cooperatives/${coop}/holds`, service, { memberId: alice.id, amount: '3', ttlSeconds: 600 });
+    const holdKey = randomUUID();
+    const hold = await post(`/v1/cooperatives/${coop}/holds`, service, { memberId: alice.id, amount: '3', ttlSeconds: 600 }, holdKey);
     expect(hold.status).toBe(201);
+    const retried = await post(`/v1/cooperatives/${coop}/holds`, service, { memberId: alice.id, amount: '3', ttlSeconds: 600 }, holdKey);
+    expect(retried.status).toBe(200);
+    expect(retried.body).toEqual(hold.body);
     expect(Number(await aliceAvailable())).toBeCloseTo(before - 3, 6);
     const finalized = await post(`/v1/cooperatives/${coop}/holds/${hold.body.id}/finalize`, service, { amount: '1.2' });
     expect(finalized.body).toMatchObject({ status: 'finalized', finalAmount: '1.2' });
@@ -186,5 +199,9 @@ describe('ledger API', () => {
     expect(report.body).toMatchObject({ clean: true, findings: [] });
     expect(report.body.checks).toHaveLength(7);
     expect((await api.request('GET', '/v1/operations/ledger-integrity', { token: admin })).status).toBe(403);
+    // An operator bound to a cooperative sees that cooperative only.
+    const bound = await api.token({ subject: 'op-2', role: 'operator', cooperativeId: coop });
+    expect((await api.request('GET', '/v1/operations/ledger-integrity', { token: bound })).status).toBe(200);
+    expect((await api.request('GET', `/v1/operations/ledger-integrity?cooperativeId=${randomUUID()}`, { token: bound })).status).toBe(403);
   });
 });

@@ -3,6 +3,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import pino from 'pino';
 import type { Pool } from 'pg';
+import type { Activities } from '../../activities';
 import { createStripeClient } from '../../activities/stripe-client';
 import { createApp } from '../../api/app';
 import { signToken, type TokenClaims } from '../../api/auth/tokens';
@@ -78,14 +79,14 @@ export interface TestWorker {
 let runtimeInstalled = false;
 
 /** A real worker on the run's Temporal server, using the workflow bundle global-setup built once. */
-export async function startTestWorker(): Promise<TestWorker> {
-  const config = testConfig();
+export async function startTestWorker(options: { taskQueue?: string; activityOverrides?: Partial<Activities> } = {}): Promise<TestWorker> {
+  const config = testConfig(options.taskQueue ? { TEMPORAL_TASK_QUEUE: options.taskQueue } : {});
   const bundlePath = process.env.TEST_WORKFLOW_BUNDLE;
   if (!bundlePath) throw new Error('TEST_WORKFLOW_BUNDLE is not set: run the tests through jest (global-setup).');
   runtimeInstalled ||= (installWorkerRuntime(pino({ level: process.env.LOG_LEVEL ?? 'silent' })), true);
   const pool = createPool(config.database.url, { max: 10 });
   const connection = await NativeConnection.connect({ address: config.temporal.address });
-  const worker = await createWorker({ connection, namespace: config.temporal.namespace, pool, workflowBundle: { codePath: bundlePath }, taskQueue: config.temporal.taskQueue, stripe: createStripeClient(config.stripe) });
+  const worker = await createWorker({ connection, namespace: config.temporal.namespace, pool, workflowBundle: { codePath: bundlePath }, taskQueue: config.temporal.taskQueue, stripe: createStripeClient(config.stripe), activityOverrides: options.activityOverrides });
   const running = worker.run();
   return {
     worker,

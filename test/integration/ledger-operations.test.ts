@@ -97,7 +97,7 @@ describe('ledger operations', () => {
       const key = `race-${i}`;
       if (i % 3 === 0) return ledger.transfer(pool, { cooperativeId: coop, fromMemberId: alice, toMemberId: i % 2 ? bob : carol, amount: 1n, idempotencyKey: key });
       if (i % 3 === 1) return ledger.burn(pool, { cooperativeId: coop, memberId: alice, amount: 1n, reason: 'race', idempotencyKey: key });
-      return ledger.reserveHold(pool, { cooperativeId: coop, memberId: alice, amount: 1n, expiresAt: new Date(Date.now() + 60_000), idempotencyKey: key });
+      return ledger.reserveHold(pool, { cooperativeId: coop, memberId: alice, amount: 1n, ttlSeconds: 60, idempotencyKey: key });
     });
     const results = await Promise.allSettled(attempts);
     const ok = results.filter((r) => r.status === 'fulfilled').length;
@@ -120,7 +120,7 @@ describe('ledger operations', () => {
 
   it('holds: reserve, finalize less than held, release, expire, at most once', async () => {
     await ledger.mint(pool, { cooperativeId: coop, memberId: alice, amount: cloud(10), source: 'purchase', sourceId: 'p', idempotencyKey: 'm' });
-    const { hold } = await ledger.reserveHold(pool, { cooperativeId: coop, memberId: alice, amount: cloud(4), expiresAt: new Date(Date.now() + 60_000), idempotencyKey: 'h1' });
+    const { hold } = await ledger.reserveHold(pool, { cooperativeId: coop, memberId: alice, amount: cloud(4), ttlSeconds: 60, idempotencyKey: 'h1' });
     expect(await ledger.memberBalance(pool, coop, alice)).toMatchObject({ available: cloud(6), held: cloud(4), wallet: cloud(10) });
     expect(await code(ledger.transfer(pool, { cooperativeId: coop, fromMemberId: alice, toMemberId: bob, amount: cloud(7), idempotencyKey: 'x' }))).toBe('INSUFFICIENT_FUNDS');
     const done = await ledger.resolveHold(pool, coop, hold.id, { kind: 'finalize', amount: cloud(1.5) });
@@ -129,7 +129,7 @@ describe('ledger operations', () => {
     expect((await ledger.resolveHold(pool, coop, hold.id, { kind: 'finalize', amount: cloud(1.5) })).replayed).toBe(true);
     expect(await code(ledger.resolveHold(pool, coop, hold.id, { kind: 'release' }))).toBe('CONFLICT');
 
-    const short = await ledger.reserveHold(pool, { cooperativeId: coop, memberId: alice, amount: cloud(1), expiresAt: new Date(Date.now() + 1_000), idempotencyKey: 'h2' });
+    const short = await ledger.reserveHold(pool, { cooperativeId: coop, memberId: alice, amount: cloud(1), ttlSeconds: 1, idempotencyKey: 'h2' });
     const expired = await ledger.expireDueHolds(pool, coop, new Date(Date.now() + 2_000));
     expect(expired.map((h) => h.id)).toEqual([short.hold.id]);
     expect((await ledger.memberBalance(pool, coop, alice)).available).toBe(cloud(8.5));

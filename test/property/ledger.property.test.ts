@@ -161,7 +161,7 @@ async function run(commands: Command[]): Promise<void> {
         let holdId = '';
         const k = key();
         const result = await outcome(
-          ledger.reserveHold(pool, { cooperativeId: coop, memberId: ids[c.member]!, amount: c.amount, expiresAt: new Date(Date.now() + 3_600_000), idempotencyKey: k }).then((r) => {
+          ledger.reserveHold(pool, { cooperativeId: coop, memberId: ids[c.member]!, amount: c.amount, ttlSeconds: 3600, idempotencyKey: k }).then((r) => {
             holdId = r.hold.id;
           }),
         );

@@ -6,11 +6,11 @@ describe('decimal strings', () => {
     expect(parseMicros('12.5')).toBe(12_500_000n);
     expect(parseMicros('0.000001')).toBe(1n);
     expect(parseMicros('0')).toBe(0n);
-    expect(parseMicros('1000000000000')).toBe(10n ** 18n);
+    expect(parseMicros('100000000000')).toBe(10n ** 17n); // the cap: 10^11 CLOUD
   });
 
   it('refuses floats, signs, exponents, extra decimals and junk', () => {
-    for (const bad of ['1.0000001', '-1', '+1', '1e3', '01', '.5', '5.', '1,5', ' 1', '', 'NaN', '0x10', '1000000000000.000001', '99999999999999999999']) {
+    for (const bad of ['1.0000001', '-1', '+1', '1e3', '01', '.5', '5.', '1,5', ' 1', '', 'NaN', '0x10', '100000000000.000001', '99999999999999999999']) {
       expect(() => parseMicros(bad)).toThrow(MoneyFormatError);
     }
     expect(() => parseMicros('1.1234567')).toThrow(/at most 6 decimal places/);
@@ -20,7 +20,7 @@ describe('decimal strings', () => {
     expect(formatMicros(12_500_000n)).toBe('12.5');
     expect(formatMicros(1n)).toBe('0.000001');
     expect(formatMicros(-3_000_000n)).toBe('-3');
-    fc.assert(fc.property(fc.bigInt({ min: 0n, max: 10n ** 18n }), (v) => parseMicros(formatMicros(v)) === v));
+    fc.assert(fc.property(fc.bigInt({ min: 0n, max: 10n ** 17n }), (v) => parseMicros(formatMicros(v)) === v));
   });
 });
 

@@ -55,15 +55,21 @@ export interface ReserveHoldRequest {
   cooperativeId: string;
   memberId: string;
   amount: bigint;
-  expiresAt: Date;
+  /** Lifetime of the hold. Part of the request (a retry sends the same); the expiry time is derived once. */
+  ttlSeconds: number;
   idempotencyKey: string;
   metadata?: Record<string, string>;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-/** Which wallet a hold draws on never changes, so each process remembers it (one lookup fewer). */
+/** Which wallet a hold draws on never changes, so each process remembers it (one lookup fewer), up to a bound. */
 const holdWallets = new Map<string, { accountId: string; memberId: string }>();
+const HOLD_WALLETS_MAX = 100_000;
+function rememberHoldWallet(holdId: string, wallet: { accountId: string; memberId: string }): void {
+  if (holdWallets.size >= HOLD_WALLETS_MAX) holdWallets.clear();
+  holdWallets.set(holdId, wallet);
+}
 
 /** Reserves credits (available → reserved on the lots, in consumption order). Open holds cannot be spent. */
 export async function reserveHold(pool: Pool, req: ReserveHoldRequest): Promise<{ hold: Hold; replayed: boolean }> {
@@ -86,7 +92,8 @@ export async function reserveHold(pool: Pool, req: ReserveHoldRequest): Promise<
         return { hold: toHold(found), replayed: true };
       }
       const now = new Date();
-      if (req.expiresAt.getTime() <= now.getTime()) throw new LedgerError('VALIDATION_ERROR', 'expiresAt must be in the future');
+      if (!Number.isInteger(req.ttlSeconds) || req.ttlSeconds <= 0) throw new LedgerError('VALIDATION_ERROR', 'ttlSeconds must be a positive whole number');
+      const expiresAt = new Date(now.getTime() + req.ttlSeconds * 1000);
       const lots = await lotsReader(client, wallet!.id, toWalletLots(firstLots!.rows), now)(req.amount);
       const allocations = allocateOrFail(lots, req.amount, now);
       const id = randomUUID();
@@ -103,10 +110,10 @@ export async function reserveHold(pool: Pool, req: ReserveHoldRequest): Promise<
              FROM jsonb_to_recordset($10::jsonb) AS x(lot_id uuid, amount bigint) WHERE lots.id = x.lot_id
          )
          SELECT * FROM h`,
-        values: [id, req.cooperativeId, req.memberId, wallet!.id, req.idempotencyKey, hash, req.amount, req.expiresAt, toJsonParam(req.metadata ?? {}),
+        values: [id, req.cooperativeId, req.memberId, wallet!.id, req.idempotencyKey, hash, req.amount, expiresAt, toJsonParam(req.metadata ?? {}),
           toJsonParam(allocations.map((a) => ({ lot_id: a.lotId, amount: a.amount })))],
       });
-      holdWallets.set(id, { accountId: wallet!.id, memberId: req.memberId });
+      rememberHoldWallet(id, { accountId: wallet!.id, memberId: req.memberId });
       return { hold: toHold(rows[0]!), replayed: false };
     },
     opening,
@@ -126,7 +133,7 @@ async function holdWallet(pool: Pool, cooperativeId: string, holdId: string): Pr
   });
   if (!found) throw new LedgerError('NOT_FOUND', 'Hold not found');
   const wallet = { accountId: found.account_id, memberId: found.member_id };
-  holdWallets.set(holdId, wallet);
+  rememberHoldWallet(holdId, wallet);
   return wallet;
 }
 

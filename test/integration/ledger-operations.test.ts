@@ -171,6 +171,14 @@ describe('ledger operations', () => {
     await expectClean(coop);
   });
 
+  it('claws back paid credits past expiry that the expiry run has not retired, instead of counting them as debt', async () => {
+    await ledger.mint(pool, { cooperativeId: coop, memberId: alice, amount: cloud(3), source: 'purchase', sourceId: 'pi_old', expiresAt: new Date(Date.now() - 60_000), idempotencyKey: 'old' });
+    const { transaction } = await ledger.refundClawback(pool, { cooperativeId: coop, memberId: alice, amount: cloud(3), paymentSourceId: 'pi_old', idempotencyKey: 'r-old' });
+    expect(transaction.metadata).toMatchObject({ clawedBack: '3', debt: '0' });
+    expect(await ledger.memberBalance(pool, coop, alice)).toMatchObject({ wallet: 0n, debt: 0n, expiring: 0n });
+    await expectClean(coop);
+  });
+
   it('distributes revenue by basis points with the remainder to its stated owner', async () => {
     const carol = await addMember(pool, coop);
     const distribution = {

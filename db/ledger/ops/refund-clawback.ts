@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
-import { compareForConsumption, isSpendable } from '../../../domain/lots';
+import { compareForConsumption } from '../../../domain/lots';
 import { cloudToUsd, formatMicros } from '../../../domain/money';
 import { consume } from '../lots';
 import { credit, debit } from '../postings';
@@ -19,8 +19,8 @@ export interface RefundClawbackRequest {
 }
 
 /**
- * After a refund or dispute: takes back paid credits still available (the refunded purchase's lot
- * first, then the other paid lots in consumption order) and records the rest, already spent, as the member's debt.
+ * After a refund or dispute: takes back paid credits still available, expired-but-unretired ones
+ * included (the refunded purchase's lot first, then the other paid lots in consumption order) and records the rest, already spent, as the member's debt.
  * CLOUD leg: Dr wallet / Cr 1900 for what is clawed back. USD leg: Dr 2220 (clawed back) and Dr 1200
  * member receivable (debt) / Cr 1110 cash for the whole refund.
  */
@@ -36,18 +36,19 @@ export function refundClawback(pool: Pool, req: RefundClawbackRequest): Promise<
       { cooperative: 'cash' as const },
     ],
     lock: [0, 1],
-    lotsOf: 0,
   };
-  return runIdempotent(pool, req.cooperativeId, 'refund-clawback', req.idempotencyKey, req, spec, async ({ client, cooperativeId, idempotencyKey, requestHash, now, accounts, lots: walletLots }) => {
+  return runIdempotent(pool, req.cooperativeId, 'refund-clawback', req.idempotencyKey, req, spec, async ({ client, cooperativeId, idempotencyKey, requestHash, accounts }) => {
     const [wallet, receivable, issued, outstanding, cash] = accounts;
-    // Only paid credits answer for a refunded payment; promotional credits are not the member's money.
-    const lots = (await walletLots()).filter((l) => isSpendable(l, now) && l.category === 'paid');
-    // The refunded payment's own lot comes first, then the usual consumption order.
-    const own = (l: { source: string; id: string }) => l.source === 'purchase' && ownLotIds.has(l.id);
-    const ownLotIds = new Set(
-      (await client.query<{ id: string }>(`SELECT id FROM lots WHERE account_id = $1 AND source = 'purchase' AND source_id = $2`, [wallet!.id, req.paymentSourceId])).rows.map((r) => r.id),
+    // Only paid credits answer for a refunded payment (promotional credits are not the member's money),
+    // including any past expiry that the expiry run has not retired yet: clawed back, not left as breakage.
+    // Credits reserved by open holds stay with their holds.
+    const { rows } = await client.query<{ id: string; priority: number; expires_at: Date | null; created_at: Date; available: bigint; source: string; source_id: string }>(
+      `SELECT id, priority, expires_at, created_at, available, source, source_id FROM lots WHERE account_id = $1 AND available > 0 AND category = 'paid'`,
+      [wallet!.id],
     );
-    lots.sort((a, b) => (own(a) !== own(b) ? (own(a) ? -1 : 1) : compareForConsumption(a, b)));
+    const lots = rows.map((r) => ({ id: r.id, priority: r.priority, expiresAt: r.expires_at, category: 'paid' as const, createdAt: r.created_at, available: r.available, own: r.source === 'purchase' && r.source_id === req.paymentSourceId }));
+    // The refunded payment's own lot comes first, then the usual consumption order.
+    lots.sort((a, b) => (a.own !== b.own ? (a.own ? -1 : 1) : compareForConsumption(a, b)));
     const allocations: Array<{ lotId: string; amount: bigint }> = [];
     let left = req.amount;
     for (const lot of lots) {

@@ -3,6 +3,7 @@ import type Stripe from 'stripe';
 import { createCooperativeActivities } from './cooperatives';
 import { createLedgerActivities } from './ledger';
 import { createPaymentActivities } from './payments';
+import { createRevenueRuleActivities } from './revenue-rules';
 
 export interface ActivityDependencies {
   pool: Pool;
@@ -15,6 +16,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...createCooperativeActivities(deps.pool),
     ...createLedgerActivities(deps.pool),
     ...createPaymentActivities(deps.pool, deps.stripe),
+    ...createRevenueRuleActivities(deps.pool),
   };
 }
 

@@ -15,6 +15,7 @@ import { holdRoutes } from './routes/holds';
 import { memberRoutes } from './routes/members';
 import { operationRoutes } from './routes/operations';
 import { rateCardRoutes } from './routes/rate-cards';
+import { revenueRuleRoutes } from './routes/revenue-rules';
 import { stripeWebhookRouter } from './routes/stripe-webhook';
 import { walletRoutes } from './routes/wallets';
 
@@ -57,6 +58,7 @@ export function createApp(deps: ApiDependencies): express.Express {
     ...rateCardRoutes(deps),
     ...operationRoutes(deps),
     ...creditPurchaseRoutes(deps),
+    ...revenueRuleRoutes(deps),
   ];
   for (const route of routes) mountRoute(v1, registry, deps.config.jwt, route);
   app.use(v1);

@@ -1,12 +1,12 @@
-import { ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
+import { ApplicationFailure, WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ERROR_CODES, ApiError, type ErrorCode } from './errors';
 
 /**
- * A workflow that fails on a business rule carries an ApplicationFailure whose type is one of our
+ * A workflow (or an Update its validator refused) that fails on a business rule carries an ApplicationFailure whose type is one of our
  * error codes, possibly wrapped in an ActivityFailure. Turn it back into the API error.
  */
 export function apiErrorFromWorkflowFailure(err: unknown): ApiError | undefined {
-  if (!(err instanceof WorkflowFailedError)) return undefined;
+  if (!(err instanceof WorkflowFailedError) && !(err instanceof WorkflowUpdateFailedError)) return undefined;
   for (let cause: unknown = err.cause; cause instanceof Error; cause = cause.cause) {
     if (cause instanceof ApplicationFailure && (ERROR_CODES as readonly string[]).includes(cause.type ?? '')) {
       return new ApiError(cause.type as ErrorCode, cause.message);

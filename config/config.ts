@@ -55,6 +55,9 @@ export const EnvSchema = z.object({
   STRIPE_WEBHOOK_SECRET: z.string().regex(/^whsec_\w+$/, 'must look like whsec_…').default('whsec_local_development_secret'),
   STRIPE_MOCK_PORT: port.default(12111),
 
+  /** Cooling-off period between a revenue rule's approval and its activation. */
+  REVENUE_RULE_COOLDOWN_SECONDS: z.coerce.number().int().min(1).default(48 * 3600),
+
   JWT_ISSUER: z.string().min(1).default('coop-credits'),
   /** Member tokens. The *_PREVIOUS_SECRET of each class is still accepted while secrets rotate. */
   JWT_MEMBER_SECRET: secret.default(`member-${DEV_SECRET_NOTICE}`),
@@ -88,6 +91,7 @@ export interface Config {
     devPort: number;
     uiPort: number;
   };
+  governance: { revenueRuleCooldownMs: number };
   stripe: {
     secretKey: string;
     /** True when Stripe (or a stripe-mock someone else runs) is configured; false starts a local stripe-mock. */
@@ -169,6 +173,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       devPort: e.TEMPORAL_DEV_PORT,
       uiPort: e.TEMPORAL_UI_PORT,
     },
+    governance: { revenueRuleCooldownMs: e.REVENUE_RULE_COOLDOWN_SECONDS * 1000 },
     stripe: {
       // stripe-mock accepts any key that looks like a test key: sk_test_ and letters or digits.
       secretKey: e.STRIPE_SECRET_KEY ?? 'sk_test_localstripemock',

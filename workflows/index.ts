@@ -1,3 +1,4 @@
 // The workflow bundle's entry point: every workflow the worker runs.
 export { cooperativeProvisioning } from './cooperative-provisioning';
 export { creditPurchase } from './credit-purchase';
+export { revenueRule } from './revenue-rule';

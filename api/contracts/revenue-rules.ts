@@ -1,0 +1,34 @@
+import type { RevenueRule } from '../../db/revenue-rules';
+import { RULE_STATUSES } from '../../domain/governance/revenue-rule';
+import { Uuid } from './common';
+import { PositiveAmount } from './money';
+import { z } from './zod';
+
+export const CreateRevenueRuleBody = z
+  .strictObject({
+    name: z.string().trim().min(1).max(200),
+    shares: z.array(z.strictObject({ name: z.string().trim().min(1).max(100), memberId: Uuid, basisPoints: z.number().int().min(1).max(10_000) })).min(1).max(100),
+  })
+  .openapi('CreateRevenueRule');
+
+export const RuleActionBody = z.strictObject({ reason: z.string().trim().min(1).max(2000).optional() }).openapi('RevenueRuleAction');
+export const OverrideBody = z.strictObject({ reason: z.string().trim().min(1).max(2000) }).openapi('RevenueRuleOverride');
+export const RuleParams = z.strictObject({ ruleId: Uuid });
+
+export const RevenueRuleView = z
+  .object({
+    id: Uuid, version: z.number().int(), name: z.string(), status: z.enum(RULE_STATUSES), proposer: z.string(), approver: z.string().nullable(),
+    cooldownEndsAt: z.string().nullable(), activatedAt: z.string().nullable(), workflowId: z.string(),
+    shares: z.array(z.object({ name: z.string(), memberId: Uuid, basisPoints: z.number().int() })),
+    history: z.array(z.object({ action: z.string(), from: z.string(), to: z.string(), actor: z.string().nullable(), reason: z.string().nullable(), at: z.string() })),
+  })
+  .openapi('RevenueRule');
+
+export const revenueRuleView = (r: RevenueRule, workflowId: string): z.infer<typeof RevenueRuleView> => ({
+  id: r.id, version: r.version, name: r.name, status: r.status, proposer: r.proposer, approver: r.approver, cooldownEndsAt: r.cooldownEndsAt,
+  activatedAt: r.activatedAt, workflowId, shares: r.shares, history: r.history,
+});
+
+export const DistributionBody = z
+  .strictObject({ distributionId: z.string().min(1).max(200), amount: PositiveAmount.openapi({ type: 'string', example: '10', description: 'CLOUD to distribute' }) })
+  .openapi('RevenueDistribution');

@@ -1,0 +1,139 @@
+import { randomUUID } from 'node:crypto';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { distributeRevenue } from '../../db/ledger';
+import { activeRule, createRule, findRule, ruleCooperative } from '../../db/revenue-rules';
+import { validateShares } from '../../domain/governance/revenue-rule';
+import { approveRule, overrideCooldown, rejectRule, revenueRule, revenueRuleWorkflowId, submitRule } from '../../workflows/revenue-rule';
+import type { AuthContext } from '../auth/authenticate';
+import { TransactionView, transactionView } from '../contracts/ledger';
+import { CreateRevenueRuleBody, DistributionBody, OverrideBody, RevenueRuleView, revenueRuleView, RuleActionBody, RuleParams } from '../contracts/revenue-rules';
+import type { ApiDependencies } from '../dependencies';
+import { ApiError } from '../errors';
+import { defineRoute } from '../route';
+import { apiErrorFromWorkflowFailure } from '../temporal-failures';
+
+export function revenueRuleRoutes(deps: ApiDependencies) {
+  /** The rule's cooperative: the caller's own, or (for network-wide operators) the rule's. Unknown or foreign rules are NOT_FOUND. */
+  async function scope(auth: AuthContext, ruleId: string): Promise<string> {
+    const cooperativeId = auth.cooperativeId ?? (await ruleCooperative(deps.pool, ruleId));
+    if (!cooperativeId || !(await findRule(deps.pool, cooperativeId, ruleId))) throw new ApiError('NOT_FOUND', 'Revenue rule not found');
+    return cooperativeId;
+  }
+
+  /** Runs an Update on the rule's workflow; a rule whose workflow has closed is final, so any step is CONFLICT. */
+  async function update(cooperativeId: string, ruleId: string, run: () => Promise<unknown>): Promise<void> {
+    try {
+      await run();
+    } catch (err) {
+      const mapped = apiErrorFromWorkflowFailure(err);
+      if (mapped) throw mapped;
+      if (err instanceof WorkflowNotFoundError) {
+        const rule = await findRule(deps.pool, cooperativeId, ruleId);
+        throw new ApiError('CONFLICT', `Revenue rule is ${rule?.status ?? 'closed'}`);
+      }
+      throw err;
+    }
+  }
+
+  async function view(cooperativeId: string, ruleId: string) {
+    return { status: 200, body: revenueRuleView((await findRule(deps.pool, cooperativeId, ruleId))!, revenueRuleWorkflowId(ruleId)) };
+  }
+
+  const action = (name: 'submit' | 'approve' | 'reject', step: typeof submitRule, summary: string) =>
+    defineRoute({
+      method: 'post',
+      path: `/v1/revenue-rules/:ruleId/${name}`,
+      summary,
+      tag: 'Revenue rules',
+      roles: ['coop_admin'],
+      params: RuleParams,
+      body: RuleActionBody,
+      responses: { 200: { description: 'The rule after the step', schema: RevenueRuleView } },
+      async handler({ params, body, auth }) {
+        const cooperativeId = await scope(auth, params.ruleId);
+        const by = { actor: { subject: auth.subject, role: auth.role }, reason: body.reason };
+        await update(cooperativeId, params.ruleId, () => deps.temporal.workflow.getHandle(revenueRuleWorkflowId(params.ruleId)).executeUpdate(step, { args: [by] }));
+        return view(cooperativeId, params.ruleId);
+      },
+    });
+
+  return [
+    defineRoute({
+      method: 'post',
+      path: '/v1/revenue-rules',
+      summary: 'Propose a revenue rule (named shares in basis points summing to 10000); starts revenue-rule:<id> in draft',
+      tag: 'Revenue rules',
+      roles: ['coop_admin'],
+      body: CreateRevenueRuleBody,
+      idempotencyKey: 'required',
+      responses: { 200: { description: 'Replayed', schema: RevenueRuleView }, 201: { description: 'Created in draft', schema: RevenueRuleView } },
+      async handler({ body, auth, idempotencyKey }) {
+        const cooperativeId = auth.cooperativeId!;
+        try {
+          validateShares(body.shares);
+        } catch (err) {
+          throw new ApiError('VALIDATION_ERROR', (err as Error).message, [{ path: 'body.shares', message: (err as Error).message }]);
+        }
+        const { rule, created } = await createRule(deps.pool, { id: randomUUID(), cooperativeId, name: body.name, shares: body.shares, proposer: auth.subject, idempotencyKey: idempotencyKey! });
+        await deps.temporal.workflow.start(revenueRule, {
+          taskQueue: deps.config.temporal.taskQueue,
+          workflowId: revenueRuleWorkflowId(rule.id),
+          args: [{ ruleId: rule.id, cooperativeId, proposer: rule.proposer, cooldownMs: deps.config.governance.revenueRuleCooldownMs }],
+          workflowIdConflictPolicy: 'USE_EXISTING',
+        });
+        return { status: created ? 201 : 200, body: revenueRuleView(rule, revenueRuleWorkflowId(rule.id)) };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/revenue-rules/:ruleId',
+      summary: 'A revenue rule, its status and its audit trail',
+      tag: 'Revenue rules',
+      roles: ['member', 'coop_admin', 'operator', 'service'],
+      params: RuleParams,
+      responses: { 200: { description: 'The rule', schema: RevenueRuleView } },
+      handler: async ({ params, auth }) => view(await scope(auth, params.ruleId), params.ruleId),
+    }),
+    action('submit', submitRule, 'Submit a draft rule for approval'),
+    action('approve', approveRule, 'Approve a rule (not by its proposer); its cooldown starts'),
+    action('reject', rejectRule, 'Reject a rule before it is active'),
+    defineRoute({
+      method: 'post',
+      path: '/v1/revenue-rules/:ruleId/override',
+      summary: 'Operator: end the cooldown now and activate the rule; the reason is audited',
+      tag: 'Revenue rules',
+      roles: ['operator'],
+      params: RuleParams,
+      body: OverrideBody,
+      responses: { 200: { description: 'The rule, now active', schema: RevenueRuleView } },
+      async handler({ params, body, auth }) {
+        const cooperativeId = await scope(auth, params.ruleId);
+        await update(cooperativeId, params.ruleId, () =>
+          deps.temporal.workflow.getHandle(revenueRuleWorkflowId(params.ruleId)).executeUpdate(overrideCooldown, { args: [{ actor: { subject: auth.subject, role: auth.role }, reason: body.reason }] }),
+        );
+        return view(cooperativeId, params.ruleId);
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/v1/revenue-distributions',
+      summary: "Distribute revenue as credits by the cooperative's active rule; the transaction records the rule version",
+      tag: 'Revenue rules',
+      roles: ['coop_admin', 'service'],
+      body: DistributionBody,
+      idempotencyKey: 'required',
+      responses: { 200: { description: 'Replayed', schema: TransactionView }, 201: { description: 'Distributed', schema: TransactionView } },
+      async handler({ body, auth, idempotencyKey }) {
+        const cooperativeId = auth.cooperativeId;
+        if (!cooperativeId) throw new ApiError('FORBIDDEN', 'Distributions are made within a cooperative');
+        const rule = await activeRule(deps.pool, cooperativeId);
+        if (!rule) throw new ApiError('CONFLICT', 'The cooperative has no active revenue rule');
+        const result = await distributeRevenue(deps.pool, {
+          cooperativeId, distributionId: body.distributionId, amount: body.amount,
+          shares: rule.shares.map((s) => ({ memberId: s.memberId, basisPoints: s.basisPoints })), rule: { ruleId: rule.id, version: rule.version }, idempotencyKey: idempotencyKey!,
+        });
+        return { status: result.replayed ? 200 : 201, body: transactionView(result.transaction) };
+      },
+    }),
+  ];
+}

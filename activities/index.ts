@@ -2,6 +2,7 @@ import type { Pool } from 'pg';
 import type Stripe from 'stripe';
 import { createCooperativeActivities } from './cooperatives';
 import { createLedgerActivities } from './ledger';
+import { createGovernanceActivities } from './governance';
 import { createPaymentActivities } from './payments';
 import { createRevenueRuleActivities } from './revenue-rules';
 
@@ -17,6 +18,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...createLedgerActivities(deps.pool),
     ...createPaymentActivities(deps.pool, deps.stripe),
     ...createRevenueRuleActivities(deps.pool),
+    ...createGovernanceActivities(deps.pool),
   };
 }
 

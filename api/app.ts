@@ -10,6 +10,7 @@ import { buildOpenApiDocument } from './openapi';
 import { mountRoute } from './route';
 import { cooperativeRoutes } from './routes/cooperatives';
 import { creditPurchaseRoutes } from './routes/credit-purchases';
+import { governanceRoutes } from './routes/governance';
 import { healthRouter } from './routes/health';
 import { holdRoutes } from './routes/holds';
 import { memberRoutes } from './routes/members';
@@ -59,6 +60,7 @@ export function createApp(deps: ApiDependencies): express.Express {
     ...operationRoutes(deps),
     ...creditPurchaseRoutes(deps),
     ...revenueRuleRoutes(deps),
+    ...governanceRoutes(deps),
   ];
   for (const route of routes) mountRoute(v1, registry, deps.config.jwt, route);
   app.use(v1);

@@ -1,4 +1,5 @@
 // The workflow bundle's entry point: every workflow the worker runs.
 export { cooperativeProvisioning } from './cooperative-provisioning';
 export { creditPurchase } from './credit-purchase';
+export { proposal } from './proposal';
 export { revenueRule } from './revenue-rule';

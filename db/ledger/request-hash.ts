@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 
-/** Canonical JSON (sorted keys, bigints as strings) so equal requests hash equally. */
-function canonical(value: unknown): string {
+/** Canonical JSON (sorted keys, bigints as strings) so equal requests hash equally, and signed records verify. */
+export function canonical(value: unknown): string {
   if (typeof value === 'bigint') return JSON.stringify(value.toString());
   if (value instanceof Date) return JSON.stringify(value.toISOString());
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;

@@ -3,6 +3,7 @@ import type { Pool } from 'pg';
 import { delegationGraphs, recordProposalOutcome, signingKey } from '../db/governance';
 import { transfer } from '../db/ledger';
 import { canonical } from '../db/ledger/request-hash';
+import { asActivity } from './business-failure';
 
 export interface CreditTransferAction {
   type: 'credit_transfer';
@@ -21,14 +22,15 @@ export function createGovernanceActivities(pool: Pool) {
     frozenDelegations: (cooperativeIds: string[]) => delegationGraphs(pool, cooperativeIds),
 
     /** Runs an approved economic action through the ledger, once (keyed by the proposal), carrying the proof. */
-    async executeProposalAction(input: { proposalId: string; action: CreditTransferAction; record: unknown }): Promise<string> {
-      const proof = recordDigest(input.record);
-      const { transaction } = await transfer(pool, {
-        cooperativeId: input.action.cooperativeId, fromMemberId: input.action.fromMemberId, toMemberId: input.action.toMemberId, amount: input.action.amount,
-        idempotencyKey: `proposal:${input.proposalId}:execute`, memo: `governance proposal ${input.proposalId} approved; record sha256 ${proof}`,
-      });
-      return transaction.id;
-    },
+    executeProposalAction: (input: { proposalId: string; action: CreditTransferAction; record: unknown }): Promise<string> =>
+      asActivity(async () => {
+        const proof = recordDigest(input.record);
+        const { transaction } = await transfer(pool, {
+          cooperativeId: input.action.cooperativeId, fromMemberId: input.action.fromMemberId, toMemberId: input.action.toMemberId, amount: input.action.amount,
+          idempotencyKey: `proposal:${input.proposalId}:execute`, memo: `governance proposal ${input.proposalId} approved; record sha256 ${proof}`,
+        });
+        return transaction.id;
+      }),
 
     /** Signs the final record with every stakeholder cooperative's ed25519 key and stores it with the outcome. */
     async recordProposalOutcome(input: { proposalId: string; status: 'approved' | 'rejected'; record: unknown; executionTransaction: string | null }): Promise<void> {

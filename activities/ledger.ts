@@ -1,19 +1,6 @@
-import { ApplicationFailure } from '@temporalio/activity';
 import type { Pool } from 'pg';
-import { LedgerError } from '../domain/ledger-error';
-import { MoneyFormatError } from '../domain/money';
 import * as ledger from '../db/ledger';
-
-/** Business failures are final for Temporal (no retry) and keep their code as the failure type. */
-async function asActivity<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (err) {
-    if (err instanceof LedgerError) throw ApplicationFailure.create({ type: err.code, message: err.message, nonRetryable: true });
-    if (err instanceof MoneyFormatError) throw ApplicationFailure.create({ type: 'VALIDATION_ERROR', message: err.message, nonRetryable: true });
-    throw err;
-  }
-}
+import { asActivity } from './business-failure';
 
 /**
  * The ledger's operations as activities. Each is idempotent by its key, so Temporal's retries are

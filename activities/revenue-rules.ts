@@ -1,10 +1,11 @@
 import type { Pool } from 'pg';
 import { applyRuleTransition, type RuleTransition } from '../db/revenue-rules';
+import { asActivity } from './business-failure';
 
 export function createRevenueRuleActivities(pool: Pool) {
   return {
     /** Idempotent by the transition's step key. */
-    applyRuleTransition: (t: RuleTransition) => applyRuleTransition(pool, t),
+    applyRuleTransition: (t: RuleTransition) => asActivity(() => applyRuleTransition(pool, t)),
   };
 }
 

@@ -53,6 +53,10 @@ const toRule = (r: Row): RevenueRule => ({
 export function createRule(pool: Pool, input: { id: string; cooperativeId: string; name: string; shares: RuleShare[]; proposer: string; idempotencyKey: string }): Promise<{ rule: RevenueRule; created: boolean }> {
   const hash = requestHash('revenue-rule', { name: input.name, shares: input.shares, proposer: input.proposer });
   return inTenantTransaction(pool, input.cooperativeId, async (client) => {
+    const ids = [...new Set(input.shares.map((s) => s.memberId))];
+    if (ids.length !== input.shares.length) throw new LedgerError('VALIDATION_ERROR', 'each share must name a different member');
+    const found = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM members WHERE id = ANY($1::uuid[])', [ids]);
+    if (found.rows[0]!.n !== ids.length) throw new LedgerError('VALIDATION_ERROR', 'every share must name a member of this cooperative');
     await client.query(`SELECT pg_advisory_xact_lock(hashtext('revenue-rule-version:' || $1))`, [input.cooperativeId]);
     const inserted = await client.query(
       `INSERT INTO revenue_rules (id, cooperative_id, version, name, shares, status, proposer, idempotency_key, request_hash)
@@ -121,11 +125,13 @@ export function applyRuleTransition(pool: Pool, t: RuleTransition): Promise<void
         );
       }
     }
-    await client.query(
+    const moved = await client.query(
       `UPDATE revenue_rules SET status = $3, approver = COALESCE($4, approver), cooldown_ends_at = COALESCE($5, cooldown_ends_at),
               activated_at = CASE WHEN $3 = 'active' THEN now() ELSE activated_at END
-        WHERE id = $1 AND cooperative_id = $2`,
-      [t.ruleId, t.cooperativeId, t.to, t.action === 'approve' ? (t.actor ?? null) : null, t.cooldownEndsAt ?? null],
+        WHERE id = $1 AND cooperative_id = $2 AND status = $6`,
+      [t.ruleId, t.cooperativeId, t.to, t.action === 'approve' ? (t.actor ?? null) : null, t.cooldownEndsAt ?? null, t.from],
     );
+    // The rule is no longer where this step starts from: refuse (and roll back its event) rather than overwrite.
+    if (moved.rowCount === 0) throw new LedgerError('CONFLICT', `revenue rule ${t.ruleId} is not ${t.from}`);
   });
 }

@@ -1,4 +1,4 @@
-import { ApplicationFailure, defineQuery, defineUpdate, proxyActivities, setHandler, sleep, upsertSearchAttributes } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, defineQuery, defineUpdate, proxyActivities, setHandler, sleep, upsertSearchAttributes } from '@temporalio/workflow';
 import type { CreditTransferAction, GovernanceActivities } from '../activities/governance';
 import { resolveVotes, type Choice, type Vote } from '../domain/governance/delegation';
 import type { GovernanceSettings } from '../domain/governance/settings';
@@ -105,9 +105,19 @@ export async function proposal(input: ProposalInput): Promise<ProposalResults> {
   const status = cooperatives.every((c) => c.tally.outcome === 'approved') ? 'approved' : 'rejected';
   const record = { proposalId: input.proposalId, closedAt: new Date().toISOString(), outcome: status, action: input.action ?? null, cooperatives };
 
+  // The proof the executed action carries is the digest of this record as decided, before execution.
   let executionTransaction: string | null = null;
-  if (status === 'approved' && input.action) executionTransaction = await executeProposalAction({ proposalId: input.proposalId, action: input.action, record });
-  await recordProposalOutcome({ proposalId: input.proposalId, status, record: { ...record, executionTransaction }, executionTransaction });
+  let executionError: string | null = null;
+  if (status === 'approved' && input.action) {
+    try {
+      executionTransaction = await executeProposalAction({ proposalId: input.proposalId, action: input.action, record });
+    } catch (err) {
+      // A business refusal (e.g. insufficient credits) is part of the record; the proposal still closes.
+      if (!(err instanceof ActivityFailure)) throw err;
+      executionError = err.cause?.message ?? err.message;
+    }
+  }
+  await recordProposalOutcome({ proposalId: input.proposalId, status, record: { ...record, executionTransaction, executionError }, executionTransaction });
 
   Object.assign(results, { status, cooperatives: cooperatives.map((c) => ({ cooperativeId: c.cooperativeId, tally: c.tally })), ...(executionTransaction ? { executionTransaction } : {}) });
   upsertSearchAttributes([{ key: BusinessStatus, value: status }]);

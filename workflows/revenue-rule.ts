@@ -41,18 +41,27 @@ const HOUR = 3_600_000;
 export async function revenueRule(input: RevenueRuleInput): Promise<RevenueRuleState> {
   const state: RevenueRuleState = { status: 'draft' };
   let override: RuleActionInput | undefined;
+  // Set synchronously once the cooldown has ended and activation begins: later steps are refused.
+  let activating = false;
   // Set synchronously when a reject is accepted, so a cooldown ending meanwhile cannot activate the rule.
   let rejecting = false;
+  // One step at a time: a step is accepted only when no other is being recorded.
+  let busy = false;
   let steps = 0;
   setHandler(revenueRuleStatus, () => state);
   upsertSearchAttributes([{ key: CooperativeId, value: input.cooperativeId }, { key: BusinessStatus, value: state.status }]);
 
   const transition = async (action: RuleAction, to: RuleStatus, actor?: RuleActionInput, cooldownEndsAt?: string) => {
     const from = state.status;
-    await applyRuleTransition({
-      cooperativeId: input.cooperativeId, ruleId: input.ruleId, step: `${++steps}:${action}`, action, from, to,
-      actor: actor?.actor.subject, reason: actor?.reason, cooldownEndsAt,
-    });
+    busy = true;
+    try {
+      await applyRuleTransition({
+        cooperativeId: input.cooperativeId, ruleId: input.ruleId, step: `${++steps}:${action}`, action, from, to,
+        actor: actor?.actor.subject, reason: actor?.reason, cooldownEndsAt,
+      });
+    } finally {
+      busy = false;
+    }
     state.status = to;
     if (cooldownEndsAt) state.cooldownEndsAt = cooldownEndsAt;
     upsertSearchAttributes([{ key: BusinessStatus, value: to }]);
@@ -61,6 +70,7 @@ export async function revenueRule(input: RevenueRuleInput): Promise<RevenueRuleS
   /** Validators run before anything is recorded: a refused action leaves no trace in history. */
   const validate = (action: RuleAction) => (args: RuleActionInput) => {
     try {
+      if (busy || rejecting || activating) throw new RuleTransitionError('another step of this rule is in progress');
       if (action === 'override_cooldown' && args.actor.role !== 'operator') throw new RuleTransitionError('only an operator can override the cooldown');
       nextRuleStatus(state.status, action, { proposer: input.proposer, actor: args.actor, reason: args.reason });
     } catch (err) {
@@ -102,7 +112,9 @@ export async function revenueRule(input: RevenueRuleInput): Promise<RevenueRuleS
   if (state.status === 'cooling_down') {
     const endsAt = Date.parse(state.cooldownEndsAt!);
     await condition(() => override !== undefined || rejecting || state.status !== 'cooling_down', Math.max(endsAt - Date.now(), 0));
+    await condition(() => !busy);
     if (state.status === 'cooling_down' && !rejecting) {
+      activating = true;
       if (override) await transition('override_cooldown', 'active', override);
       else await transition('cooldown_elapsed', 'active');
     }

@@ -20,3 +20,18 @@ export const IdempotencyKey = z
   .min(1)
   .max(255)
   .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces');
+
+const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
+
+/**
+ * Free text (names, reasons, memos): trimmed, bounded, and without control characters or lone
+ * surrogates, which PostgreSQL's JSON refuses, so such text can never block a record from being stored.
+ */
+export function SafeText(min: number, max: number) {
+  return z
+    .string()
+    .trim()
+    .min(min)
+    .max(max)
+    .refine((s) => !CONTROL.test(s) && (s as unknown as { isWellFormed(): boolean }).isWellFormed(), 'must not contain control characters or invalid Unicode');
+}

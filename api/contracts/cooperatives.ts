@@ -1,4 +1,4 @@
-import { Uuid } from './common';
+import { SafeText, Uuid } from './common';
 import { z } from './zod';
 
 export const CooperativeSlug = z
@@ -9,7 +9,7 @@ export const CooperativeSlug = z
 export const CreateCooperativeBody = z
   .strictObject({
     slug: CooperativeSlug,
-    name: z.string().trim().min(1).max(200).openapi({ example: 'Techne Cooperative' }),
+    name: SafeText(1, 200).openapi({ example: 'Techne Cooperative' }),
   })
   .openapi('CreateCooperative');
 

@@ -1,5 +1,5 @@
 import { GOVERNANCE_MODELS } from '../../domain/governance/settings';
-import { Uuid } from './common';
+import { SafeText, Uuid } from './common';
 import { PositiveAmount } from './money';
 import { z } from './zod';
 
@@ -20,8 +20,8 @@ export const DelegationBody = z.strictObject({ delegateMemberId: Uuid }).openapi
 
 export const CreateProposalBody = z
   .strictObject({
-    title: z.string().trim().min(1).max(300),
-    description: z.string().max(20_000).default(''),
+    title: SafeText(1, 300),
+    description: SafeText(0, 20_000).default(''),
     /** Other cooperatives whose approval is needed; the proposer's own is always one. */
     stakeholderCooperativeIds: z.array(Uuid).max(20).default([]),
     action: z
@@ -31,7 +31,7 @@ export const CreateProposalBody = z
   .openapi('CreateProposal');
 
 export const VoteBody = z
-  .strictObject({ choice: z.enum(['yes', 'no', 'abstain', 'block', 'objection']), reason: z.string().trim().min(1).max(2000).optional() })
+  .strictObject({ choice: z.enum(['yes', 'no', 'abstain', 'block', 'objection']), reason: SafeText(1, 2000).optional() })
   .openapi('Vote');
 
 export const ProposalParams = z.strictObject({ proposalId: Uuid });

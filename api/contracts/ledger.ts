@@ -2,7 +2,7 @@ import { TRANSACTION_TYPES, type LedgerTransaction } from '../../domain/ledger-t
 import { formatMicros } from '../../domain/money';
 import { PRIMITIVES } from '../../domain/rate-card';
 import type { MemberBalance } from '../../db/ledger';
-import { Uuid } from './common';
+import { SafeText, Uuid } from './common';
 import { AmountString, PositiveAmount } from './money';
 import { z } from './zod';
 
@@ -68,7 +68,7 @@ export const TransferBody = z
     fromMemberId: Uuid.optional(),
     toMemberId: Uuid,
     amount: PositiveAmount,
-    memo: z.string().max(500).optional(),
+    memo: SafeText(1, 500).optional(),
   })
   .openapi('Transfer');
 

@@ -1,6 +1,6 @@
 import type { Member } from '../../db/members';
 import { checksumAddress, normaliseEnsSubname } from '../../domain/identity';
-import { Uuid } from './common';
+import { SafeText, Uuid } from './common';
 import { z } from './zod';
 
 function refined(check: (v: string) => string) {
@@ -18,7 +18,7 @@ export const CreateMemberBody = z
   .strictObject({
     address: z.string().max(42).transform(refined(checksumAddress)).openapi({ type: 'string', example: '0x52908400098527886E0F7030069857D2E4169EE7' }),
     ensName: z.string().max(255).transform(refined(normaliseEnsSubname)).optional().openapi({ type: 'string', example: 'alice.techne.eth' }),
-    displayName: z.string().trim().min(1).max(200).optional(),
+    displayName: SafeText(1, 200).optional(),
   })
   .openapi('CreateMember');
 

@@ -1,18 +1,18 @@
 import type { RevenueRule } from '../../db/revenue-rules';
 import { RULE_STATUSES } from '../../domain/governance/revenue-rule';
-import { Uuid } from './common';
+import { SafeText, Uuid } from './common';
 import { PositiveAmount } from './money';
 import { z } from './zod';
 
 export const CreateRevenueRuleBody = z
   .strictObject({
-    name: z.string().trim().min(1).max(200),
-    shares: z.array(z.strictObject({ name: z.string().trim().min(1).max(100), memberId: Uuid, basisPoints: z.number().int().min(1).max(10_000) })).min(1).max(100),
+    name: SafeText(1, 200),
+    shares: z.array(z.strictObject({ name: SafeText(1, 100), memberId: Uuid, basisPoints: z.number().int().min(1).max(10_000) })).min(1).max(100),
   })
   .openapi('CreateRevenueRule');
 
-export const RuleActionBody = z.strictObject({ reason: z.string().trim().min(1).max(2000).optional() }).openapi('RevenueRuleAction');
-export const OverrideBody = z.strictObject({ reason: z.string().trim().min(1).max(2000) }).openapi('RevenueRuleOverride');
+export const RuleActionBody = z.strictObject({ reason: SafeText(1, 2000).optional() }).openapi('RevenueRuleAction');
+export const OverrideBody = z.strictObject({ reason: SafeText(1, 2000) }).openapi('RevenueRuleOverride');
 export const RuleParams = z.strictObject({ ruleId: Uuid });
 
 export const RevenueRuleView = z

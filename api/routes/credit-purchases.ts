@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { createPurchase, findPurchase, type CreditPurchase } from '../../db/credit-purchases';
 import { CREDIT_PACKS, MAX_PURCHASE, MIN_PURCHASE } from '../../domain/credit-packs';
 import { cloudToCents, formatMicros, MoneyFormatError } from '../../domain/money';
@@ -9,6 +8,7 @@ import { CreateCreditPurchaseBody, CreditPurchaseView, creditPurchaseView, Purch
 import type { ApiDependencies } from '../dependencies';
 import { ApiError } from '../errors';
 import { defineRoute } from '../route';
+import { startOnce } from '../temporal-failures';
 
 function memberCooperative(auth: AuthContext): string {
   if (!auth.cooperativeId) throw new ApiError('FORBIDDEN', 'Credit purchases are made by members of a cooperative');
@@ -57,18 +57,15 @@ export function creditPurchaseRoutes(deps: ApiDependencies) {
           id: randomUUID(), cooperativeId, memberId: auth.subject, amount, amountCents, pack: body.pack, idempotencyKey: idempotencyKey!,
         });
         const workflowId = creditPurchaseWorkflowId(purchase.id);
-        try {
-          await deps.temporal.workflow.start(creditPurchase, {
+        await startOnce(() =>
+          deps.temporal.workflow.start(creditPurchase, {
             taskQueue: deps.config.temporal.taskQueue,
             workflowId,
             args: [{ purchaseId: purchase.id, cooperativeId, memberId: purchase.memberId, amount: purchase.amount, amountCents: purchase.amountCents }],
-            // A replay joins the running purchase; a finished one is never run again.
             workflowIdConflictPolicy: 'USE_EXISTING',
             workflowIdReusePolicy: 'REJECT_DUPLICATE',
-          });
-        } catch (err) {
-          if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-        }
+          }),
+        );
         return { status: created ? 201 : 200, body: creditPurchaseView(await untilPayable(cooperativeId, purchase.id), workflowId) };
       },
     }),

@@ -10,7 +10,7 @@ import { CreateProposalBody, DelegationBody, GovernanceSettingsBody, ProposalPar
 import type { ApiDependencies } from '../dependencies';
 import { ApiError } from '../errors';
 import { defineRoute } from '../route';
-import { apiErrorFromWorkflowFailure } from '../temporal-failures';
+import { apiErrorFromWorkflowFailure, startOnce } from '../temporal-failures';
 
 const ownCooperative = (auth: AuthContext) => {
   if (!auth.cooperativeId) throw new ApiError('FORBIDDEN', 'This is done within a cooperative');
@@ -78,17 +78,21 @@ export function governanceRoutes(deps: ApiDependencies) {
         const { proposal: p, created } = await createProposal(deps.pool, {
           id: randomUUID(), originCooperativeId: origin, stakeholders, title: body.title, description: body.description, proposer: auth.subject, action, closesAt, idempotencyKey: idempotencyKey!,
         });
-        if (created) {
+        // Started on every request, once per proposal: a retry after a failed start still gets its workflow.
+        {
           const snapshot = await Promise.all(stakeholders.map(async (cooperativeId) => {
             const { publicKey: _publicKey, votingPeriodSeconds: _period, ...settings } = await governanceSettings(deps.pool, cooperativeId);
             return { cooperativeId, settings, weights: await eligibleMembers(deps.pool, cooperativeId) };
           }));
-          await deps.temporal.workflow.start(proposal, {
-            taskQueue: deps.config.temporal.taskQueue,
-            workflowId: proposalWorkflowId(p.id),
-            args: [{ proposalId: p.id, closesAt: p.closesAt, stakeholders: snapshot, ...(body.action ? { action: body.action } : {}) }],
-            workflowIdConflictPolicy: 'USE_EXISTING',
-          });
+          await startOnce(() =>
+            deps.temporal.workflow.start(proposal, {
+              taskQueue: deps.config.temporal.taskQueue,
+              workflowId: proposalWorkflowId(p.id),
+              args: [{ proposalId: p.id, closesAt: p.closesAt, stakeholders: snapshot, ...(body.action ? { action: body.action } : {}) }],
+              workflowIdConflictPolicy: 'USE_EXISTING',
+              workflowIdReusePolicy: 'REJECT_DUPLICATE',
+            }),
+          );
         }
         return { status: created ? 201 : 200, body: { id: p.id, status: p.status, closesAt: p.closesAt, stakeholders: p.stakeholders, workflowId: proposalWorkflowId(p.id) } };
       },

@@ -10,7 +10,7 @@ import { CreateRevenueRuleBody, DistributionBody, OverrideBody, RevenueRuleView,
 import type { ApiDependencies } from '../dependencies';
 import { ApiError } from '../errors';
 import { defineRoute } from '../route';
-import { apiErrorFromWorkflowFailure } from '../temporal-failures';
+import { apiErrorFromWorkflowFailure, startOnce } from '../temporal-failures';
 
 export function revenueRuleRoutes(deps: ApiDependencies) {
   /** The rule's cooperative: the caller's own, or (for network-wide operators) the rule's. Unknown or foreign rules are NOT_FOUND. */
@@ -75,12 +75,15 @@ export function revenueRuleRoutes(deps: ApiDependencies) {
           throw new ApiError('VALIDATION_ERROR', (err as Error).message, [{ path: 'body.shares', message: (err as Error).message }]);
         }
         const { rule, created } = await createRule(deps.pool, { id: randomUUID(), cooperativeId, name: body.name, shares: body.shares, proposer: auth.subject, idempotencyKey: idempotencyKey! });
-        await deps.temporal.workflow.start(revenueRule, {
-          taskQueue: deps.config.temporal.taskQueue,
-          workflowId: revenueRuleWorkflowId(rule.id),
-          args: [{ ruleId: rule.id, cooperativeId, proposer: rule.proposer, cooldownMs: deps.config.governance.revenueRuleCooldownMs }],
-          workflowIdConflictPolicy: 'USE_EXISTING',
-        });
+        await startOnce(() =>
+          deps.temporal.workflow.start(revenueRule, {
+            taskQueue: deps.config.temporal.taskQueue,
+            workflowId: revenueRuleWorkflowId(rule.id),
+            args: [{ ruleId: rule.id, cooperativeId, proposer: rule.proposer, cooldownMs: deps.config.governance.revenueRuleCooldownMs }],
+            workflowIdConflictPolicy: 'USE_EXISTING',
+            workflowIdReusePolicy: 'REJECT_DUPLICATE',
+          }),
+        );
         return { status: created ? 201 : 200, body: revenueRuleView(rule, revenueRuleWorkflowId(rule.id)) };
       },
     }),

@@ -34,7 +34,7 @@ export function nextRuleStatus(current: RuleStatus, action: RuleAction, context:
   return next;
 }
 
-/** Named shares in basis points: each positive, names unique, summing to exactly 10,000. */
+/** Named shares in basis points: each positive, names unique, summing to exactly 10,000 (members are checked where they are known: db/revenue-rules.ts). */
 export function validateShares(shares: ReadonlyArray<{ name: string; basisPoints: number }>): void {
   if (shares.length === 0) throw new RangeError('a rule needs at least one share');
   if (new Set(shares.map((s) => s.name)).size !== shares.length) throw new RangeError('share names must be unique');

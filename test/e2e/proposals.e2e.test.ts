@@ -128,6 +128,7 @@ describe('proposals', () => {
     await settings(a, 'sociocratic_consent');
     const id = await open(a.admin);
     expect((await vote(a.members[0]!, id, 'objection')).status).toBe(400);
+    expect((await vote(a.members[0]!, id, 'objection', 'nul \u0000 inside')).status).toBe(400);
     await vote(a.members[0]!, id, 'objection', 'it breaks our budget rule');
     await vote(a.members[1]!, id, 'yes');
     expect((await final(id)).status).toBe('rejected');
@@ -174,5 +175,15 @@ describe('proposals', () => {
     expect(rows[0].metadata.memo).toMatch(/^governance proposal .+ record sha256 [0-9a-f]{64}$/);
     expect((await api.request('GET', `/v1/cooperatives/${a.id}/members/${to!.id}/balance`, { token: to!.token })).body.available).toBe('1.5');
     expect((await ledger.integrityReport(api.pool, a.id)).findings).toEqual([]);
+  });
+
+  it('closes an approved proposal whose action cannot execute, with the refusal in its signed record', async () => {
+    const [from, to] = a.members;
+    const id = await open(a.admin, { action: { type: 'credit_transfer', cooperativeId: a.id, fromMemberId: from!.id, toMemberId: to!.id, amount: '1000000' } });
+    for (const m of a.members.slice(0, 3)) await vote(m, id, 'yes');
+    expect((await final(id)).status).toBe('approved');
+    const audit = await api.request('GET', `/v1/proposals/${id}/audit`, { token: a.admin });
+    expect(audit.body).toMatchObject({ executionTransaction: null, verified: { [a.id]: true } });
+    expect(audit.body.audit.executionError).toMatch(/Insufficient credits/);
   });
 });

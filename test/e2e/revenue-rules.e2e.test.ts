@@ -56,6 +56,10 @@ describe('revenue rules', () => {
     const bad = await post('/v1/revenue-rules', alice, { name: 'Bad', shares: [{ name: 'a', memberId: members[0], basisPoints: 9999 }] }, randomUUID());
     expect(bad.status).toBe(400);
     expect(bad.body.error.code).toBe('VALIDATION_ERROR');
+    const twice = [{ name: 'a', memberId: members[0], basisPoints: 5000 }, { name: 'b', memberId: members[0], basisPoints: 5000 }];
+    expect((await post('/v1/revenue-rules', alice, { name: 'Twice', shares: twice }, randomUUID())).status).toBe(400);
+    const stranger = [{ name: 'a', memberId: randomUUID(), basisPoints: 10000 }];
+    expect((await post('/v1/revenue-rules', alice, { name: 'Stranger', shares: stranger }, randomUUID())).status).toBe(400);
   });
 
   it('needs an approver other than the proposer, cools down, then becomes active', async () => {
@@ -77,6 +81,16 @@ describe('revenue rules', () => {
     await new Promise((r) => setTimeout(r, 2_500)); // past the cooldown: nothing may activate it now
     expect((await api.request('GET', `/v1/revenue-rules/${id}`, { token: alice })).body.status).toBe('rejected');
     expect((await post(`/v1/revenue-rules/${id}/approve`, bob)).body.error.code).toBe('CONFLICT');
+  });
+
+  it('never revives a finished rule when its create request is replayed', async () => {
+    const key = randomUUID();
+    const created = await post('/v1/revenue-rules', alice, { name: 'Once', shares: shares() }, key);
+    await post(`/v1/revenue-rules/${created.body.id}/reject`, bob, { reason: 'no' });
+    const replay = await post('/v1/revenue-rules', alice, { name: 'Once', shares: shares() }, key);
+    expect(replay.status).toBe(200);
+    expect(replay.body.status).toBe('rejected');
+    expect((await post(`/v1/revenue-rules/${created.body.id}/submit`, alice)).body.error.code).toBe('CONFLICT');
   });
 
   it('lets an operator override the cooldown with a reason, and audits it', async () => {

@@ -39,15 +39,17 @@ export function revenueRuleRoutes(deps: ApiDependencies) {
     return { status: 200, body: revenueRuleView((await findRule(deps.pool, cooperativeId, ruleId))!, revenueRuleWorkflowId(ruleId)) };
   }
 
-  const action = (name: 'submit' | 'approve' | 'reject', step: typeof submitRule, summary: string) =>
+  /** One route per lifecycle step: each runs the matching Update on the rule's workflow. */
+  const action = (name: 'submit' | 'approve' | 'reject' | 'override', step: typeof submitRule, summary: string) =>
     defineRoute({
       method: 'post',
       path: `/v1/revenue-rules/:ruleId/${name}`,
       summary,
       tag: 'Revenue rules',
-      roles: ['coop_admin'],
+      roles: name === 'override' ? ['operator'] : ['coop_admin'],
       params: RuleParams,
-      body: RuleActionBody,
+      // An override must say why; for the other steps a reason is optional.
+      body: name === 'override' ? OverrideBody : RuleActionBody,
       responses: { 200: { description: 'The rule after the step', schema: RevenueRuleView } },
       async handler({ params, body, auth }) {
         const cooperativeId = await scope(auth, params.ruleId);
@@ -100,23 +102,7 @@ export function revenueRuleRoutes(deps: ApiDependencies) {
     action('submit', submitRule, 'Submit a draft rule for approval'),
     action('approve', approveRule, 'Approve a rule (not by its proposer); its cooldown starts'),
     action('reject', rejectRule, 'Reject a rule before it is active'),
-    defineRoute({
-      method: 'post',
-      path: '/v1/revenue-rules/:ruleId/override',
-      summary: 'Operator: end the cooldown now and activate the rule; the reason is audited',
-      tag: 'Revenue rules',
-      roles: ['operator'],
-      params: RuleParams,
-      body: OverrideBody,
-      responses: { 200: { description: 'The rule, now active', schema: RevenueRuleView } },
-      async handler({ params, body, auth }) {
-        const cooperativeId = await scope(auth, params.ruleId);
-        await update(cooperativeId, params.ruleId, () =>
-          deps.temporal.workflow.getHandle(revenueRuleWorkflowId(params.ruleId)).executeUpdate(overrideCooldown, { args: [{ actor: { subject: auth.subject, role: auth.role }, reason: body.reason }] }),
-        );
-        return view(cooperativeId, params.ruleId);
-      },
-    }),
+    action('override', overrideCooldown, 'Operator: end the cooldown now and activate the rule; the reason is audited'),
     defineRoute({
       method: 'post',
       path: '/v1/revenue-distributions',

@@ -78,7 +78,8 @@ describe('revenue rules', () => {
     await post(`/v1/revenue-rules/${id}/approve`, bob);
     const rejected = await post(`/v1/revenue-rules/${id}/reject`, alice, { reason: 'numbers were wrong' });
     expect(rejected.body.status).toBe('rejected');
-    await new Promise((r) => setTimeout(r, 2_500)); // past the cooldown: nothing may activate it now
+    // The workflow ends with the rejection; nothing is left that could activate the rule later.
+    expect(await api.temporal.workflow.getHandle(rejected.body.workflowId).result()).toMatchObject({ status: 'rejected' });
     expect((await api.request('GET', `/v1/revenue-rules/${id}`, { token: alice })).body.status).toBe('rejected');
     expect((await post(`/v1/revenue-rules/${id}/approve`, bob)).body.error.code).toBe('CONFLICT');
   });

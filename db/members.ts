@@ -54,10 +54,3 @@ export function createMember(pool: Pool, cooperativeId: string, input: { address
     throw err;
   });
 }
-
-export function findMember(pool: Pool, cooperativeId: string, memberId: string): Promise<Member | undefined> {
-  return inTenantTransaction(pool, cooperativeId, async (client) => {
-    const { rows } = await client.query<MemberRow>(`SELECT ${COLUMNS} FROM members WHERE id = $1`, [memberId]);
-    return rows[0] && toMember(rows[0]);
-  });
-}

@@ -4,7 +4,6 @@ export const CREDIT_PACKS = {
   standard: 5_000_000n, // 5 CLOUD, 50 USD
   team: 25_000_000n, // 25 CLOUD, 250 USD
 } as const;
-export type CreditPack = keyof typeof CREDIT_PACKS;
 
 /** Limits of one card purchase: at least 1 CLOUD (10 USD), at most 10,000 CLOUD. */
 export const MIN_PURCHASE = 1_000_000n;

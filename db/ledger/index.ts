@@ -8,7 +8,6 @@ export { stake, unstake, type StakeRequest, type UnstakeRequest } from './ops/st
 export { correct, type CorrectionRequest } from './ops/correction';
 export { refundClawback, type RefundClawbackRequest } from './ops/refund-clawback';
 export { distributeRevenue, type RevenueDistributionRequest } from './ops/revenue-distribution';
-export { expireLot, expireDueLots } from './ops/expire-lots';
-export { memberBalance, memberTransactions, type MemberBalance, type Page } from './reads';
-export { integrityReport, type IntegrityReport } from './integrity';
-export type { LedgerResult } from './run-operation';
+export { expireDueLots } from './ops/expire-lots';
+export { memberBalance, memberTransactions, type MemberBalance } from './reads';
+export { integrityReport } from './integrity';

@@ -14,7 +14,7 @@ import { resolveRetireAccounts, retirePostings } from './retire';
  */
 class NothingToExpire extends Error {}
 
-export async function expireLot(pool: Pool, cooperativeId: string, lotId: string, asOf: Date): Promise<LedgerResult | undefined> {
+async function expireLot(pool: Pool, cooperativeId: string, lotId: string, asOf: Date): Promise<LedgerResult | undefined> {
   const key = `lot-expiry:${lotId}:${asOf.toISOString()}`;
   const result = runIdempotent(pool, cooperativeId, 'expire-lot', key, { lotId, asOf }, { accounts: [] }, async ({ client, idempotencyKey, requestHash }) => {
     const { rows: found } = await client.query<{ member_id: string }>('SELECT member_id FROM lots WHERE id = $1', [lotId]);

@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { LedgerError } from '../domain/ledger-error';
+import { BusinessError } from '../domain/errors';
 import { MoneyFormatError } from '../domain/money';
 
 /**
@@ -10,7 +10,7 @@ export async function asActivity<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (err) {
-    if (err instanceof LedgerError) throw ApplicationFailure.create({ type: err.code, message: err.message, nonRetryable: true });
+    if (err instanceof BusinessError) throw ApplicationFailure.create({ type: err.code, message: err.message, nonRetryable: true });
     if (err instanceof MoneyFormatError) throw ApplicationFailure.create({ type: 'VALIDATION_ERROR', message: err.message, nonRetryable: true });
     throw err;
   }

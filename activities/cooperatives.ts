@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { Pool } from 'pg';
 import { activateCooperative, insertCooperative, type Cooperative } from '../db/cooperatives';
 import { openCooperativeAccounts } from '../db/ledger/accounts';
-import { inTenantTransaction } from '../db/ledger/tenant-transaction';
+import { inTenantTransaction } from '../db/transaction';
 import { seedV1RateCard } from '../db/rate-cards';
 
 export function createCooperativeActivities(pool: Pool) {

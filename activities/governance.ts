@@ -2,7 +2,7 @@ import { createHash, sign } from 'node:crypto';
 import type { Pool } from 'pg';
 import { delegationGraphs, recordProposalOutcome, signingKey } from '../db/governance';
 import { transfer } from '../db/ledger';
-import { canonical } from '../db/ledger/request-hash';
+import { canonical } from '../domain/canonical-json';
 import { asActivity } from './business-failure';
 
 export interface CreditTransferAction {

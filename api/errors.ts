@@ -1,24 +1,8 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { LedgerError } from '../domain/ledger-error';
+import { BusinessError, type ErrorCode } from '../domain/errors';
 import { MoneyFormatError } from '../domain/money';
 
-/** Stable error codes: clients branch on these, never on messages. */
-export const ERROR_CODES = [
-  'VALIDATION_ERROR',
-  'UNAUTHENTICATED',
-  'FORBIDDEN',
-  'NOT_FOUND',
-  'CONFLICT',
-  'INSUFFICIENT_FUNDS',
-  'IDEMPOTENCY_MISMATCH',
-  'PAYLOAD_TOO_LARGE',
-  'UNSUPPORTED_MEDIA_TYPE',
-  'RATE_LIMITED',
-  'SERVICE_UNAVAILABLE',
-  'INTERNAL',
-] as const;
-export type ErrorCode = (typeof ERROR_CODES)[number];
-
+/** The HTTP status of each error code (the codes themselves are listed once, in domain/errors.ts). */
 const STATUS: Record<ErrorCode, number> = {
   VALIDATION_ERROR: 400,
   UNAUTHENTICATED: 401,
@@ -67,7 +51,7 @@ export const errorHandler: ErrorRequestHandler = (err: unknown, req, res, _next)
 
 function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
-  if (err instanceof LedgerError) return new ApiError(err.code, err.message);
+  if (err instanceof BusinessError) return new ApiError(err.code, err.message);
   if (err instanceof MoneyFormatError) return new ApiError('VALIDATION_ERROR', err.message);
   // body-parser's errors carry a `type`; map the ones a client can cause.
   const type = (err as { type?: string } | undefined)?.type;

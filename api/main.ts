@@ -1,10 +1,8 @@
-import { Client, Connection } from '@temporalio/client';
 import pino from 'pino';
 import { loadConfig } from '../config/config';
-import { temporalConnectionOptions } from '../config/temporal-connection';
-import { createStripeClient } from '../activities/stripe-client';
+import { createStripeClient } from '../clients/stripe';
+import { connectTemporalClient } from '../clients/temporal';
 import { createPool } from '../db/pool';
-import { dataConverter } from '../workers/data-converter';
 import { createApp } from './app';
 
 /** API process entry point. SIGINT/SIGTERM stop accepting connections and finish in-flight requests. */
@@ -12,8 +10,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = pino({ level: config.logLevel, base: { service: 'api' } });
   const pool = createPool(config.database.url, { max: config.database.poolMax });
-  const connection = await Connection.connect(temporalConnectionOptions(config.temporal));
-  const temporal = new Client({ connection, namespace: config.temporal.namespace, dataConverter });
+  const { client: temporal, connection } = await connectTemporalClient(config.temporal);
   const app = createApp({ config, pool, temporal, logger, stripe: createStripeClient(config.stripe) });
 
   const server = app.listen(config.api.port, config.api.host, () => {

@@ -1,5 +1,6 @@
 import { ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
-import { ERROR_CODES, ApiError, type ErrorCode } from './errors';
+import { isErrorCode } from '../domain/errors';
+import { ApiError } from './errors';
 
 /**
  * A workflow (or an Update its validator refused) that fails on a business rule carries an ApplicationFailure whose type is one of our
@@ -8,8 +9,8 @@ import { ERROR_CODES, ApiError, type ErrorCode } from './errors';
 export function apiErrorFromWorkflowFailure(err: unknown): ApiError | undefined {
   if (!(err instanceof WorkflowFailedError) && !(err instanceof WorkflowUpdateFailedError)) return undefined;
   for (let cause: unknown = err.cause; cause instanceof Error; cause = cause.cause) {
-    if (cause instanceof ApplicationFailure && (ERROR_CODES as readonly string[]).includes(cause.type ?? '')) {
-      return new ApiError(cause.type as ErrorCode, cause.message);
+    if (cause instanceof ApplicationFailure && isErrorCode(cause.type)) {
+      return new ApiError(cause.type, cause.message);
     }
   }
   return undefined;

@@ -1,7 +1,7 @@
 import type { Pool } from 'pg';
-import { LedgerError } from '../domain/ledger-error';
-import { requestHash } from './ledger/request-hash';
-import { inTenantTransaction } from './ledger/tenant-transaction';
+import { BusinessError } from '../domain/errors';
+import { requestHash } from './idempotency';
+import { inTenantTransaction } from './transaction';
 
 export type PurchaseStatus = 'creating_payment' | 'awaiting_payment' | 'minted' | 'expired' | 'refunded';
 
@@ -74,7 +74,7 @@ export function createPurchase(pool: Pool, p: NewPurchase): Promise<{ purchase: 
     );
     const { rows } = await client.query<Row>(`${SELECT} WHERE p.cooperative_id = $1 AND p.idempotency_key = $2`, [p.cooperativeId, p.idempotencyKey]);
     const row = rows[0]!;
-    if (row.request_hash !== hash) throw new LedgerError('IDEMPOTENCY_MISMATCH', `Idempotency key '${p.idempotencyKey}' was already used for a different request`);
+    if (row.request_hash !== hash) throw new BusinessError('IDEMPOTENCY_MISMATCH', `Idempotency key '${p.idempotencyKey}' was already used for a different request`);
     return { purchase: toPurchase(row), created: inserted.rowCount === 1 };
   });
 }

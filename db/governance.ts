@@ -1,9 +1,9 @@
 import { generateKeyPairSync } from 'node:crypto';
 import type { Pool } from 'pg';
-import { LedgerError } from '../domain/ledger-error';
+import { BusinessError } from '../domain/errors';
 import { DEFAULT_GOVERNANCE, type GovernanceSettings } from '../domain/governance/settings';
-import { inTenantTransaction } from './ledger/tenant-transaction';
-import { requestHash } from './ledger/request-hash';
+import { inTenantTransaction } from './transaction';
+import { requestHash } from './idempotency';
 
 export interface CooperativeGovernance extends GovernanceSettings {
   votingPeriodSeconds: number;
@@ -71,13 +71,13 @@ export async function updateGovernanceSettings(pool: Pool, cooperativeId: string
 /** Sets (or with `delegate` null, removes) a member's delegation. */
 export async function setDelegation(pool: Pool, cooperativeId: string, delegator: string, delegate: string | null): Promise<void> {
   const settings = await governanceSettings(pool, cooperativeId);
-  if (delegate && !settings.delegationAllowed) throw new LedgerError('CONFLICT', 'This cooperative does not allow delegation');
-  if (delegate === delegator) throw new LedgerError('VALIDATION_ERROR', 'A member cannot delegate to themselves');
+  if (delegate && !settings.delegationAllowed) throw new BusinessError('CONFLICT', 'This cooperative does not allow delegation');
+  if (delegate === delegator) throw new BusinessError('VALIDATION_ERROR', 'A member cannot delegate to themselves');
   await inTenantTransaction(pool, cooperativeId, async (client) => {
     await client.query('DELETE FROM delegations WHERE delegator = $1', [delegator]);
     if (delegate) await client.query('INSERT INTO delegations (cooperative_id, delegator, delegate) VALUES ($1, $2, $3)', [cooperativeId, delegator, delegate]);
   }).catch((err: unknown) => {
-    if ((err as { code?: string }).code === '23503') throw new LedgerError('NOT_FOUND', 'The delegate is not a member of this cooperative');
+    if ((err as { code?: string }).code === '23503') throw new BusinessError('NOT_FOUND', 'The delegate is not a member of this cooperative');
     throw err;
   });
 }
@@ -145,7 +145,7 @@ export async function createProposal(
     [p.id, p.originCooperativeId, p.stakeholders, p.title, p.description, p.proposer, p.action === undefined ? null : JSON.stringify(p.action), p.closesAt, p.idempotencyKey, hash],
   );
   const { rows } = await pool.query<ProposalRow>('SELECT * FROM proposals WHERE origin_cooperative_id = $1 AND idempotency_key = $2', [p.originCooperativeId, p.idempotencyKey]);
-  if (rows[0]!.request_hash !== hash) throw new LedgerError('IDEMPOTENCY_MISMATCH', `Idempotency key '${p.idempotencyKey}' was already used for a different request`);
+  if (rows[0]!.request_hash !== hash) throw new BusinessError('IDEMPOTENCY_MISMATCH', `Idempotency key '${p.idempotencyKey}' was already used for a different request`);
   return { proposal: toProposal(rows[0]!), created: inserted.rowCount === 1 };
 }
 

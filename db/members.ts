@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
-import { LedgerError } from '../domain/ledger-error';
+import { BusinessError } from '../domain/errors';
 import { openMemberAccounts } from './ledger/accounts';
-import { inTenantTransaction } from './ledger/tenant-transaction';
+import { inTenantTransaction } from './transaction';
 
 export interface Member {
   id: string;
@@ -46,11 +46,11 @@ export function createMember(pool: Pool, cooperativeId: string, input: { address
     }
     const existing = (await client.query<MemberRow>(`SELECT ${COLUMNS} FROM members WHERE cooperative_id = $1 AND address = $2`, [cooperativeId, input.address])).rows[0]!;
     if (existing.ens_name !== (input.ensName ?? null) || existing.display_name !== (input.displayName ?? null)) {
-      throw new LedgerError('CONFLICT', 'A member with this address already exists with other details');
+      throw new BusinessError('CONFLICT', 'A member with this address already exists with other details');
     }
     return { member: toMember(existing), created: false };
   }).catch((err: unknown) => {
-    if ((err as { code?: string; constraint?: string }).constraint === 'members_ens_name_key') throw new LedgerError('CONFLICT', 'This ENS name belongs to another member');
+    if ((err as { code?: string; constraint?: string }).constraint === 'members_ens_name_key') throw new BusinessError('CONFLICT', 'This ENS name belongs to another member');
     throw err;
   });
 }

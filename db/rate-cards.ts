@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { PoolClient } from 'pg';
-import { LedgerError } from '../domain/ledger-error';
+import { BusinessError } from '../domain/errors';
 import { PRIMITIVES, V1_RATES, type Primitive, type Rate } from '../domain/rate-card';
-import { requestHash } from './ledger/request-hash';
-import { toJsonParam } from './ledger/json';
+import { requestHash } from './idempotency';
+import { toJsonParam } from './json';
 
 export interface RateCard {
   id: string;
@@ -78,12 +78,12 @@ export async function createRateCard(client: PoolClient, req: CreateRateCardRequ
   const hash = requestHash('create-rate-card', req);
   const earlier = await client.query<CardRow>(`${SELECT_CARD} WHERE c.cooperative_id = $1 AND c.idempotency_key = $2 GROUP BY c.id`, [req.cooperativeId, req.idempotencyKey]);
   if (earlier.rows[0]) {
-    if (earlier.rows[0].request_hash !== hash) throw new LedgerError('IDEMPOTENCY_MISMATCH', `Idempotency key '${req.idempotencyKey}' was already used for a different request`);
+    if (earlier.rows[0].request_hash !== hash) throw new BusinessError('IDEMPOTENCY_MISMATCH', `Idempotency key '${req.idempotencyKey}' was already used for a different request`);
     return { rateCard: toCard(earlier.rows[0]), replayed: true };
   }
   for (const p of PRIMITIVES) {
     const r = req.rates[p];
-    if (!r || r.rate <= 0n || r.infrastructureCost < 0n) throw new LedgerError('VALIDATION_ERROR', `a positive rate is required for ${p}`);
+    if (!r || r.rate <= 0n || r.infrastructureCost < 0n) throw new BusinessError('VALIDATION_ERROR', `a positive rate is required for ${p}`);
   }
   // Versions are taken under a per-cooperative advisory lock so concurrent creations do not collide.
   await client.query(`SELECT pg_advisory_xact_lock(hashtext('rate-card:' || $1))`, [req.cooperativeId]);

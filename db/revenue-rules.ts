@@ -1,8 +1,8 @@
 import type { Pool } from 'pg';
-import { LedgerError } from '../domain/ledger-error';
+import { BusinessError } from '../domain/errors';
 import type { RuleAction, RuleStatus } from '../domain/governance/revenue-rule';
-import { requestHash } from './ledger/request-hash';
-import { inTenantTransaction } from './ledger/tenant-transaction';
+import { requestHash } from './idempotency';
+import { inTenantTransaction } from './transaction';
 
 export interface RuleShare {
   name: string;
@@ -54,9 +54,9 @@ export function createRule(pool: Pool, input: { id: string; cooperativeId: strin
   const hash = requestHash('revenue-rule', { name: input.name, shares: input.shares, proposer: input.proposer });
   return inTenantTransaction(pool, input.cooperativeId, async (client) => {
     const ids = [...new Set(input.shares.map((s) => s.memberId))];
-    if (ids.length !== input.shares.length) throw new LedgerError('VALIDATION_ERROR', 'each share must name a different member');
+    if (ids.length !== input.shares.length) throw new BusinessError('VALIDATION_ERROR', 'each share must name a different member');
     const found = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM members WHERE id = ANY($1::uuid[])', [ids]);
-    if (found.rows[0]!.n !== ids.length) throw new LedgerError('VALIDATION_ERROR', 'every share must name a member of this cooperative');
+    if (found.rows[0]!.n !== ids.length) throw new BusinessError('VALIDATION_ERROR', 'every share must name a member of this cooperative');
     await client.query(`SELECT pg_advisory_xact_lock(hashtext('revenue-rule-version:' || $1))`, [input.cooperativeId]);
     const inserted = await client.query(
       `INSERT INTO revenue_rules (id, cooperative_id, version, name, shares, status, proposer, idempotency_key, request_hash)
@@ -65,7 +65,7 @@ export function createRule(pool: Pool, input: { id: string; cooperativeId: strin
       [input.id, input.cooperativeId, input.name, JSON.stringify(input.shares), input.proposer, input.idempotencyKey, hash],
     );
     const { rows } = await client.query<Row>(`${SELECT} WHERE r.cooperative_id = $1 AND r.idempotency_key = $2`, [input.cooperativeId, input.idempotencyKey]);
-    if (rows[0]!.request_hash !== hash) throw new LedgerError('IDEMPOTENCY_MISMATCH', `Idempotency key '${input.idempotencyKey}' was already used for a different request`);
+    if (rows[0]!.request_hash !== hash) throw new BusinessError('IDEMPOTENCY_MISMATCH', `Idempotency key '${input.idempotencyKey}' was already used for a different request`);
     return { rule: toRule(rows[0]!), created: inserted.rowCount === 1 };
   });
 }
@@ -132,6 +132,6 @@ export function applyRuleTransition(pool: Pool, t: RuleTransition): Promise<void
       [t.ruleId, t.cooperativeId, t.to, t.action === 'approve' ? (t.actor ?? null) : null, t.cooldownEndsAt ?? null, t.from],
     );
     // The rule is no longer where this step starts from: refuse (and roll back its event) rather than overwrite.
-    if (moved.rowCount === 0) throw new LedgerError('CONFLICT', `revenue rule ${t.ruleId} is not ${t.from}`);
+    if (moved.rowCount === 0) throw new BusinessError('CONFLICT', `revenue rule ${t.ruleId} is not ${t.from}`);
   });
 }

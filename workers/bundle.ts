@@ -1,5 +1,5 @@
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { dataConverter } from './data-converter';
+import { dataConverter } from '../clients/data-converter';
 
 /** Bundles the workflow code (webpack + swc). Do it once per process and share the result. */
 export async function bundleWorkflows(): Promise<WorkflowBundleWithSourceMap> {

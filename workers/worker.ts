@@ -2,7 +2,7 @@ import { Worker, type NativeConnection, type WorkflowBundleOption } from '@tempo
 import type { Pool } from 'pg';
 import type Stripe from 'stripe';
 import { createActivities, type Activities } from '../activities';
-import { dataConverter } from './data-converter';
+import { dataConverter } from '../clients/data-converter';
 
 export interface WorkerDependencies {
   connection: NativeConnection;

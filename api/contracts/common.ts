@@ -1,4 +1,4 @@
-import { ERROR_CODES } from '../errors';
+import { ERROR_CODES } from '../../domain/errors';
 import { z } from './zod';
 
 export const ErrorBody = z

@@ -1,6 +1,6 @@
 import { randomUUID, verify } from 'node:crypto';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { canonical } from '../../db/ledger/request-hash';
+import { canonical } from '../../domain/canonical-json';
 import { createProposal, eligibleMembers, findProposal, governanceSettings, setDelegation, updateGovernanceSettings, type ProposalRecord } from '../../db/governance';
 import { findCooperativeById } from '../../db/cooperatives';
 import { formatMicros } from '../../domain/money';

@@ -1,5 +1,5 @@
 import { createRateCard, currentRateCard } from '../../db/rate-cards';
-import { inTenantTransaction } from '../../db/ledger/tenant-transaction';
+import { inTenantTransaction } from '../../db/transaction';
 import { PRIMITIVES } from '../../domain/rate-card';
 import { requireCooperativeAccess } from '../auth/authenticate';
 import { CooperativeScope } from '../contracts/ledger';

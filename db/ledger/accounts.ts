@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
 import { COOPERATIVE_ACCOUNTS, MEMBER_ACCOUNTS, type AccountTemplate, type CooperativeAccountKey, type MemberAccountKey } from '../../domain/chart-of-accounts';
-import { LedgerError } from '../../domain/ledger-error';
+import { BusinessError } from '../../domain/errors';
 import type { Currency } from '../../domain/money';
-import { inTenantTransaction } from './tenant-transaction';
+import { inTenantTransaction } from '../transaction';
 
 /**
  * Account ids never change once opened, so each process remembers them: the hot path resolves a
@@ -83,7 +83,7 @@ export async function resolveAccounts(client: PoolClient, cooperativeId: string,
   );
   for (const r of rows) known.set(keyOf(cooperativeId, r.code, r.member_id ?? undefined), r.id);
   const missing = wanted.find((w) => !known.has(keyOf(cooperativeId, w.code, w.memberId)));
-  if (missing) throw new LedgerError('NOT_FOUND', missing.memberId ? `Member ${missing.memberId} not found in this cooperative` : `Account ${missing.code} is not open in this cooperative`);
+  if (missing) throw new BusinessError('NOT_FOUND', missing.memberId ? `Member ${missing.memberId} not found in this cooperative` : `Account ${missing.code} is not open in this cooperative`);
   return fromMemory(cooperativeId, refs)!;
 }
 

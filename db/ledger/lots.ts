@@ -1,5 +1,5 @@
 import type { PoolClient } from 'pg';
-import { LedgerError } from '../../domain/ledger-error';
+import { BusinessError } from '../../domain/errors';
 import { allocate, isSpendable, type Allocation, type LotCategory, type SpendableLot } from '../../domain/lots';
 import { formatMicros } from '../../domain/money';
 import type { LotChange } from './write-transaction';
@@ -53,7 +53,7 @@ export function lotsReader(client: PoolClient, walletId: string, first: WalletLo
 export function allocateOrFail(lots: WalletLot[], amount: bigint, now: Date): Allocation[] {
   const result = allocate(lots, amount, now);
   if ('shortfall' in result) {
-    throw new LedgerError('INSUFFICIENT_FUNDS', `Insufficient credits: ${formatMicros(result.shortfall)} CLOUD short`);
+    throw new BusinessError('INSUFFICIENT_FUNDS', `Insufficient credits: ${formatMicros(result.shortfall)} CLOUD short`);
   }
   return result.allocations;
 }

@@ -1,10 +1,10 @@
 import type { Pool } from 'pg';
-import { LedgerError } from '../../domain/ledger-error';
+import { BusinessError } from '../../domain/errors';
 import type { LedgerTransaction } from '../../domain/ledger-types';
 import { USD_MICROS_PER_CLOUD_MICRO } from '../../domain/money';
 import { resolveAccounts } from './accounts';
 import { transactionsPage } from './replay';
-import { inTenantTransaction } from './tenant-transaction';
+import { inTenantTransaction } from '../transaction';
 
 export interface LotView {
   id: string;
@@ -84,7 +84,7 @@ export function memberTransactions(pool: Pool, cooperativeId: string, memberId: 
       if (!/^\d{1,19}$/.test(micros) || !/^[0-9a-f-]{36}$/.test(id)) throw new Error('bad cursor');
       after = { micros, id };
     } catch {
-      throw new LedgerError('VALIDATION_ERROR', 'cursor is not valid');
+      throw new BusinessError('VALIDATION_ERROR', 'cursor is not valid');
     }
   }
   return inTenantTransaction(pool, cooperativeId, async (client) => {

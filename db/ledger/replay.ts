@@ -1,5 +1,5 @@
 import { escapeLiteral, type PoolClient } from 'pg';
-import { LedgerError } from '../../domain/ledger-error';
+import { BusinessError } from '../../domain/errors';
 import type { Currency } from '../../domain/money';
 import type { LedgerTransaction, TransactionType } from '../../domain/ledger-types';
 
@@ -46,7 +46,7 @@ export function idempotencyProbeStatement(cooperativeId: string, key: string): s
 export function checkProbe(rows: Array<{ id: string; request_hash: string }>, key: string, hash: string): string | undefined {
   const row = rows[0];
   if (!row) return undefined;
-  if (row.request_hash !== hash) throw new LedgerError('IDEMPOTENCY_MISMATCH', `Idempotency key '${key}' was already used for a different request`);
+  if (row.request_hash !== hash) throw new BusinessError('IDEMPOTENCY_MISMATCH', `Idempotency key '${key}' was already used for a different request`);
   return row.id;
 }
 

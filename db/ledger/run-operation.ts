@@ -3,8 +3,8 @@ import type { LedgerTransaction } from '../../domain/ledger-types';
 import { lockAccountsStatement, resolveAccountsCached, type AccountRef, type ResolvedAccount } from './accounts';
 import { firstSpendableLotsStatement, lotsReader, toWalletLots, type WalletLot } from './lots';
 import { checkProbe, findTransaction, idempotencyProbeStatement } from './replay';
-import { requestHash } from './request-hash';
-import { inTenantTransaction } from './tenant-transaction';
+import { requestHash } from '../idempotency';
+import { inTenantTransaction } from '../transaction';
 
 export interface OperationContext {
   client: PoolClient;

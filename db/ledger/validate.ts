@@ -1,11 +1,11 @@
-import { LedgerError } from '../../domain/ledger-error';
+import { BusinessError } from '../../domain/errors';
 import { MAX_AMOUNT } from '../../domain/money';
 
 /** Defensive checks for callers that bypass the API's contracts (workflows, scripts). */
 export function requirePositiveAmount(amount: bigint, what = 'amount'): void {
-  if (typeof amount !== 'bigint' || amount <= 0n || amount > MAX_AMOUNT) throw new LedgerError('VALIDATION_ERROR', `${what} must be a positive amount`);
+  if (typeof amount !== 'bigint' || amount <= 0n || amount > MAX_AMOUNT) throw new BusinessError('VALIDATION_ERROR', `${what} must be a positive amount`);
 }
 
 export function requireKey(key: string): void {
-  if (typeof key !== 'string' || key.length === 0 || key.length > 255) throw new LedgerError('VALIDATION_ERROR', 'idempotency key must be 1-255 characters');
+  if (typeof key !== 'string' || key.length === 0 || key.length > 255) throw new BusinessError('VALIDATION_ERROR', 'idempotency key must be 1-255 characters');
 }

@@ -1,7 +1,7 @@
 import type { PoolClient } from 'pg';
 import type { LedgerEntry, LedgerTransaction, LotSource, TransactionType } from '../../domain/ledger-types';
 import type { LotCategory } from '../../domain/lots';
-import { toJsonParam } from './json';
+import { toJsonParam } from '../json';
 
 export interface LotChange {
   lotId: string;

@@ -1,16 +1,16 @@
 import type { AddressInfo } from 'node:net';
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import pino from 'pino';
 import type { Pool } from 'pg';
 import type { Activities } from '../../activities';
-import { createStripeClient } from '../../activities/stripe-client';
+import { createStripeClient } from '../../clients/stripe';
+import { connectTemporalClient } from '../../clients/temporal';
 import { createApp } from '../../api/app';
 import { signToken, type TokenClaims } from '../../api/auth/tokens';
 import { loadConfig, type Config } from '../../config/config';
 import { createPool } from '../../db/pool';
 import { installWorkerRuntime } from '../../workers/runtime';
-import { dataConverter } from '../../workers/data-converter';
 import { createWorker } from '../../workers/worker';
 
 /** The configuration global-setup prepared for this run, with any overrides (e.g. a task queue of a test's own). */
@@ -32,8 +32,7 @@ export interface TestApi {
 export async function startTestApi(overrides: Record<string, string> = {}): Promise<TestApi> {
   const config = testConfig(overrides);
   const pool = createPool(config.database.url, { max: 10 });
-  const connection = await Connection.connect({ address: config.temporal.address });
-  const temporal = new Client({ connection, namespace: config.temporal.namespace, dataConverter });
+  const { client: temporal, connection } = await connectTemporalClient(config.temporal);
   const app = createApp({ config, pool, temporal, logger: pino({ level: 'silent' }), stripe: createStripeClient(config.stripe) });
   const server = await new Promise<ReturnType<typeof app.listen>>((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));

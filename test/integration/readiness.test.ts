@@ -2,7 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import express from 'express';
 import pino from 'pino';
 import type { AddressInfo } from 'node:net';
-import { createStripeClient } from '../../activities/stripe-client';
+import { createStripeClient } from '../../clients/stripe';
 import { createApp } from '../../api/app';
 import { createPool } from '../../db/pool';
 import { freePort } from '../harness/free-port';

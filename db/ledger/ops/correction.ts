@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
-import { LedgerError } from '../../../domain/ledger-error';
+import { BusinessError } from '../../../domain/errors';
 import { MEMBER_ACCOUNTS } from '../../../domain/chart-of-accounts';
 import { lockAccounts } from '../accounts';
 import { findTransaction } from '../replay';
@@ -28,10 +28,10 @@ export function correct(pool: Pool, req: CorrectionRequest): Promise<LedgerResul
   requireKey(req.idempotencyKey);
   return runIdempotent(pool, req.cooperativeId, 'correction', req.idempotencyKey, req, { accounts: [] }, async ({ client, cooperativeId, idempotencyKey, requestHash }) => {
     const original = await findTransaction(client, req.transactionId);
-    if (!original) throw new LedgerError('NOT_FOUND', 'Transaction not found');
-    if (NOT_CORRECTABLE.has(original.type)) throw new LedgerError('CONFLICT', `A ${original.type} transaction cannot be corrected`);
+    if (!original) throw new BusinessError('NOT_FOUND', 'Transaction not found');
+    if (NOT_CORRECTABLE.has(original.type)) throw new BusinessError('CONFLICT', `A ${original.type} transaction cannot be corrected`);
     const reversed = await client.query('SELECT id FROM transactions WHERE reverses_transaction_id = $1', [original.id]);
-    if (reversed.rows[0]) throw new LedgerError('CONFLICT', `Transaction ${original.id} was already corrected`);
+    if (reversed.rows[0]) throw new BusinessError('CONFLICT', `Transaction ${original.id} was already corrected`);
     const memberAccounts = original.entries.filter((e) => e.memberId !== null).map((e) => e.accountId);
     await lockAccounts(client, memberAccounts);
 
@@ -46,7 +46,7 @@ export function correct(pool: Pool, req: CorrectionRequest): Promise<LedgerResul
     for (const m of moved) {
       if (m.amount < 0n) {
         const back = -m.amount;
-        if (m.available < back) throw new LedgerError('INSUFFICIENT_FUNDS', 'Credits from this transaction were already spent; a correction cannot take them back');
+        if (m.available < back) throw new BusinessError('INSUFFICIENT_FUNDS', 'Credits from this transaction were already spent; a correction cannot take them back');
         lotChanges.push({ lotId: m.lot_id, available: -back, reserved: 0n, consumed: back });
       } else {
         newLots.push({

@@ -3,7 +3,7 @@ import type { Pool } from 'pg';
 import { formatMicros } from '../../../domain/money';
 import { lockAccounts } from '../accounts';
 import { runIdempotent, type LedgerResult } from '../run-operation';
-import { inTenantTransaction } from '../tenant-transaction';
+import { inTenantTransaction } from '../../transaction';
 import { writeTransaction } from '../write-transaction';
 import { resolveRetireAccounts, retirePostings } from './retire';
 

@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { escapeLiteral, type Pool } from 'pg';
-import { LedgerError } from '../../../domain/ledger-error';
+import { BusinessError } from '../../../domain/errors';
 import { compareForConsumption } from '../../../domain/lots';
 import { formatMicros } from '../../../domain/money';
 import { lockAccountsStatement, resolveAccounts, resolveAccountsCached } from '../accounts';
-import { toJsonParam } from '../json';
+import { toJsonParam } from '../../json';
 import { allocateOrFail, firstSpendableLotsStatement, lotsReader, toWalletLots } from '../lots';
-import { requestHash } from '../request-hash';
-import { inTenantTransaction } from '../tenant-transaction';
+import { requestHash } from '../../idempotency';
+import { inTenantTransaction } from '../../transaction';
 import { requireKey, requirePositiveAmount } from '../validate';
 import { writeTransaction, type LotChange } from '../write-transaction';
 import { retireAccountRefs, retirePostings, toRetireAccounts, type CategorySplit } from './retire';
@@ -88,11 +88,11 @@ export async function reserveHold(pool: Pool, req: ReserveHoldRequest): Promise<
     async (client, [, earlier, firstLots]) => {
       const found = earlier!.rows[0] as HoldRow | undefined;
       if (found) {
-        if (found.request_hash !== hash) throw new LedgerError('IDEMPOTENCY_MISMATCH', `Idempotency key '${req.idempotencyKey}' was already used for a different request`);
+        if (found.request_hash !== hash) throw new BusinessError('IDEMPOTENCY_MISMATCH', `Idempotency key '${req.idempotencyKey}' was already used for a different request`);
         return { hold: toHold(found), replayed: true };
       }
       const now = new Date();
-      if (!Number.isInteger(req.ttlSeconds) || req.ttlSeconds <= 0) throw new LedgerError('VALIDATION_ERROR', 'ttlSeconds must be a positive whole number');
+      if (!Number.isInteger(req.ttlSeconds) || req.ttlSeconds <= 0) throw new BusinessError('VALIDATION_ERROR', 'ttlSeconds must be a positive whole number');
       const expiresAt = new Date(now.getTime() + req.ttlSeconds * 1000);
       const lots = await lotsReader(client, wallet!.id, toWalletLots(firstLots!.rows), now)(req.amount);
       const allocations = allocateOrFail(lots, req.amount, now);
@@ -131,7 +131,7 @@ async function holdWallet(pool: Pool, cooperativeId: string, holdId: string): Pr
     const { rows } = await client.query<{ account_id: string; member_id: string }>('SELECT account_id, member_id FROM holds WHERE id = $1', [holdId]);
     return rows[0];
   });
-  if (!found) throw new LedgerError('NOT_FOUND', 'Hold not found');
+  if (!found) throw new BusinessError('NOT_FOUND', 'Hold not found');
   const wallet = { accountId: found.account_id, memberId: found.member_id };
   rememberHoldWallet(holdId, wallet);
   return wallet;
@@ -144,8 +144,8 @@ async function holdWallet(pool: Pool, cooperativeId: string, holdId: string): Pr
  * Every change to a hold happens under its wallet's lock, so the hold read in the opening batch is current.
  */
 export async function resolveHold(pool: Pool, cooperativeId: string, holdId: string, outcome: HoldOutcome): Promise<{ hold: Hold; replayed: boolean }> {
-  if (outcome.kind === 'finalize' && (typeof outcome.amount !== 'bigint' || outcome.amount < 0n)) throw new LedgerError('VALIDATION_ERROR', 'amount must not be negative');
-  if (!UUID.test(holdId)) throw new LedgerError('VALIDATION_ERROR', 'holdId must be a UUID');
+  if (outcome.kind === 'finalize' && (typeof outcome.amount !== 'bigint' || outcome.amount < 0n)) throw new BusinessError('VALIDATION_ERROR', 'amount must not be negative');
+  if (!UUID.test(holdId)) throw new BusinessError('VALIDATION_ERROR', 'holdId must be a UUID');
   const wallet = await holdWallet(pool, cooperativeId, holdId);
   const opening = [
     lockAccountsStatement([wallet.accountId]),
@@ -157,18 +157,18 @@ export async function resolveHold(pool: Pool, cooperativeId: string, holdId: str
     cooperativeId,
     async (client, [, holdRows, heldRows], defer) => {
       const hold = holdRows!.rows[0] as HoldRow | undefined;
-      if (!hold) throw new LedgerError('NOT_FOUND', 'Hold not found');
+      if (!hold) throw new BusinessError('NOT_FOUND', 'Hold not found');
       const wanted = STATUS_OF[outcome.kind];
       if (hold.status !== 'open') {
         const same = hold.status === wanted && (outcome.kind !== 'finalize' || hold.final_amount === outcome.amount);
         if (same) return { hold: toHold(hold), replayed: true };
-        throw new LedgerError('CONFLICT', `Hold is already ${hold.status}${hold.final_amount !== null ? ` (${formatMicros(hold.final_amount)} CLOUD)` : ''}`);
+        throw new BusinessError('CONFLICT', `Hold is already ${hold.status}${hold.final_amount !== null ? ` (${formatMicros(hold.final_amount)} CLOUD)` : ''}`);
       }
       const now = outcome.kind === 'expire' ? outcome.asOf : new Date();
-      if (outcome.kind === 'expire' && hold.expires_at > now) throw new LedgerError('CONFLICT', 'Hold has not expired yet');
-      if (outcome.kind === 'finalize' && hold.expires_at <= now) throw new LedgerError('CONFLICT', 'Hold has expired');
+      if (outcome.kind === 'expire' && hold.expires_at > now) throw new BusinessError('CONFLICT', 'Hold has not expired yet');
+      if (outcome.kind === 'finalize' && hold.expires_at <= now) throw new BusinessError('CONFLICT', 'Hold has expired');
       const charge = outcome.kind === 'finalize' ? outcome.amount : 0n;
-      if (charge > hold.amount) throw new LedgerError('VALIDATION_ERROR', `Cannot finalize ${formatMicros(charge)} CLOUD on a hold of ${formatMicros(hold.amount)}`);
+      if (charge > hold.amount) throw new BusinessError('VALIDATION_ERROR', `Cannot finalize ${formatMicros(charge)} CLOUD on a hold of ${formatMicros(hold.amount)}`);
 
       const { changes, taken, split } = splitHeldLots(heldRows!.rows as HeldLotRow[], charge);
       let transactionId: string | null = null;
@@ -239,7 +239,7 @@ export async function expireDueHolds(pool: Pool, cooperativeId: string, asOf: Da
   const expired: Hold[] = [];
   for (const id of due) {
     const result = await resolveHold(pool, cooperativeId, id, { kind: 'expire', asOf }).catch((err: unknown) => {
-      if (err instanceof LedgerError && err.code === 'CONFLICT') return undefined; // resolved meanwhile
+      if (err instanceof BusinessError && err.code === 'CONFLICT') return undefined; // resolved meanwhile
       throw err;
     });
     if (result && !result.replayed) expired.push(result.hold);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
-import { LedgerError } from '../../../domain/ledger-error';
+import { BusinessError } from '../../../domain/errors';
 import type { LotCategory } from '../../../domain/lots';
 import { cloudToUsd, formatMicros } from '../../../domain/money';
 import { credit, debit } from '../postings';
@@ -31,7 +31,7 @@ export function mint(pool: Pool, req: MintRequest): Promise<LedgerResult> {
   requirePositiveAmount(req.amount);
   requireKey(req.idempotencyKey);
   const category = req.category ?? (req.source === 'purchase' ? 'paid' : 'promotional');
-  if (req.source === 'purchase' && category !== 'paid') throw new LedgerError('VALIDATION_ERROR', 'purchased credits are paid credits');
+  if (req.source === 'purchase' && category !== 'paid') throw new BusinessError('VALIDATION_ERROR', 'purchased credits are paid credits');
   const request = { ...req, category, priority: req.priority ?? 100, expiresAt: req.expiresAt ?? null };
   const spec = {
     accounts: [

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
-import { LedgerError } from '../../../domain/ledger-error';
+import { BusinessError } from '../../../domain/errors';
 import { cloudToUsd, formatMicros, MoneyFormatError, splitByBasisPoints } from '../../../domain/money';
 import { MEMBER_ACCOUNTS } from '../../../domain/chart-of-accounts';
 import { credit, debit } from '../postings';
@@ -32,7 +32,7 @@ export function distributeRevenue(pool: Pool, req: RevenueDistributionRequest): 
   requirePositiveAmount(req.amount);
   requireKey(req.idempotencyKey);
   if (req.shares.length === 0 || new Set(req.shares.map((s) => s.memberId)).size !== req.shares.length) {
-    throw new LedgerError('VALIDATION_ERROR', 'shares must name each member once');
+    throw new BusinessError('VALIDATION_ERROR', 'shares must name each member once');
   }
   const bps = req.shares.map((s) => s.basisPoints);
   const remainderTo = req.remainderTo ?? bps.indexOf(Math.max(...bps));
@@ -40,7 +40,7 @@ export function distributeRevenue(pool: Pool, req: RevenueDistributionRequest): 
   try {
     parts = splitByBasisPoints(req.amount, bps, remainderTo);
   } catch (err) {
-    throw err instanceof MoneyFormatError ? new LedgerError('VALIDATION_ERROR', err.message) : err;
+    throw err instanceof MoneyFormatError ? new BusinessError('VALIDATION_ERROR', err.message) : err;
   }
   const system = [{ cooperative: 'cloudIssued' as const }, { cooperative: 'distributions' as const }, { cooperative: 'creditsOutstanding' as const }, { cooperative: 'cash' as const }];
   const spec = {
@@ -61,7 +61,7 @@ export function distributeRevenue(pool: Pool, req: RevenueDistributionRequest): 
     // outstanding (revenue earned and not yet distributed) can be distributed.
     const surplus = BigInt(rows[0]!.surplus);
     if (cloudToUsd(req.amount) > surplus) {
-      throw new LedgerError('INSUFFICIENT_FUNDS', `Only ${formatMicros(surplus > 0n ? surplus : 0n)} USD of earned revenue is available to distribute`);
+      throw new BusinessError('INSUFFICIENT_FUNDS', `Only ${formatMicros(surplus > 0n ? surplus : 0n)} USD of earned revenue is available to distribute`);
     }
     const id = randomUUID();
     const newLots: NewLot[] = [];

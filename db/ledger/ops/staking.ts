@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
-import { LedgerError } from '../../../domain/ledger-error';
+import { BusinessError } from '../../../domain/errors';
 import { formatMicros } from '../../../domain/money';
 import { lockAccounts, resolveAccounts } from '../accounts';
 import { allocateOrFail, consume } from '../lots';
@@ -55,7 +55,7 @@ export function unstake(pool: Pool, req: UnstakeRequest): Promise<LedgerResult> 
   requireKey(req.idempotencyKey);
   return runIdempotent(pool, req.cooperativeId, 'unstake', req.idempotencyKey, req, { accounts: [] }, async ({ client, cooperativeId, idempotencyKey, requestHash }) => {
     const found = await client.query<{ member_id: string }>('SELECT member_id FROM staking_positions WHERE id = $1', [req.positionId]);
-    if (!found.rows[0]) throw new LedgerError('NOT_FOUND', 'Staking position not found');
+    if (!found.rows[0]) throw new BusinessError('NOT_FOUND', 'Staking position not found');
     const memberId = found.rows[0].member_id;
     const [wallet, staking] = await resolveAccounts(client, cooperativeId, [
       { member: memberId, account: 'wallet' },
@@ -64,7 +64,7 @@ export function unstake(pool: Pool, req: UnstakeRequest): Promise<LedgerResult> 
     await lockAccounts(client, [wallet!.id, staking!.id]);
     const { rows } = await client.query<{ amount: bigint; status: string }>('SELECT amount, status FROM staking_positions WHERE id = $1', [req.positionId]);
     const position = rows[0]!;
-    if (position.status !== 'active') throw new LedgerError('CONFLICT', 'Staking position is already released');
+    if (position.status !== 'active') throw new BusinessError('CONFLICT', 'Staking position is already released');
     const id = randomUUID();
     const lotId = randomUUID();
     const transaction = await writeTransaction(client, {

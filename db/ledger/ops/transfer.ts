@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
-import { LedgerError } from '../../../domain/ledger-error';
+import { BusinessError } from '../../../domain/errors';
 import { formatMicros } from '../../../domain/money';
 import { allocateOrFail, consume } from '../lots';
 import { credit, debit } from '../postings';
@@ -25,7 +25,7 @@ export interface TransferRequest {
 export function transfer(pool: Pool, req: TransferRequest): Promise<LedgerResult> {
   requirePositiveAmount(req.amount);
   requireKey(req.idempotencyKey);
-  if (req.fromMemberId === req.toMemberId) throw new LedgerError('VALIDATION_ERROR', 'A transfer needs two different members');
+  if (req.fromMemberId === req.toMemberId) throw new BusinessError('VALIDATION_ERROR', 'A transfer needs two different members');
   const spec = { accounts: [{ member: req.fromMemberId, account: 'wallet' as const }, { member: req.toMemberId, account: 'wallet' as const }], lock: [0, 1], lotsOf: 0 };
   return runIdempotent(pool, req.cooperativeId, 'transfer', req.idempotencyKey, req, spec, async ({ client, cooperativeId, idempotencyKey, requestHash, now, accounts, lots: spendable }) => {
     const [from, to] = accounts;

@@ -1,6 +1,7 @@
-import { createHash } from 'node:crypto';
-
-/** Canonical JSON (sorted keys, bigints as strings) so equal requests hash equally, and signed records verify. */
+/**
+ * Canonical JSON: object keys sorted, bigints and dates as strings, undefined fields left out. Equal
+ * values give equal text, so requests hash equally and signed records verify wherever they are read.
+ */
 export function canonical(value: unknown): string {
   if (typeof value === 'bigint') return JSON.stringify(value.toString());
   if (value instanceof Date) return JSON.stringify(value.toISOString());
@@ -10,9 +11,4 @@ export function canonical(value: unknown): string {
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
   }
   return JSON.stringify(value ?? null);
-}
-
-/** The hash an idempotency key is bound to: the operation and everything it was asked to do. */
-export function requestHash(operation: string, request: unknown): string {
-  return createHash('sha256').update(`${operation}\n${canonical(request)}`).digest('hex');
 }

@@ -1,0 +1,29 @@
+import { BusinessError, type BusinessErrorCode } from '../domain/errors';
+
+/**
+ * The database's own guards, as business errors: reached when a rule checked in code was raced or
+ * bypassed, and the constraint refused the write. The one map from constraint names to error codes;
+ * a test checks that every name here exists in the schema.
+ */
+export const CONSTRAINT_ERRORS: Readonly<Record<string, { code: BusinessErrorCode; message: string }>> = {
+  balance_not_negative: { code: 'INSUFFICIENT_FUNDS', message: 'Insufficient credits' },
+  lots_available_check: { code: 'INSUFFICIENT_FUNDS', message: 'Insufficient credits' },
+  lots_reserved_check: { code: 'INSUFFICIENT_FUNDS', message: 'Insufficient credits' },
+  lot_parts_sum_to_original: { code: 'INSUFFICIENT_FUNDS', message: 'Insufficient credits' },
+  lots_cooperative_id_source_source_id_key: { code: 'CONFLICT', message: 'Credits from this source were already issued' },
+  staking_positions_pkey: { code: 'CONFLICT', message: 'This staking position already exists' },
+  transactions_reverses_transaction_id_key: { code: 'CONFLICT', message: 'This transaction was already corrected' },
+  rate_cards_cooperative_id_version_key: { code: 'CONFLICT', message: 'A rate card with this version already exists' },
+  rate_cards_cooperative_id_effective_from_key: { code: 'CONFLICT', message: 'A rate card taking effect at this time already exists' },
+  members_ens_name_key: { code: 'CONFLICT', message: 'This ENS name belongs to another member' },
+  members_cooperative_id_address_key: { code: 'CONFLICT', message: 'A member with this address already exists' },
+  delegations_delegate_cooperative_id_fkey: { code: 'NOT_FOUND', message: 'The delegate is not a member of this cooperative' },
+  delegations_delegator_cooperative_id_fkey: { code: 'NOT_FOUND', message: 'The delegator is not a member of this cooperative' },
+  revenue_rules_one_active: { code: 'CONFLICT', message: 'The cooperative already has an active revenue rule' },
+};
+
+/** The business error a database error stands for, or the error itself when it is not a known guard. */
+export function fromConstraint(err: unknown): unknown {
+  const known = CONSTRAINT_ERRORS[(err as { constraint?: string } | undefined)?.constraint ?? ''];
+  return known ? new BusinessError(known.code, known.message) : err;
+}

@@ -1,0 +1,81 @@
+import { createHash } from 'node:crypto';
+import { canonical } from '../domain/canonical-json';
+import { BusinessError } from '../domain/errors';
+
+/**
+ * Idempotency, decided in one place. Every idempotent write stores its key and the hash of the request
+ * it came from beside the record it creates, unique per cooperative. A later request with the key is:
+ * - new: no record holds the key, so the write runs;
+ * - a replay: the record holds it for the same request, so its first result is returned and nothing changes;
+ * - a mismatch: the record holds it for another request, refused with IDEMPOTENCY_MISMATCH;
+ * - in flight: a twin holding the key has not committed yet. The key's unique index makes this one wait;
+ *   when the twin commits, this transaction fails on the index (isConcurrentDuplicate), runs again
+ *   (db/transaction.ts) and replays the twin's result.
+ * Work that goes on in a workflow after the record is written is joined, not repeated: the workflow
+ * runs under the record's business id, started with USE_EXISTING and REJECT_DUPLICATE.
+ */
+
+/** Who sent a request. Keys are scoped to it, as Stripe scopes them to the caller: two principals never share one. */
+export interface Principal {
+  role: string;
+  subject: string;
+}
+
+/**
+ * The stored form of a key a client chose: in the `client:` namespace (no client can claim a key the
+ * system uses internally, such as `purchase:<id>:mint`) and scoped to the principal. The subject is
+ * percent-encoded so it holds no `:` and the scope cannot be forged by a subject or a key.
+ */
+export function clientKey(principal: Principal, key: string): string {
+  return `client:${principal.role}:${encodeURIComponent(principal.subject)}:${key}`;
+}
+
+/** The hash a key is bound to: the operation and everything it was asked to do. */
+export function requestHash(operation: string, request: unknown): string {
+  return createHash('sha256').update(`${operation}\n${canonical(request)}`).digest('hex');
+}
+
+/** The record an earlier use of the key wrote, if this request replays it; IDEMPOTENCY_MISMATCH if it was another request. */
+export function replayOf<T extends { requestHash: string }>(earlier: T | undefined, hash: string, key: string): T | undefined {
+  if (earlier === undefined) return undefined;
+  if (earlier.requestHash !== hash) throw new BusinessError('IDEMPOTENCY_MISMATCH', `Idempotency key '${displayKey(key)}' was already used for a different request`);
+  return earlier;
+}
+
+/** A client sees its own key in messages, not the scope it is stored under. */
+function displayKey(key: string): string {
+  return key.startsWith('client:') ? key.split(':').slice(3).join(':') : key;
+}
+
+/**
+ * A write keyed by `key` inside the caller's transaction: replays the earlier record for the same
+ * request, refuses another request, or creates the record.
+ */
+export async function idempotent<T>(
+  key: string,
+  hash: string,
+  find: () => Promise<{ requestHash: string; value: T } | undefined>,
+  create: () => Promise<T>,
+): Promise<{ value: T; replayed: boolean }> {
+  const earlier = replayOf(await find(), hash, key);
+  if (earlier) return { value: earlier.value, replayed: true };
+  return { value: await create(), replayed: false };
+}
+
+/** The unique indexes that hold idempotency keys (and one-per-business-id records). */
+const KEY_CONSTRAINTS = new Set([
+  'transactions_cooperative_id_idempotency_key_key',
+  'holds_cooperative_id_idempotency_key_key',
+  'rate_cards_cooperative_id_idempotency_key_key',
+  'credit_purchases_cooperative_id_idempotency_key_key',
+  'revenue_rules_cooperative_id_idempotency_key_key',
+  'proposals_origin_cooperative_id_idempotency_key_key',
+]);
+
+export const IDEMPOTENCY_KEY_CONSTRAINTS: ReadonlySet<string> = KEY_CONSTRAINTS;
+
+/** A twin with the same key committed first: run the transaction again, and it replays. */
+export function isConcurrentDuplicate(err: unknown): boolean {
+  const e = err as { code?: string; constraint?: string };
+  return e.code === '23505' && KEY_CONSTRAINTS.has(e.constraint ?? '');
+}

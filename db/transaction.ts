@@ -1,0 +1,75 @@
+import type { Pool, PoolClient, QueryResult } from 'pg';
+import { BusinessError } from '../domain/errors';
+import { fromConstraint } from './constraint-errors';
+import { isConcurrentDuplicate } from './idempotency';
+
+/**
+ * The one way db/ opens a transaction. Every exported function of db/ takes the pool and runs its work
+ * through one of these two, so who opens the transaction is never in doubt:
+ * - inTenantTransaction: as the `coop_app` role, scoped by row-level security to one cooperative;
+ * - inSystemTransaction: as the connecting (owner) role, for the few reads and writes that span
+ *   cooperatives (cooperatives themselves, proposals between cooperatives, Stripe events before their
+ *   purchase is known, governance keys, the integrity report).
+ * Both run again on deadlocks, serialization failures and idempotency-key races (db/idempotency.ts),
+ * so `work` must have no side effects outside the transaction, and both turn the database's guards
+ * into business errors (db/constraint-errors.ts). Functions that take a PoolClient are building
+ * blocks inside such a transaction and stay inside db/.
+ */
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const MAX_ATTEMPTS = 8;
+
+/** SQLSTATEs after which the whole transaction is simply run again. */
+const RETRYABLE = new Set(['40001', '40P01']);
+
+function isRetryable(err: unknown): boolean {
+  return RETRYABLE.has((err as { code?: string }).code ?? '') || isConcurrentDuplicate(err);
+}
+
+type Work<T> = (client: PoolClient, opened: QueryResult[], defer: (statement: string) => void) => Promise<T>;
+
+/**
+ * `begin` opens the transaction; `opening` statements (values already validated or escaped) travel in
+ * the same message, one round trip for all, each with its own snapshot, so a read after a lock sees
+ * what the lock protects; their results are handed to `work`. Statements `work` passes to `defer`
+ * (values validated or escaped, results not needed) travel with COMMIT.
+ */
+async function run<T>(pool: Pool, begin: string[], work: Work<T>, opening: string[]): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const client = await pool.connect();
+    let broken = false;
+    try {
+      const results = (await client.query([...begin, ...opening].join(';\n'))) as unknown as QueryResult | QueryResult[];
+      const closing: string[] = [];
+      const result = await work(client, Array.isArray(results) ? results.slice(begin.length) : [], (statement) => closing.push(statement));
+      await client.query([...closing, 'COMMIT'].join(';\n'));
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {
+        broken = true;
+      });
+      if (attempt < MAX_ATTEMPTS && isRetryable(err)) {
+        await new Promise((r) => setTimeout(r, Math.random() * 2 ** attempt * 2));
+        continue;
+      }
+      throw fromConstraint(err);
+    } finally {
+      client.release(broken);
+    }
+  }
+}
+
+// READ COMMITTED on purpose: each statement after a lock sees what the lock protects.
+const BEGIN = 'BEGIN ISOLATION LEVEL READ COMMITTED';
+
+/** Runs `work` in one transaction as `coop_app`, seeing and writing only `cooperativeId`'s rows. */
+export function inTenantTransaction<T>(pool: Pool, cooperativeId: string, work: Work<T>, opening: string[] = []): Promise<T> {
+  if (!UUID.test(cooperativeId)) return Promise.reject(new BusinessError('VALIDATION_ERROR', 'cooperativeId must be a UUID'));
+  // Validated above, so the literal is safe.
+  return run(pool, [BEGIN, 'SET LOCAL ROLE coop_app', `SET LOCAL app.cooperative_id = '${cooperativeId}'`], work, opening);
+}
+
+/** Runs `work` in one transaction as the connecting role, across cooperatives (see above for when). */
+export function inSystemTransaction<T>(pool: Pool, work: Work<T>, opening: string[] = []): Promise<T> {
+  return run(pool, [BEGIN], work, opening);
+}

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import * as ledger from '../../db/ledger';
 import { createPool } from '../../db/pool';
-import { LedgerError } from '../../domain/ledger-error';
+import { BusinessError } from '../../domain/errors';
 import { addMember, cloud, provisionCooperative } from '../harness/ledger';
 import { testConfig } from '../harness/stack';
 
@@ -17,7 +17,7 @@ async function code(p: Promise<unknown>): Promise<string | undefined> {
     await p;
     return undefined;
   } catch (e) {
-    if (e instanceof LedgerError) return e.code;
+    if (e instanceof BusinessError) return e.code;
     throw e;
   }
 }

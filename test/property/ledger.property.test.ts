@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import type { Pool } from 'pg';
 import * as ledger from '../../db/ledger';
 import { createPool } from '../../db/pool';
-import { LedgerError } from '../../domain/ledger-error';
+import { BusinessError } from '../../domain/errors';
 import { addMember, provisionCooperative } from '../harness/ledger';
 import { testConfig } from '../harness/stack';
 
@@ -95,7 +95,7 @@ async function outcome(p: Promise<unknown>): Promise<'ok' | 'INSUFFICIENT_FUNDS'
     await p;
     return 'ok';
   } catch (err) {
-    if (err instanceof LedgerError && err.code === 'INSUFFICIENT_FUNDS') return 'INSUFFICIENT_FUNDS';
+    if (err instanceof BusinessError && err.code === 'INSUFFICIENT_FUNDS') return 'INSUFFICIENT_FUNDS';
     throw err;
   }
 }

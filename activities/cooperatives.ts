@@ -1,9 +1,6 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Pool } from 'pg';
-import { activateCooperative, insertCooperative, type Cooperative } from '../db/cooperatives';
-import { openCooperativeAccounts } from '../db/ledger/accounts';
-import { inTenantTransaction } from '../db/transaction';
-import { seedV1RateCard } from '../db/rate-cards';
+import { activateCooperative, insertCooperative, openCooperativeLedger, type Cooperative } from '../db/cooperatives';
 
 export function createCooperativeActivities(pool: Pool) {
   return {
@@ -21,12 +18,7 @@ export function createCooperativeActivities(pool: Pool) {
     },
 
     /** Opens the chart of accounts and seeds the V1 rate card (both idempotent). */
-    async openCooperativeLedger(cooperativeId: string): Promise<void> {
-      await inTenantTransaction(pool, cooperativeId, async (client) => {
-        await openCooperativeAccounts(client, cooperativeId);
-        await seedV1RateCard(client, cooperativeId);
-      });
-    },
+    openCooperativeLedger: (cooperativeId: string): Promise<void> => openCooperativeLedger(pool, cooperativeId),
 
     async activateCooperative(id: string): Promise<Cooperative> {
       return activateCooperative(pool, id);

@@ -2,6 +2,7 @@ import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import type { Request, Response, Router } from 'express';
 import { z } from './contracts/zod';
 import type { Config } from '../config/config';
+import { clientKey } from '../db/idempotency';
 import type { Role } from '../domain/roles';
 import { authenticate, requireRole, type AuthContext } from './auth/authenticate';
 import { ErrorBody, IdempotencyKey } from './contracts/common';
@@ -60,9 +61,8 @@ export function mountRoute<P extends Schema, Q extends Schema, B extends Schema>
     requireRole(auth, def.roles);
     const rawKey = req.headers['idempotency-key'];
     if (def.idempotencyKey === 'required' && rawKey === undefined) throw new ApiError('VALIDATION_ERROR', 'The Idempotency-Key header is required');
-    // Client keys live in their own namespace, so no client can claim a key the system uses internally
-    // (such as `purchase:<id>:mint` or `hold:<id>:finalize`).
-    const idempotencyKey = def.idempotencyKey && rawKey !== undefined ? `client:${parse(IdempotencyKey, rawKey, 'Idempotency-Key')}` : undefined;
+    // Scoped to the caller and kept apart from the system's own keys (db/idempotency.ts).
+    const idempotencyKey = def.idempotencyKey && rawKey !== undefined ? clientKey(auth, parse(IdempotencyKey, rawKey, 'Idempotency-Key')) : undefined;
     const params = parse(def.params as P, req.params, 'params');
     const query = parse(def.query as Q, req.query, 'query');
     const body = parse(def.body as B, req.body ?? {}, 'body');

@@ -1,7 +1,6 @@
 import type { Pool } from 'pg';
-import { BusinessError } from '../domain/errors';
-import { requestHash } from './idempotency';
-import { inTenantTransaction } from './transaction';
+import { idempotent, requestHash } from './idempotency';
+import { inSystemTransaction, inTenantTransaction } from './transaction';
 
 export type PurchaseStatus = 'creating_payment' | 'awaiting_payment' | 'minted' | 'expired' | 'refunded';
 
@@ -63,19 +62,28 @@ export interface NewPurchase {
   idempotencyKey: string;
 }
 
-/** Records a purchase, idempotent by key: a repeat returns the first purchase; another request under the key is refused. */
+/** Records a purchase, idempotent by key (db/idempotency.ts): a repeat returns the first purchase; another request under the key is refused. */
 export function createPurchase(pool: Pool, p: NewPurchase): Promise<{ purchase: CreditPurchase; created: boolean }> {
   const hash = requestHash('credit-purchase', { memberId: p.memberId, amount: p.amount, pack: p.pack ?? null });
   return inTenantTransaction(pool, p.cooperativeId, async (client) => {
-    const inserted = await client.query(
-      `INSERT INTO credit_purchases (id, cooperative_id, member_id, amount, amount_cents, pack, idempotency_key, request_hash, status)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'creating_payment') ON CONFLICT (cooperative_id, idempotency_key) DO NOTHING RETURNING id`,
-      [p.id, p.cooperativeId, p.memberId, p.amount, p.amountCents, p.pack ?? null, p.idempotencyKey, hash],
+    const read = async (where: string, value: string) => (await client.query<Row>(`${SELECT} WHERE ${where}`, [value])).rows[0];
+    const { value, replayed } = await idempotent(
+      p.idempotencyKey,
+      hash,
+      async () => {
+        const row = await read('p.idempotency_key = $1', p.idempotencyKey);
+        return row && { requestHash: row.request_hash, value: toPurchase(row) };
+      },
+      async () => {
+        await client.query(
+          `INSERT INTO credit_purchases (id, cooperative_id, member_id, amount, amount_cents, pack, idempotency_key, request_hash, status)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'creating_payment')`,
+          [p.id, p.cooperativeId, p.memberId, p.amount, p.amountCents, p.pack ?? null, p.idempotencyKey, hash],
+        );
+        return toPurchase((await read('p.id = $1', p.id))!);
+      },
     );
-    const { rows } = await client.query<Row>(`${SELECT} WHERE p.cooperative_id = $1 AND p.idempotency_key = $2`, [p.cooperativeId, p.idempotencyKey]);
-    const row = rows[0]!;
-    if (row.request_hash !== hash) throw new BusinessError('IDEMPOTENCY_MISMATCH', `Idempotency key '${p.idempotencyKey}' was already used for a different request`);
-    return { purchase: toPurchase(row), created: inserted.rowCount === 1 };
+    return { purchase: value, created: !replayed };
   });
 }
 
@@ -93,9 +101,11 @@ export function findPurchase(pool: Pool, cooperativeId: string, id: string): Pro
  */
 export async function findPurchaseForPayment(pool: Pool, ref: { paymentIntentId: string; purchaseId?: string }): Promise<{ id: string; cooperativeId: string } | undefined> {
   const byMetadata = ref.purchaseId && /^[0-9a-f-]{36}$/.test(ref.purchaseId) ? ref.purchaseId : null;
-  const { rows } = await pool.query<{ id: string; cooperative_id: string }>(
-    'SELECT id, cooperative_id FROM credit_purchases WHERE payment_intent_id = $1 OR id = $2 ORDER BY payment_intent_id = $1 DESC LIMIT 1',
-    [ref.paymentIntentId, byMetadata],
+  const { rows } = await inSystemTransaction(pool, (client) =>
+    client.query<{ id: string; cooperative_id: string }>(
+      'SELECT id, cooperative_id FROM credit_purchases WHERE payment_intent_id = $1 OR id = $2 ORDER BY payment_intent_id = $1 DESC LIMIT 1',
+      [ref.paymentIntentId, byMetadata],
+    ),
   );
   return rows[0] && { id: rows[0].id, cooperativeId: rows[0].cooperative_id };
 }

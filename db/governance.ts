@@ -2,8 +2,8 @@ import { generateKeyPairSync } from 'node:crypto';
 import type { Pool } from 'pg';
 import { BusinessError } from '../domain/errors';
 import { DEFAULT_GOVERNANCE, type GovernanceSettings } from '../domain/governance/settings';
-import { inTenantTransaction } from './transaction';
-import { requestHash } from './idempotency';
+import { inSystemTransaction, inTenantTransaction } from './transaction';
+import { idempotent, requestHash } from './idempotency';
 
 export interface CooperativeGovernance extends GovernanceSettings {
   votingPeriodSeconds: number;
@@ -37,17 +37,20 @@ const toSettings = (r: SettingsRow): CooperativeGovernance => ({
 const DEFAULT_VOTING_PERIOD = 7 * 86_400;
 
 /** The cooperative's settings, created with the defaults (and a signing key) on first use. Runs as the owner: the private key never reaches coop_app. */
-async function settingsRow(pool: Pool, cooperativeId: string): Promise<SettingsRow> {
-  const existing = await pool.query<SettingsRow>('SELECT * FROM governance_settings WHERE cooperative_id = $1', [cooperativeId]);
-  if (existing.rows[0]) return existing.rows[0];
-  const { publicKey, privateKey } = generateKeyPairSync('ed25519', { publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
-  const d = DEFAULT_GOVERNANCE;
-  await pool.query(
-    `INSERT INTO governance_settings (cooperative_id, model, quorum_bp, quorum_cmp, majority_bp, majority_cmp, supermajority_bp, supermajority_cmp, voting_period_seconds, delegation_allowed, public_key, private_key)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (cooperative_id) DO NOTHING`,
-    [cooperativeId, d.model, d.quorum.basisPoints, d.quorum.comparison, d.majority.basisPoints, d.majority.comparison, d.supermajority.basisPoints, d.supermajority.comparison, DEFAULT_VOTING_PERIOD, d.delegationAllowed, publicKey, privateKey],
-  );
-  return (await pool.query<SettingsRow>('SELECT * FROM governance_settings WHERE cooperative_id = $1', [cooperativeId])).rows[0]!;
+function settingsRow(pool: Pool, cooperativeId: string): Promise<SettingsRow> {
+  return inSystemTransaction(pool, async (client) => {
+    const read = async () => (await client.query<SettingsRow>('SELECT * FROM governance_settings WHERE cooperative_id = $1', [cooperativeId])).rows[0];
+    const existing = await read();
+    if (existing) return existing;
+    const { publicKey, privateKey } = generateKeyPairSync('ed25519', { publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
+    const d = DEFAULT_GOVERNANCE;
+    await client.query(
+      `INSERT INTO governance_settings (cooperative_id, model, quorum_bp, quorum_cmp, majority_bp, majority_cmp, supermajority_bp, supermajority_cmp, voting_period_seconds, delegation_allowed, public_key, private_key)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (cooperative_id) DO NOTHING`,
+      [cooperativeId, d.model, d.quorum.basisPoints, d.quorum.comparison, d.majority.basisPoints, d.majority.comparison, d.supermajority.basisPoints, d.supermajority.comparison, DEFAULT_VOTING_PERIOD, d.delegationAllowed, publicKey, privateKey],
+    );
+    return (await read())!;
+  });
 }
 
 export async function governanceSettings(pool: Pool, cooperativeId: string): Promise<CooperativeGovernance> {
@@ -60,10 +63,12 @@ export async function signingKey(pool: Pool, cooperativeId: string): Promise<str
 
 export async function updateGovernanceSettings(pool: Pool, cooperativeId: string, s: GovernanceSettings & { votingPeriodSeconds: number }): Promise<CooperativeGovernance> {
   await settingsRow(pool, cooperativeId);
-  await pool.query(
-    `UPDATE governance_settings SET model = $2, quorum_bp = $3, quorum_cmp = $4, majority_bp = $5, majority_cmp = $6, supermajority_bp = $7, supermajority_cmp = $8,
-            voting_period_seconds = $9, delegation_allowed = $10, updated_at = now() WHERE cooperative_id = $1`,
-    [cooperativeId, s.model, s.quorum.basisPoints, s.quorum.comparison, s.majority.basisPoints, s.majority.comparison, s.supermajority.basisPoints, s.supermajority.comparison, s.votingPeriodSeconds, s.delegationAllowed],
+  await inSystemTransaction(pool, (client) =>
+    client.query(
+      `UPDATE governance_settings SET model = $2, quorum_bp = $3, quorum_cmp = $4, majority_bp = $5, majority_cmp = $6, supermajority_bp = $7, supermajority_cmp = $8,
+              voting_period_seconds = $9, delegation_allowed = $10, updated_at = now() WHERE cooperative_id = $1`,
+      [cooperativeId, s.model, s.quorum.basisPoints, s.quorum.comparison, s.majority.basisPoints, s.majority.comparison, s.supermajority.basisPoints, s.supermajority.comparison, s.votingPeriodSeconds, s.delegationAllowed],
+    ),
   );
   return governanceSettings(pool, cooperativeId);
 }
@@ -76,15 +81,12 @@ export async function setDelegation(pool: Pool, cooperativeId: string, delegator
   await inTenantTransaction(pool, cooperativeId, async (client) => {
     await client.query('DELETE FROM delegations WHERE delegator = $1', [delegator]);
     if (delegate) await client.query('INSERT INTO delegations (cooperative_id, delegator, delegate) VALUES ($1, $2, $3)', [cooperativeId, delegator, delegate]);
-  }).catch((err: unknown) => {
-    if ((err as { code?: string }).code === '23503') throw new BusinessError('NOT_FOUND', 'The delegate is not a member of this cooperative');
-    throw err;
   });
 }
 
 /** Each cooperative's delegation graph as it stands now (frozen into a proposal's record at its close). */
 export async function delegationGraphs(pool: Pool, cooperativeIds: string[]): Promise<Record<string, Record<string, string>>> {
-  const { rows } = await pool.query<{ cooperative_id: string; delegator: string; delegate: string }>('SELECT cooperative_id, delegator, delegate FROM delegations WHERE cooperative_id = ANY($1::uuid[])', [cooperativeIds]);
+  const { rows } = await inSystemTransaction(pool, (client) => client.query<{ cooperative_id: string; delegator: string; delegate: string }>('SELECT cooperative_id, delegator, delegate FROM delegations WHERE cooperative_id = ANY($1::uuid[])', [cooperativeIds]));
   const graphs: Record<string, Record<string, string>> = Object.fromEntries(cooperativeIds.map((c) => [c, {}]));
   for (const r of rows) graphs[r.cooperative_id]![r.delegator] = r.delegate;
   return graphs;
@@ -92,7 +94,7 @@ export async function delegationGraphs(pool: Pool, cooperativeIds: string[]): Pr
 
 /** Members eligible to vote, with their weight (one member, one vote). */
 export async function eligibleMembers(pool: Pool, cooperativeId: string): Promise<Record<string, number>> {
-  const { rows } = await pool.query<{ id: string }>('SELECT id FROM members WHERE cooperative_id = $1', [cooperativeId]);
+  const { rows } = await inTenantTransaction(pool, cooperativeId, (client) => client.query<{ id: string }>('SELECT id FROM members'));
   return Object.fromEntries(rows.map((r) => [r.id, 1]));
 }
 
@@ -134,30 +136,45 @@ const toProposal = (r: ProposalRow): ProposalRecord => ({
   action: r.action, status: r.status, closesAt: r.closes_at.toISOString(), result: r.result, audit: r.audit, signatures: r.signatures, executionTransaction: r.execution_transaction,
 });
 
-export async function createProposal(
+export function createProposal(
   pool: Pool,
   p: { id: string; originCooperativeId: string; stakeholders: string[]; title: string; description: string; proposer: string; action: unknown; closesAt: Date; idempotencyKey: string },
 ): Promise<{ proposal: ProposalRecord; created: boolean }> {
   const hash = requestHash('proposal', { stakeholders: p.stakeholders, title: p.title, description: p.description, proposer: p.proposer, action: p.action ?? null });
-  const inserted = await pool.query(
-    `INSERT INTO proposals (id, origin_cooperative_id, stakeholders, title, description, proposer, action, status, closes_at, idempotency_key, request_hash)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, 'open', $8, $9, $10) ON CONFLICT (origin_cooperative_id, idempotency_key) DO NOTHING RETURNING id`,
-    [p.id, p.originCooperativeId, p.stakeholders, p.title, p.description, p.proposer, p.action === undefined ? null : JSON.stringify(p.action), p.closesAt, p.idempotencyKey, hash],
-  );
-  const { rows } = await pool.query<ProposalRow>('SELECT * FROM proposals WHERE origin_cooperative_id = $1 AND idempotency_key = $2', [p.originCooperativeId, p.idempotencyKey]);
-  if (rows[0]!.request_hash !== hash) throw new BusinessError('IDEMPOTENCY_MISMATCH', `Idempotency key '${p.idempotencyKey}' was already used for a different request`);
-  return { proposal: toProposal(rows[0]!), created: inserted.rowCount === 1 };
+  // Proposals span cooperatives, so they are kept outside any one tenant; the key is the origin cooperative's.
+  return inSystemTransaction(pool, async (client) => {
+    const read = async (where: string, values: unknown[]) => (await client.query<ProposalRow>(`SELECT * FROM proposals WHERE ${where}`, values)).rows[0];
+    const { value, replayed } = await idempotent(
+      p.idempotencyKey,
+      hash,
+      async () => {
+        const row = await read('origin_cooperative_id = $1 AND idempotency_key = $2', [p.originCooperativeId, p.idempotencyKey]);
+        return row && { requestHash: row.request_hash, value: toProposal(row) };
+      },
+      async () => {
+        await client.query(
+          `INSERT INTO proposals (id, origin_cooperative_id, stakeholders, title, description, proposer, action, status, closes_at, idempotency_key, request_hash)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, 'open', $8, $9, $10)`,
+          [p.id, p.originCooperativeId, p.stakeholders, p.title, p.description, p.proposer, p.action === undefined ? null : JSON.stringify(p.action), p.closesAt, p.idempotencyKey, hash],
+        );
+        return toProposal((await read('id = $1', [p.id]))!);
+      },
+    );
+    return { proposal: value, created: !replayed };
+  });
 }
 
 export async function findProposal(pool: Pool, id: string): Promise<ProposalRecord | undefined> {
-  const { rows } = await pool.query<ProposalRow>('SELECT * FROM proposals WHERE id = $1', [id]);
+  const { rows } = await inSystemTransaction(pool, (client) => client.query<ProposalRow>('SELECT * FROM proposals WHERE id = $1', [id]));
   return rows[0] && toProposal(rows[0]);
 }
 
 /** Records the outcome, once: the first close wins and a repeat changes nothing. */
 export async function recordProposalOutcome(pool: Pool, o: { id: string; status: 'approved' | 'rejected'; result: unknown; audit: unknown; signatures: Record<string, string>; executionTransaction: string | null }): Promise<void> {
-  await pool.query(
-    `UPDATE proposals SET status = $2, result = $3, audit = $4, signatures = $5, execution_transaction = $6 WHERE id = $1 AND status = 'open'`,
-    [o.id, o.status, JSON.stringify(o.result), JSON.stringify(o.audit), JSON.stringify(o.signatures), o.executionTransaction],
+  await inSystemTransaction(pool, (client) =>
+    client.query(
+      `UPDATE proposals SET status = $2, result = $3, audit = $4, signatures = $5, execution_transaction = $6 WHERE id = $1 AND status = 'open'`,
+      [o.id, o.status, JSON.stringify(o.result), JSON.stringify(o.audit), JSON.stringify(o.signatures), o.executionTransaction],
+    ),
   );
 }

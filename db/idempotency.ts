@@ -30,6 +30,14 @@ export function clientKey(principal: Principal, key: string): string {
   return `client:${principal.role}:${encodeURIComponent(principal.subject)}:${key}`;
 }
 
+/** Longest stored key: a client's key of up to 255 characters with its scope (transactions' CHECK says the same). */
+const MAX_STORED_KEY = 1024;
+
+/** Defensive check for callers that bypass the API's contracts (workflows, scripts). */
+export function requireKey(key: string): void {
+  if (typeof key !== 'string' || key.length === 0 || key.length > MAX_STORED_KEY) throw new BusinessError('VALIDATION_ERROR', `idempotency key must be 1-${MAX_STORED_KEY} characters`);
+}
+
 /** The hash a key is bound to: the operation and everything it was asked to do. */
 export function requestHash(operation: string, request: unknown): string {
   return createHash('sha256').update(`${operation}\n${canonical(request)}`).digest('hex');
@@ -38,13 +46,13 @@ export function requestHash(operation: string, request: unknown): string {
 /** The record an earlier use of the key wrote, if this request replays it; IDEMPOTENCY_MISMATCH if it was another request. */
 export function replayOf<T extends { requestHash: string }>(earlier: T | undefined, hash: string, key: string): T | undefined {
   if (earlier === undefined) return undefined;
-  if (earlier.requestHash !== hash) throw new BusinessError('IDEMPOTENCY_MISMATCH', `Idempotency key '${displayKey(key)}' was already used for a different request`);
+  if (earlier.requestHash !== hash) throw new BusinessError('IDEMPOTENCY_MISMATCH', `Idempotency key '${visibleKey(key)}' was already used for a different request`);
   return earlier;
 }
 
-/** A client sees its own key in messages, not the scope it is stored under. */
-function displayKey(key: string): string {
-  return key.startsWith('client:') ? key.split(':').slice(3).join(':') : key;
+/** A key as clients see it (in records and messages): a client key keeps its namespace and loses its scope, so no principal's identity leaks. */
+export function visibleKey(stored: string): string {
+  return stored.startsWith('client:') ? `client:${stored.split(':').slice(3).join(':')}` : stored;
 }
 
 /**

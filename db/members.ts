@@ -49,8 +49,5 @@ export function createMember(pool: Pool, cooperativeId: string, input: { address
       throw new BusinessError('CONFLICT', 'A member with this address already exists with other details');
     }
     return { member: toMember(existing), created: false };
-  }).catch((err: unknown) => {
-    if ((err as { code?: string; constraint?: string }).constraint === 'members_ens_name_key') throw new BusinessError('CONFLICT', 'This ENS name belongs to another member');
-    throw err;
   });
 }

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { PoolClient } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import { BusinessError } from '../domain/errors';
 import { PRIMITIVES, V1_RATES, type Primitive, type Rate } from '../domain/rate-card';
-import { requestHash } from './idempotency';
+import { idempotent, requestHash } from './idempotency';
+import { inTenantTransaction } from './transaction';
 import { toJsonParam } from './json';
 
 export interface RateCard {
@@ -55,12 +56,11 @@ function toCard(row: CardRow): RateCard {
 }
 
 /** The card in force at `at` (default now). */
-export async function currentRateCard(client: PoolClient, cooperativeId: string, at = new Date()): Promise<RateCard | undefined> {
-  const { rows } = await client.query<CardRow>(
-    `${SELECT_CARD} WHERE c.cooperative_id = $1 AND c.effective_from <= $2 GROUP BY c.id ORDER BY c.effective_from DESC LIMIT 1`,
-    [cooperativeId, at],
-  );
-  return rows[0] && toCard(rows[0]);
+export function currentRateCard(pool: Pool, cooperativeId: string, at = new Date()): Promise<RateCard | undefined> {
+  return inTenantTransaction(pool, cooperativeId, async (client) => {
+    const { rows } = await client.query<CardRow>(`${SELECT_CARD} WHERE c.effective_from <= $1 GROUP BY c.id ORDER BY c.effective_from DESC LIMIT 1`, [at]);
+    return rows[0] && toCard(rows[0]);
+  });
 }
 
 export interface CreateRateCardRequest {
@@ -74,38 +74,49 @@ export interface CreateRateCardRequest {
  * Adds the next version of the cooperative's rate card (versions only grow; cards are never edited).
  * Usage is priced by the card effective at its usage time. Idempotent by key.
  */
-export async function createRateCard(client: PoolClient, req: CreateRateCardRequest): Promise<{ rateCard: RateCard; replayed: boolean }> {
+export function createRateCard(pool: Pool, req: CreateRateCardRequest): Promise<{ rateCard: RateCard; replayed: boolean }> {
+  return inTenantTransaction(pool, req.cooperativeId, (client) => insertRateCard(client, req));
+}
+
+/** createRateCard inside a transaction the caller holds (provisioning opens the ledger and seeds the card together). */
+export async function insertRateCard(client: PoolClient, req: CreateRateCardRequest): Promise<{ rateCard: RateCard; replayed: boolean }> {
   const hash = requestHash('create-rate-card', req);
-  const earlier = await client.query<CardRow>(`${SELECT_CARD} WHERE c.cooperative_id = $1 AND c.idempotency_key = $2 GROUP BY c.id`, [req.cooperativeId, req.idempotencyKey]);
-  if (earlier.rows[0]) {
-    if (earlier.rows[0].request_hash !== hash) throw new BusinessError('IDEMPOTENCY_MISMATCH', `Idempotency key '${req.idempotencyKey}' was already used for a different request`);
-    return { rateCard: toCard(earlier.rows[0]), replayed: true };
-  }
-  for (const p of PRIMITIVES) {
-    const r = req.rates[p];
-    if (!r || r.rate <= 0n || r.infrastructureCost < 0n) throw new BusinessError('VALIDATION_ERROR', `a positive rate is required for ${p}`);
-  }
-  // Versions are taken under a per-cooperative advisory lock so concurrent creations do not collide.
-  await client.query(`SELECT pg_advisory_xact_lock(hashtext('rate-card:' || $1))`, [req.cooperativeId]);
-  const id = randomUUID();
-  await client.query(
-    `WITH c AS (
-       INSERT INTO rate_cards (id, cooperative_id, version, effective_from, idempotency_key, request_hash)
-       SELECT $1, $2, COALESCE(max(version), 0) + 1, $3, $4, $5 FROM rate_cards WHERE cooperative_id = $2
-       RETURNING id, version
-     ), r AS (
-       INSERT INTO rate_card_rates (rate_card_id, cooperative_id, primitive, rate, infrastructure_cost)
-       SELECT $1, $2, x.primitive, x.rate, x.cost FROM jsonb_to_recordset($6::jsonb) AS x(primitive text, rate bigint, cost bigint)
-     )
-     INSERT INTO outbox (cooperative_id, event_type, aggregate_id, payload)
-     SELECT $2, 'rate_card.created', $1::text, jsonb_build_object('rateCardId', $1::text, 'version', c.version, 'effectiveFrom', $3::timestamptz) FROM c`,
-    [id, req.cooperativeId, req.effectiveFrom, req.idempotencyKey, hash, toJsonParam(PRIMITIVES.map((p) => ({ primitive: p, rate: req.rates[p].rate, cost: req.rates[p].infrastructureCost })))],
+  const read = async (where: string, value: string) => (await client.query<CardRow>(`${SELECT_CARD} WHERE ${where} GROUP BY c.id`, [value])).rows[0];
+  const { value, replayed } = await idempotent(
+    req.idempotencyKey,
+    hash,
+    async () => {
+      const row = await read('c.idempotency_key = $1', req.idempotencyKey);
+      return row && { requestHash: row.request_hash, value: toCard(row) };
+    },
+    async () => {
+      for (const p of PRIMITIVES) {
+        const r = req.rates[p];
+        if (!r || r.rate <= 0n || r.infrastructureCost < 0n) throw new BusinessError('VALIDATION_ERROR', `a positive rate is required for ${p}`);
+      }
+      // Versions are taken under a per-cooperative advisory lock so concurrent creations do not collide.
+      await client.query(`SELECT pg_advisory_xact_lock(hashtext('rate-card:' || $1))`, [req.cooperativeId]);
+      const id = randomUUID();
+      await client.query(
+        `WITH c AS (
+           INSERT INTO rate_cards (id, cooperative_id, version, effective_from, idempotency_key, request_hash)
+           SELECT $1, $2, COALESCE(max(version), 0) + 1, $3, $4, $5 FROM rate_cards WHERE cooperative_id = $2
+           RETURNING id, version
+         ), r AS (
+           INSERT INTO rate_card_rates (rate_card_id, cooperative_id, primitive, rate, infrastructure_cost)
+           SELECT $1, $2, x.primitive, x.rate, x.cost FROM jsonb_to_recordset($6::jsonb) AS x(primitive text, rate bigint, cost bigint)
+         )
+         INSERT INTO outbox (cooperative_id, event_type, aggregate_id, payload)
+         SELECT $2, 'rate_card.created', $1::text, jsonb_build_object('rateCardId', $1::text, 'version', c.version, 'effectiveFrom', $3::timestamptz) FROM c`,
+        [id, req.cooperativeId, req.effectiveFrom, req.idempotencyKey, hash, toJsonParam(PRIMITIVES.map((p) => ({ primitive: p, rate: req.rates[p].rate, cost: req.rates[p].infrastructureCost })))],
+      );
+      return toCard((await read('c.id = $1', id))!);
+    },
   );
-  const { rows } = await client.query<CardRow>(`${SELECT_CARD} WHERE c.id = $1 GROUP BY c.id`, [id]);
-  return { rateCard: toCard(rows[0]!), replayed: false };
+  return { rateCard: value, replayed };
 }
 
 /** Every cooperative starts with the V1 card, in force from the beginning of time. */
 export function seedV1RateCard(client: PoolClient, cooperativeId: string) {
-  return createRateCard(client, { cooperativeId, effectiveFrom: new Date(0), rates: V1_RATES, idempotencyKey: 'seed:rate-card:v1' });
+  return insertRateCard(client, { cooperativeId, effectiveFrom: new Date(0), rates: V1_RATES, idempotencyKey: 'seed:rate-card:v1' });
 }

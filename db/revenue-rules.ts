@@ -1,8 +1,8 @@
 import type { Pool } from 'pg';
 import { BusinessError } from '../domain/errors';
 import type { RuleAction, RuleStatus } from '../domain/governance/revenue-rule';
-import { requestHash } from './idempotency';
-import { inTenantTransaction } from './transaction';
+import { idempotent, requestHash } from './idempotency';
+import { inSystemTransaction, inTenantTransaction } from './transaction';
 
 export interface RuleShare {
   name: string;
@@ -57,16 +57,26 @@ export function createRule(pool: Pool, input: { id: string; cooperativeId: strin
     if (ids.length !== input.shares.length) throw new BusinessError('VALIDATION_ERROR', 'each share must name a different member');
     const found = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM members WHERE id = ANY($1::uuid[])', [ids]);
     if (found.rows[0]!.n !== ids.length) throw new BusinessError('VALIDATION_ERROR', 'every share must name a member of this cooperative');
-    await client.query(`SELECT pg_advisory_xact_lock(hashtext('revenue-rule-version:' || $1))`, [input.cooperativeId]);
-    const inserted = await client.query(
-      `INSERT INTO revenue_rules (id, cooperative_id, version, name, shares, status, proposer, idempotency_key, request_hash)
-       SELECT $1, $2, COALESCE(max(version), 0) + 1, $3, $4, 'draft', $5, $6, $7 FROM revenue_rules WHERE cooperative_id = $2
-       ON CONFLICT (cooperative_id, idempotency_key) DO NOTHING RETURNING id`,
-      [input.id, input.cooperativeId, input.name, JSON.stringify(input.shares), input.proposer, input.idempotencyKey, hash],
+    const read = async (where: string, value: string) => (await client.query<Row>(`${SELECT} WHERE ${where}`, [value])).rows[0];
+    const { value, replayed } = await idempotent(
+      input.idempotencyKey,
+      hash,
+      async () => {
+        const row = await read('r.idempotency_key = $1', input.idempotencyKey);
+        return row && { requestHash: row.request_hash, value: toRule(row) };
+      },
+      async () => {
+        // Versions are taken under a per-cooperative lock so concurrent creations do not collide.
+        await client.query(`SELECT pg_advisory_xact_lock(hashtext('revenue-rule-version:' || $1))`, [input.cooperativeId]);
+        await client.query(
+          `INSERT INTO revenue_rules (id, cooperative_id, version, name, shares, status, proposer, idempotency_key, request_hash)
+           SELECT $1, $2, COALESCE(max(version), 0) + 1, $3, $4, 'draft', $5, $6, $7 FROM revenue_rules WHERE cooperative_id = $2`,
+          [input.id, input.cooperativeId, input.name, JSON.stringify(input.shares), input.proposer, input.idempotencyKey, hash],
+        );
+        return toRule((await read('r.id = $1', input.id))!);
+      },
     );
-    const { rows } = await client.query<Row>(`${SELECT} WHERE r.cooperative_id = $1 AND r.idempotency_key = $2`, [input.cooperativeId, input.idempotencyKey]);
-    if (rows[0]!.request_hash !== hash) throw new BusinessError('IDEMPOTENCY_MISMATCH', `Idempotency key '${input.idempotencyKey}' was already used for a different request`);
-    return { rule: toRule(rows[0]!), created: inserted.rowCount === 1 };
+    return { rule: value, created: !replayed };
   });
 }
 
@@ -79,7 +89,7 @@ export function findRule(pool: Pool, cooperativeId: string, id: string): Promise
 
 /** The cooperative a rule belongs to (operators act across cooperatives). */
 export async function ruleCooperative(pool: Pool, id: string): Promise<string | undefined> {
-  const { rows } = await pool.query<{ cooperative_id: string }>('SELECT cooperative_id FROM revenue_rules WHERE id = $1', [id]);
+  const { rows } = await inSystemTransaction(pool, (client) => client.query<{ cooperative_id: string }>('SELECT cooperative_id FROM revenue_rules WHERE id = $1', [id]));
   return rows[0]?.cooperative_id;
 }
 

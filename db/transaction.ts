@@ -9,7 +9,7 @@ import { isConcurrentDuplicate } from './idempotency';
  * - inTenantTransaction: as the `coop_app` role, scoped by row-level security to one cooperative;
  * - inSystemTransaction: as the connecting (owner) role, for the few reads and writes that span
  *   cooperatives (cooperatives themselves, proposals between cooperatives, Stripe events before their
- *   purchase is known, governance keys, the integrity report).
+ *   purchase is known, governance keys); inSnapshot, its read-only form on one snapshot (the integrity report).
  * Both run again on deadlocks, serialization failures and idempotency-key races (db/idempotency.ts),
  * so `work` must have no side effects outside the transaction, and both turn the database's guards
  * into business errors (db/constraint-errors.ts). Functions that take a PoolClient are building
@@ -72,4 +72,9 @@ export function inTenantTransaction<T>(pool: Pool, cooperativeId: string, work: 
 /** Runs `work` in one transaction as the connecting role, across cooperatives (see above for when). */
 export function inSystemTransaction<T>(pool: Pool, work: Work<T>, opening: string[] = []): Promise<T> {
   return run(pool, [BEGIN], work, opening);
+}
+
+/** Runs read-only `work` across cooperatives on one snapshot, so concurrent writes cannot make consistent data look broken. */
+export function inSnapshot<T>(pool: Pool, work: Work<T>): Promise<T> {
+  return run(pool, ['BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY'], work, []);
 }

@@ -1,4 +1,5 @@
 import { TRANSACTION_TYPES, type LedgerTransaction } from '../../domain/ledger-types';
+import { visibleKey } from '../../db/idempotency';
 import { formatMicros } from '../../domain/money';
 import { PRIMITIVES } from '../../domain/rate-card';
 import type { MemberBalance } from '../../db/ledger';
@@ -23,7 +24,7 @@ export const TransactionView = z
 
 export function transactionView(t: LedgerTransaction): z.infer<typeof TransactionView> {
   return {
-    id: t.id, type: t.type, idempotencyKey: t.idempotencyKey, reversesTransactionId: t.reversesTransactionId, createdAt: t.createdAt, metadata: t.metadata,
+    id: t.id, type: t.type, idempotencyKey: visibleKey(t.idempotencyKey), reversesTransactionId: t.reversesTransactionId, createdAt: t.createdAt, metadata: t.metadata,
     entries: t.entries.map((e) => ({ accountCode: e.accountCode, memberId: e.memberId, currency: e.currency, amount: formatMicros(e.amount) })),
   };
 }

@@ -1,5 +1,4 @@
 import { createRateCard, currentRateCard } from '../../db/rate-cards';
-import { inTenantTransaction } from '../../db/transaction';
 import { PRIMITIVES } from '../../domain/rate-card';
 import { requireCooperativeAccess } from '../auth/authenticate';
 import { CooperativeScope } from '../contracts/ledger';
@@ -20,7 +19,7 @@ export function rateCardRoutes(deps: ApiDependencies) {
       responses: { 200: { description: 'The current rate card', schema: RateCardView } },
       async handler({ params, auth }) {
         requireCooperativeAccess(auth, params.cooperativeId);
-        const card = await inTenantTransaction(deps.pool, params.cooperativeId, (client) => currentRateCard(client, params.cooperativeId));
+        const card = await currentRateCard(deps.pool, params.cooperativeId);
         if (!card) throw new ApiError('NOT_FOUND', 'No rate card is in force');
         return { status: 200, body: rateCardView(card) };
       },
@@ -38,9 +37,7 @@ export function rateCardRoutes(deps: ApiDependencies) {
       async handler({ params, body, auth, idempotencyKey, res }) {
         requireCooperativeAccess(auth, params.cooperativeId);
         const rates = Object.fromEntries(PRIMITIVES.map((p) => [p, { rate: body.rates[p].rate, infrastructureCost: body.rates[p].infrastructureCost }])) as Parameters<typeof createRateCard>[1]['rates'];
-        const { rateCard, replayed } = await inTenantTransaction(deps.pool, params.cooperativeId, (client) =>
-          createRateCard(client, { cooperativeId: params.cooperativeId, effectiveFrom: new Date(body.effectiveFrom), rates, idempotencyKey: idempotencyKey! }),
-        );
+        const { rateCard, replayed } = await createRateCard(deps.pool, { cooperativeId: params.cooperativeId, effectiveFrom: new Date(body.effectiveFrom), rates, idempotencyKey: idempotencyKey! });
         res.setHeader('Idempotent-Replayed', String(replayed));
         return { status: replayed ? 200 : 201, body: rateCardView(rateCard) };
       },

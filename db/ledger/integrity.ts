@@ -1,5 +1,6 @@
 import type { Pool } from 'pg';
 import { COOPERATIVE_ACCOUNTS, MEMBER_ACCOUNTS } from '../../domain/chart-of-accounts';
+import { inSnapshot } from '../transaction';
 
 export interface IntegrityFinding {
   check: string;
@@ -66,22 +67,13 @@ const CHECKS: Record<string, string> = {
 };
 
 /** Runs every check (for one cooperative, or all) and returns what each found. The daily reconciliation and tests call it. */
-export async function integrityReport(pool: Pool, cooperativeId?: string): Promise<IntegrityReport> {
-  const client = await pool.connect();
-  try {
-    // One snapshot for all checks, so concurrent writes cannot make consistent data look broken.
-    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+export function integrityReport(pool: Pool, cooperativeId?: string): Promise<IntegrityReport> {
+  return inSnapshot(pool, async (client) => {
     const findings: IntegrityFinding[] = [];
     for (const [check, sql] of Object.entries(CHECKS)) {
       const { rows } = await client.query<[string, string, string]>({ text: sql, values: [cooperativeId ?? null], rowMode: 'array' });
       for (const [coop, subject, detail] of rows) findings.push({ check, cooperativeId: coop, subject, detail });
     }
-    await client.query('COMMIT');
     return { checkedAt: new Date().toISOString(), checks: Object.keys(CHECKS), findings, clean: findings.length === 0 };
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
 }

@@ -1,5 +1,4 @@
 import { escapeLiteral, type PoolClient } from 'pg';
-import { BusinessError } from '../../domain/errors';
 import type { Currency } from '../../domain/money';
 import type { LedgerTransaction, TransactionType } from '../../domain/ledger-types';
 
@@ -39,15 +38,7 @@ function toTransaction(row: Row): LedgerTransaction {
 
 /** The idempotency probe as a statement for a transaction's opening batch (the key is escaped). */
 export function idempotencyProbeStatement(cooperativeId: string, key: string): string {
-  return `SELECT id, request_hash FROM transactions WHERE cooperative_id = '${cooperativeId}' AND idempotency_key = ${escapeLiteral(key)}`;
-}
-
-/** The earlier transaction's id if the probe found the key; IDEMPOTENCY_MISMATCH if it was another request. */
-export function checkProbe(rows: Array<{ id: string; request_hash: string }>, key: string, hash: string): string | undefined {
-  const row = rows[0];
-  if (!row) return undefined;
-  if (row.request_hash !== hash) throw new BusinessError('IDEMPOTENCY_MISMATCH', `Idempotency key '${key}' was already used for a different request`);
-  return row.id;
+  return `SELECT id, request_hash AS "requestHash" FROM transactions WHERE cooperative_id = '${cooperativeId}' AND idempotency_key = ${escapeLiteral(key)}`;
 }
 
 export async function findTransaction(client: PoolClient, id: string): Promise<LedgerTransaction | undefined> {

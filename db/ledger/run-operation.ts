@@ -2,8 +2,8 @@ import type { Pool, PoolClient, QueryResult } from 'pg';
 import type { LedgerTransaction } from '../../domain/ledger-types';
 import { lockAccountsStatement, resolveAccountsCached, type AccountRef, type ResolvedAccount } from './accounts';
 import { firstSpendableLotsStatement, lotsReader, toWalletLots, type WalletLot } from './lots';
-import { checkProbe, findTransaction, idempotencyProbeStatement } from './replay';
-import { requestHash } from '../idempotency';
+import { replayOf, requestHash } from '../idempotency';
+import { findTransaction, idempotencyProbeStatement } from './replay';
 import { inTenantTransaction } from '../transaction';
 
 export interface OperationContext {
@@ -69,8 +69,8 @@ export async function runIdempotent(
     cooperativeId,
     async (client, opened) => {
       const results = lockIds.length > 0 ? opened.slice(1) : opened;
-      const earlier = checkProbe(results[0]!.rows, idempotencyKey, hash);
-      if (earlier) return { transaction: (await findTransaction(client, earlier))!, replayed: true };
+      const earlier = replayOf(results[0]!.rows[0] as { id: string; requestHash: string } | undefined, hash, idempotencyKey);
+      if (earlier) return { transaction: (await findTransaction(client, earlier.id))!, replayed: true };
       const now = new Date();
       const hasLots = spec.lotsOf !== undefined;
       const lots = hasLots ? lotsReader(client, accounts[spec.lotsOf!]!.id, toWalletLots(results[1]!.rows), now) : async () => [];

@@ -5,7 +5,3 @@ import { MAX_AMOUNT } from '../../domain/money';
 export function requirePositiveAmount(amount: bigint, what = 'amount'): void {
   if (typeof amount !== 'bigint' || amount <= 0n || amount > MAX_AMOUNT) throw new BusinessError('VALIDATION_ERROR', `${what} must be a positive amount`);
 }
-
-export function requireKey(key: string): void {
-  if (typeof key !== 'string' || key.length === 0 || key.length > 255) throw new BusinessError('VALIDATION_ERROR', 'idempotency key must be 1-255 characters');
-}

@@ -3,7 +3,8 @@ import type { Pool } from 'pg';
 import { formatMicros } from '../../../domain/money';
 import { allocateOrFail, categoryOf, consume } from '../lots';
 import { runIdempotent, type LedgerResult } from '../run-operation';
-import { requireKey, requirePositiveAmount } from '../validate';
+import { requireKey } from '../../idempotency';
+import { requirePositiveAmount } from '../validate';
 import { writeTransaction } from '../write-transaction';
 import { retireAccountRefs, retirePostings, splitByCategory, toRetireAccounts } from './retire';
 

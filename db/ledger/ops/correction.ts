@@ -5,7 +5,7 @@ import { MEMBER_ACCOUNTS } from '../../../domain/chart-of-accounts';
 import { lockAccounts } from '../accounts';
 import { findTransaction } from '../replay';
 import { runIdempotent, type LedgerResult } from '../run-operation';
-import { requireKey } from '../validate';
+import { requireKey } from '../../idempotency';
 import { writeTransaction, type LotChange, type NewLot } from '../write-transaction';
 
 export interface CorrectionRequest {

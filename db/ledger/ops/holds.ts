@@ -6,9 +6,10 @@ import { formatMicros } from '../../../domain/money';
 import { lockAccountsStatement, resolveAccounts, resolveAccountsCached } from '../accounts';
 import { toJsonParam } from '../../json';
 import { allocateOrFail, firstSpendableLotsStatement, lotsReader, toWalletLots } from '../lots';
-import { requestHash } from '../../idempotency';
+import { replayOf, requestHash } from '../../idempotency';
 import { inTenantTransaction } from '../../transaction';
-import { requireKey, requirePositiveAmount } from '../validate';
+import { requireKey } from '../../idempotency';
+import { requirePositiveAmount } from '../validate';
 import { writeTransaction, type LotChange } from '../write-transaction';
 import { retireAccountRefs, retirePostings, toRetireAccounts, type CategorySplit } from './retire';
 
@@ -87,10 +88,7 @@ export async function reserveHold(pool: Pool, req: ReserveHoldRequest): Promise<
     req.cooperativeId,
     async (client, [, earlier, firstLots]) => {
       const found = earlier!.rows[0] as HoldRow | undefined;
-      if (found) {
-        if (found.request_hash !== hash) throw new BusinessError('IDEMPOTENCY_MISMATCH', `Idempotency key '${req.idempotencyKey}' was already used for a different request`);
-        return { hold: toHold(found), replayed: true };
-      }
+      if (replayOf(found && { requestHash: found.request_hash }, hash, req.idempotencyKey)) return { hold: toHold(found!), replayed: true };
       const now = new Date();
       if (!Number.isInteger(req.ttlSeconds) || req.ttlSeconds <= 0) throw new BusinessError('VALIDATION_ERROR', 'ttlSeconds must be a positive whole number');
       const expiresAt = new Date(now.getTime() + req.ttlSeconds * 1000);

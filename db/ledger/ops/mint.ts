@@ -5,7 +5,8 @@ import type { LotCategory } from '../../../domain/lots';
 import { cloudToUsd, formatMicros } from '../../../domain/money';
 import { credit, debit } from '../postings';
 import { runIdempotent, type LedgerResult } from '../run-operation';
-import { requireKey, requirePositiveAmount } from '../validate';
+import { requireKey } from '../../idempotency';
+import { requirePositiveAmount } from '../validate';
 import { writeTransaction } from '../write-transaction';
 
 export interface MintRequest {

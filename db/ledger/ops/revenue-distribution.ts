@@ -5,7 +5,8 @@ import { cloudToUsd, formatMicros, MoneyFormatError, splitByBasisPoints } from '
 import { MEMBER_ACCOUNTS } from '../../../domain/chart-of-accounts';
 import { credit, debit } from '../postings';
 import { runIdempotent, type LedgerResult } from '../run-operation';
-import { requireKey, requirePositiveAmount } from '../validate';
+import { requireKey } from '../../idempotency';
+import { requirePositiveAmount } from '../validate';
 import { writeTransaction, type NewLot } from '../write-transaction';
 
 export interface RevenueDistributionRequest {

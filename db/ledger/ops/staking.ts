@@ -6,7 +6,8 @@ import { lockAccounts, resolveAccounts } from '../accounts';
 import { allocateOrFail, consume } from '../lots';
 import { credit, debit } from '../postings';
 import { runIdempotent, type LedgerResult } from '../run-operation';
-import { requireKey, requirePositiveAmount } from '../validate';
+import { requireKey } from '../../idempotency';
+import { requirePositiveAmount } from '../validate';
 import { writeTransaction } from '../write-transaction';
 
 export interface StakeRequest {

@@ -5,7 +5,8 @@ import { formatMicros } from '../../../domain/money';
 import { allocateOrFail, consume } from '../lots';
 import { credit, debit } from '../postings';
 import { runIdempotent, type LedgerResult } from '../run-operation';
-import { requireKey, requirePositiveAmount } from '../validate';
+import { requireKey } from '../../idempotency';
+import { requirePositiveAmount } from '../validate';
 import { writeTransaction, type NewLot } from '../write-transaction';
 
 export interface TransferRequest {

@@ -36,19 +36,28 @@ export interface Allocation {
 }
 
 /**
- * Takes `amount` from the lots in consumption order. Returns the allocations, or the shortfall when
- * the spendable lots do not cover it (nothing is allocated then).
+ * The one lot-taking routine: takes `amount` from `lots` in the order given, as much from each as it
+ * holds. Returns what each lot gives and what is left when they do not cover it. Callers choose the
+ * order (consumption order, or a refunded payment's own lot first) and what a shortfall means.
+ */
+export function takeInOrder(lots: ReadonlyArray<{ id: string; available: bigint }>, amount: bigint): { allocations: Allocation[]; left: bigint } {
+  const allocations: Allocation[] = [];
+  let left = amount;
+  for (const lot of lots) {
+    if (left === 0n) break;
+    const take = lot.available < left ? lot.available : left;
+    if (take > 0n) allocations.push({ lotId: lot.id, amount: take });
+    left -= take;
+  }
+  return { allocations, left };
+}
+
+/**
+ * Takes `amount` from the spendable lots in consumption order. Returns the allocations, or the shortfall
+ * when the spendable lots do not cover it (nothing is allocated then).
  */
 export function allocate(lots: readonly SpendableLot[], amount: bigint, now: Date): { allocations: Allocation[] } | { shortfall: bigint } {
   if (amount <= 0n) throw new RangeError('amount must be positive');
-  const ordered = lots.filter((l) => isSpendable(l, now)).sort(compareForConsumption);
-  const allocations: Allocation[] = [];
-  let left = amount;
-  for (const lot of ordered) {
-    if (left === 0n) break;
-    const take = lot.available < left ? lot.available : left;
-    allocations.push({ lotId: lot.id, amount: take });
-    left -= take;
-  }
+  const { allocations, left } = takeInOrder(lots.filter((l) => isSpendable(l, now)).sort(compareForConsumption), amount);
   return left === 0n ? { allocations } : { shortfall: left };
 }

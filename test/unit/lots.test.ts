@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { allocate, compareForConsumption, type SpendableLot } from '../../domain/lots';
+import { allocate, compareForConsumption, takeInOrder, type SpendableLot } from '../../domain/lots';
 
 const now = new Date('2026-06-01T00:00:00Z');
 const lot = (id: string, over: Partial<SpendableLot> = {}): SpendableLot => ({
@@ -45,6 +45,28 @@ describe('lot consumption order', () => {
         } else {
           expect(result).toEqual({ shortfall: amount - spendable });
         }
+      }),
+    );
+  });
+});
+
+describe('takeInOrder', () => {
+  it('takes in the order given, skips empty lots and reports what is left', () => {
+    const lots = [{ id: 'a', available: 3n }, { id: 'e', available: 0n }, { id: 'b', available: 5n }];
+    expect(takeInOrder(lots, 4n)).toEqual({ allocations: [{ lotId: 'a', amount: 3n }, { lotId: 'b', amount: 1n }], left: 0n });
+    expect(takeInOrder(lots, 10n)).toEqual({ allocations: [{ lotId: 'a', amount: 3n }, { lotId: 'b', amount: 5n }], left: 2n });
+  });
+
+  it('never takes more than asked or more than a lot holds', () => {
+    fc.assert(
+      fc.property(fc.array(fc.bigInt({ min: 0n, max: 1000n }), { maxLength: 20 }), fc.bigInt({ min: 0n, max: 20_000n }), (sizes, amount) => {
+        const lots = sizes.map((available, i) => ({ id: String(i), available }));
+        const { allocations, left } = takeInOrder(lots, amount);
+        const taken = allocations.reduce((sum, a) => sum + a.amount, 0n);
+        const held = sizes.reduce((sum, s) => sum + s, 0n);
+        expect(taken + left).toBe(amount);
+        expect(taken).toBe(amount < held ? amount : held);
+        for (const a of allocations) expect(a.amount).toBeLessThanOrEqual(lots[Number(a.lotId)]!.available);
       }),
     );
   });

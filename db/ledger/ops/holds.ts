@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { escapeLiteral, type Pool } from 'pg';
 import { BusinessError } from '../../../domain/errors';
-import { compareForConsumption } from '../../../domain/lots';
+import { compareForConsumption, takeInOrder, type Allocation } from '../../../domain/lots';
 import { formatMicros } from '../../../domain/money';
 import { lockAccountsStatement, resolveAccounts, resolveAccountsCached } from '../accounts';
 import { toJsonParam } from '../../json';
@@ -210,21 +210,18 @@ interface HeldLotRow {
 }
 
 /** Lot deltas that consume `charge` from the held lots (in consumption order) and release the rest. */
-function splitHeldLots(rows: HeldLotRow[], charge: bigint): { changes: LotChange[]; taken: Array<{ lotId: string; amount: bigint }>; split: CategorySplit } {
+function splitHeldLots(rows: HeldLotRow[], charge: bigint): { changes: LotChange[]; taken: Allocation[]; split: CategorySplit } {
   const held = rows
     .map((r) => ({ id: r.lot_id, priority: r.priority, expiresAt: r.expires_at, category: r.category, createdAt: r.created_at, available: r.amount }))
     .sort(compareForConsumption);
-  let left = charge;
-  const changes: LotChange[] = [];
-  const taken: Array<{ lotId: string; amount: bigint }> = [];
+  const { allocations: taken } = takeInOrder(held, charge);
+  const takenFrom = new Map(taken.map((a) => [a.lotId, a.amount]));
   const split: CategorySplit = { paid: 0n, promotional: 0n };
-  for (const lot of held) {
-    const take = lot.available < left ? lot.available : left;
-    left -= take;
-    changes.push({ lotId: lot.id, available: lot.available - take, reserved: -lot.available, consumed: take });
-    if (take > 0n) taken.push({ lotId: lot.id, amount: take });
+  const changes = held.map((lot) => {
+    const take = takenFrom.get(lot.id) ?? 0n;
     split[lot.category] += take;
-  }
+    return { lotId: lot.id, available: lot.available - take, reserved: -lot.available, consumed: take };
+  });
   return { changes, taken, split };
 }
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
-import { compareForConsumption } from '../../../domain/lots';
+import { compareForConsumption, takeInOrder } from '../../../domain/lots';
 import { cloudToUsd, formatMicros } from '../../../domain/money';
 import { consume } from '../lots';
 import { credit, debit } from '../postings';
@@ -50,16 +50,9 @@ export function refundClawback(pool: Pool, req: RefundClawbackRequest): Promise<
     const lots = rows.map((r) => ({ id: r.id, priority: r.priority, expiresAt: r.expires_at, category: 'paid' as const, createdAt: r.created_at, available: r.available, own: r.source === 'purchase' && r.source_id === req.paymentSourceId }));
     // The refunded payment's own lot comes first, then the usual consumption order.
     lots.sort((a, b) => (a.own !== b.own ? (a.own ? -1 : 1) : compareForConsumption(a, b)));
-    const allocations: Array<{ lotId: string; amount: bigint }> = [];
-    let left = req.amount;
-    for (const lot of lots) {
-      if (left === 0n) break;
-      const take = lot.available < left ? lot.available : left;
-      allocations.push({ lotId: lot.id, amount: take });
-      left -= take;
-    }
-    const clawed = req.amount - left;
-    const debt = left;
+    // What the paid lots do not cover was already spent: it becomes the member's debt.
+    const { allocations, left: debt } = takeInOrder(lots, req.amount);
+    const clawed = req.amount - debt;
     const id = randomUUID();
     return writeTransaction(client, {
       id, cooperativeId, type: 'refund_clawback', idempotencyKey, requestHash,

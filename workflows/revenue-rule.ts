@@ -1,6 +1,7 @@
 import { allHandlersFinished, ApplicationFailure, condition, defineQuery, defineUpdate, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import type { RevenueRuleActivities } from '../activities/revenue-rules';
-import { nextRuleStatus, RuleTransitionError, type RuleAction, type RuleActor, type RuleStatus } from '../domain/governance/revenue-rule';
+import { BusinessError } from '../domain/errors';
+import { nextRuleStatus, type RuleAction, type RuleActor, type RuleStatus } from '../domain/governance/revenue-rule';
 import { BusinessStatus, CooperativeId } from './search-attributes';
 
 export interface RevenueRuleInput {
@@ -70,12 +71,11 @@ export async function revenueRule(input: RevenueRuleInput): Promise<RevenueRuleS
   /** Validators run before anything is recorded: a refused action leaves no trace in history. */
   const validate = (action: RuleAction) => (args: RuleActionInput) => {
     try {
-      if (busy || rejecting || activating) throw new RuleTransitionError('another step of this rule is in progress');
-      if (action === 'override_cooldown' && args.actor.role !== 'operator') throw new RuleTransitionError('only an operator can override the cooldown');
+      if (busy || rejecting || activating) throw new BusinessError('CONFLICT', 'another step of this rule is in progress');
       nextRuleStatus(state.status, action, { proposer: input.proposer, actor: args.actor, reason: args.reason });
     } catch (err) {
-      const forbidden = err instanceof RuleTransitionError && /proposer|operator/.test(err.message);
-      throw ApplicationFailure.create({ type: forbidden ? 'FORBIDDEN' : 'CONFLICT', message: err instanceof Error ? err.message : String(err), nonRetryable: true });
+      if (!(err instanceof BusinessError)) throw err;
+      throw ApplicationFailure.create({ type: err.code, message: err.message, nonRetryable: true });
     }
   };
 

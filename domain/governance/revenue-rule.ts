@@ -1,3 +1,5 @@
+import { BusinessError } from '../errors';
+
 /**
  * The revenue-rule lifecycle: draft → pending_approval → cooling_down → active → superseded, with
  * reject possible before activation. The transition table is the one source of what may happen when.
@@ -16,21 +18,22 @@ const TRANSITIONS: Record<RuleAction, Partial<Record<RuleStatus, RuleStatus>>> =
   supersede: { active: 'superseded' },
 };
 
-export class RuleTransitionError extends Error {
-  override readonly name = 'RuleTransitionError';
-}
-
 export interface RuleActor {
   subject: string;
   role: string;
 }
 
-/** The next status, or a RuleTransitionError saying why not (including approval by the proposer). */
+/**
+ * The next status, or a BusinessError saying why not: CONFLICT when the rule is not where the action
+ * starts from, FORBIDDEN when this actor may not take it (the proposer approving, anyone but an
+ * operator overriding), VALIDATION_ERROR for an override without its reason.
+ */
 export function nextRuleStatus(current: RuleStatus, action: RuleAction, context: { proposer: string; actor?: RuleActor; reason?: string }): RuleStatus {
   const next = TRANSITIONS[action][current];
-  if (!next) throw new RuleTransitionError(`cannot ${action.replace('_', ' ')} a rule that is ${current}`);
-  if (action === 'approve' && context.actor?.subject === context.proposer) throw new RuleTransitionError('the proposer cannot approve their own rule');
-  if (action === 'override_cooldown' && !context.reason?.trim()) throw new RuleTransitionError('an override needs a reason');
+  if (!next) throw new BusinessError('CONFLICT', `cannot ${action.replace('_', ' ')} a rule that is ${current}`);
+  if (action === 'approve' && context.actor?.subject === context.proposer) throw new BusinessError('FORBIDDEN', 'the proposer cannot approve their own rule');
+  if (action === 'override_cooldown' && context.actor?.role !== 'operator') throw new BusinessError('FORBIDDEN', 'only an operator can override the cooldown');
+  if (action === 'override_cooldown' && !context.reason?.trim()) throw new BusinessError('VALIDATION_ERROR', 'an override needs a reason');
   return next;
 }
 

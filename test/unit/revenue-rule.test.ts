@@ -1,4 +1,5 @@
-import { nextRuleStatus, RuleTransitionError, validateShares } from '../../domain/governance/revenue-rule';
+import { BusinessError } from '../../domain/errors';
+import { nextRuleStatus, validateShares } from '../../domain/governance/revenue-rule';
 
 const ctx = { proposer: 'alice' };
 const bob = { subject: 'bob', role: 'coop_admin' };
@@ -11,12 +12,23 @@ describe('revenue-rule lifecycle', () => {
     expect(nextRuleStatus('active', 'supersede', ctx)).toBe('superseded');
   });
 
-  it('refuses approval by the proposer, rejection after activation and an override without a reason', () => {
-    expect(() => nextRuleStatus('pending_approval', 'approve', { ...ctx, actor: { subject: 'alice', role: 'coop_admin' } })).toThrow(/proposer cannot approve/);
+  const codeOf = (run: () => unknown) => {
+    try {
+      run();
+    } catch (err) {
+      return err instanceof BusinessError ? err.code : err;
+    }
+    return undefined;
+  };
+  const operator = { subject: 'op', role: 'operator' };
+
+  it('refuses each step with a typed failure: who may not act is FORBIDDEN, a step out of turn is CONFLICT', () => {
+    expect(codeOf(() => nextRuleStatus('pending_approval', 'approve', { ...ctx, actor: { subject: 'alice', role: 'coop_admin' } }))).toBe('FORBIDDEN');
     expect(nextRuleStatus('cooling_down', 'reject', ctx)).toBe('rejected');
-    expect(() => nextRuleStatus('active', 'reject', ctx)).toThrow(RuleTransitionError);
-    expect(() => nextRuleStatus('cooling_down', 'override_cooldown', { ...ctx, reason: ' ' })).toThrow(/needs a reason/);
-    expect(nextRuleStatus('cooling_down', 'override_cooldown', { ...ctx, reason: 'payroll deadline' })).toBe('active');
+    expect(codeOf(() => nextRuleStatus('active', 'reject', ctx))).toBe('CONFLICT');
+    expect(codeOf(() => nextRuleStatus('cooling_down', 'override_cooldown', { ...ctx, actor: bob, reason: 'hurry' }))).toBe('FORBIDDEN');
+    expect(codeOf(() => nextRuleStatus('cooling_down', 'override_cooldown', { ...ctx, actor: operator, reason: ' ' }))).toBe('VALIDATION_ERROR');
+    expect(nextRuleStatus('cooling_down', 'override_cooldown', { ...ctx, actor: operator, reason: 'payroll deadline' })).toBe('active');
     expect(() => nextRuleStatus('draft', 'approve', { ...ctx, actor: bob })).toThrow(/cannot approve a rule that is draft/);
   });
 

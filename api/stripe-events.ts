@@ -1,6 +1,5 @@
 import type Stripe from 'stripe';
-
-export type PaymentEventKind = 'succeeded' | 'failed' | 'refunded' | 'disputed';
+import type { PaymentEventKind } from '../domain/credit-purchase';
 
 export interface MappedEvent {
   kind: PaymentEventKind;

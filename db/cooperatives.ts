@@ -1,18 +1,11 @@
 import type { Pool } from 'pg';
+import type { Cooperative, CooperativeStatus } from '../domain/cooperative';
 import { openCooperativeAccounts } from './ledger/accounts';
 import { seedV1RateCard } from './rate-cards';
 import { inSystemTransaction, inTenantTransaction } from './transaction';
 
-export type CooperativeStatus = 'provisioning' | 'active';
-
-export interface Cooperative {
-  id: string;
-  slug: string;
-  name: string;
-  status: CooperativeStatus;
-  createdAt: string;
-  activatedAt: string | null;
-}
+// activities/cooperatives.ts still imports the entity from here; it belongs to domain/cooperative.ts.
+export type { Cooperative } from '../domain/cooperative';
 
 interface CooperativeRow {
   id: string;

@@ -1,25 +1,8 @@
 import type { Pool } from 'pg';
+import type { CreditPurchase, PurchaseHistoryEntry, PurchaseStatus } from '../domain/credit-purchase';
 import { idempotent, requestHash } from './idempotency';
 import { inSystemTransaction, inTenantTransaction } from './transaction';
-
-export type PurchaseStatus = 'creating_payment' | 'awaiting_payment' | 'minted' | 'expired' | 'refunded';
-
-export interface CreditPurchase {
-  id: string;
-  cooperativeId: string;
-  memberId: string;
-  amount: bigint;
-  amountCents: bigint;
-  pack: string | null;
-  status: PurchaseStatus;
-  paymentIntentId: string | null;
-  clientSecret: string | null;
-  mintTransaction: string | null;
-  refundedCents: bigint;
-  createdAt: string;
-  updatedAt: string;
-  history: Array<{ status: string; step: string; detail: Record<string, unknown>; at: string }>;
-}
+import { isUuid } from '../domain/ids';
 
 interface Row {
   id: string;
@@ -36,7 +19,7 @@ interface Row {
   request_hash: string;
   created_at: Date;
   updated_at: Date;
-  history: Array<{ status: string; step: string; detail: Record<string, unknown>; at: string }>;
+  history: PurchaseHistoryEntry[];
 }
 
 const SELECT = `
@@ -100,7 +83,7 @@ export function findPurchase(pool: Pool, cooperativeId: string, id: string): Pro
  * event that arrives before the purchase has recorded its PaymentIntent.
  */
 export async function findPurchaseForPayment(pool: Pool, ref: { paymentIntentId: string; purchaseId?: string }): Promise<{ id: string; cooperativeId: string } | undefined> {
-  const byMetadata = ref.purchaseId && /^[0-9a-f-]{36}$/.test(ref.purchaseId) ? ref.purchaseId : null;
+  const byMetadata = ref.purchaseId && isUuid(ref.purchaseId) ? ref.purchaseId : null;
   const { rows } = await inSystemTransaction(pool, (client) =>
     client.query<{ id: string; cooperative_id: string }>(
       'SELECT id, cooperative_id FROM credit_purchases WHERE payment_intent_id = $1 OR id = $2 ORDER BY payment_intent_id = $1 DESC LIMIT 1',

@@ -1,7 +1,8 @@
 import { generateKeyPairSync } from 'node:crypto';
 import type { Pool } from 'pg';
 import { BusinessError } from '../domain/errors';
-import { DEFAULT_GOVERNANCE, type GovernanceSettings } from '../domain/governance/settings';
+import type { ProposalOutcome, ProposalRecord } from '../domain/governance/proposal';
+import { DEFAULT_GOVERNANCE, type GovernanceSettings, type ThresholdComparison } from '../domain/governance/settings';
 import { inSystemTransaction, inTenantTransaction } from './transaction';
 import { idempotent, requestHash } from './idempotency';
 
@@ -13,11 +14,11 @@ export interface CooperativeGovernance extends GovernanceSettings {
 interface SettingsRow {
   model: GovernanceSettings['model'];
   quorum_bp: number;
-  quorum_cmp: '>' | '>=';
+  quorum_cmp: ThresholdComparison;
   majority_bp: number;
-  majority_cmp: '>' | '>=';
+  majority_cmp: ThresholdComparison;
   supermajority_bp: number;
-  supermajority_cmp: '>' | '>=';
+  supermajority_cmp: ThresholdComparison;
   voting_period_seconds: number;
   delegation_allowed: boolean;
   public_key: string;
@@ -98,22 +99,6 @@ export async function eligibleMembers(pool: Pool, cooperativeId: string): Promis
   return Object.fromEntries(rows.map((r) => [r.id, 1]));
 }
 
-export interface ProposalRecord {
-  id: string;
-  originCooperativeId: string;
-  stakeholders: string[];
-  title: string;
-  description: string;
-  proposer: string;
-  action: unknown;
-  status: 'open' | 'approved' | 'rejected';
-  closesAt: string;
-  result: unknown;
-  audit: unknown;
-  signatures: Record<string, string> | null;
-  executionTransaction: string | null;
-}
-
 interface ProposalRow {
   id: string;
   origin_cooperative_id: string;
@@ -170,7 +155,7 @@ export async function findProposal(pool: Pool, id: string): Promise<ProposalReco
 }
 
 /** Records the outcome, once: the first close wins and a repeat changes nothing. */
-export async function recordProposalOutcome(pool: Pool, o: { id: string; status: 'approved' | 'rejected'; result: unknown; audit: unknown; signatures: Record<string, string>; executionTransaction: string | null }): Promise<void> {
+export async function recordProposalOutcome(pool: Pool, o: { id: string; status: ProposalOutcome; result: unknown; audit: unknown; signatures: Record<string, string>; executionTransaction: string | null }): Promise<void> {
   await inSystemTransaction(pool, (client) =>
     client.query(
       `UPDATE proposals SET status = $2, result = $3, audit = $4, signatures = $5, execution_transaction = $6 WHERE id = $1 AND status = 'open'`,

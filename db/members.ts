@@ -1,17 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import { BusinessError } from '../domain/errors';
+import type { Member } from '../domain/member';
 import { openMemberAccounts } from './ledger/accounts';
 import { inTenantTransaction } from './transaction';
-
-export interface Member {
-  id: string;
-  cooperativeId: string;
-  address: string;
-  ensName: string | null;
-  displayName: string | null;
-  createdAt: string;
-}
 
 interface MemberRow {
   id: string;

@@ -5,6 +5,7 @@ import { PRIMITIVES, V1_RATES, type Primitive, type Rate } from '../domain/rate-
 import { idempotent, requestHash } from './idempotency';
 import { inTenantTransaction } from './transaction';
 import { toJsonParam } from './json';
+import { isUuid } from '../domain/ids';
 
 export interface RateCard {
   id: string;
@@ -22,7 +23,7 @@ export interface RateInForce extends Rate {
 
 /** The rate of a primitive on the newest card effective at `at`, as a statement for an opening batch. */
 export function rateInForceStatement(cooperativeId: string, primitive: Primitive, at: Date): string {
-  if (!PRIMITIVES.includes(primitive) || !/^[0-9a-f-]{36}$/i.test(cooperativeId)) throw new Error('invalid rate lookup');
+  if (!PRIMITIVES.includes(primitive) || !isUuid(cooperativeId)) throw new Error('invalid rate lookup');
   return `SELECT c.id, c.version, r.rate, r.infrastructure_cost FROM rate_cards c
             JOIN rate_card_rates r ON r.rate_card_id = c.id AND r.primitive = '${primitive}'
            WHERE c.cooperative_id = '${cooperativeId}' AND c.effective_from <= '${at.toISOString()}' ORDER BY c.effective_from DESC LIMIT 1`;

@@ -1,28 +1,9 @@
 import type { Pool } from 'pg';
 import { BusinessError } from '../domain/errors';
 import type { RuleAction, RuleStatus } from '../domain/governance/revenue-rule';
+import type { RevenueRule, RuleShare } from '../domain/governance/revenue-rule-record';
 import { idempotent, requestHash } from './idempotency';
 import { inSystemTransaction, inTenantTransaction } from './transaction';
-
-export interface RuleShare {
-  name: string;
-  memberId: string;
-  basisPoints: number;
-}
-
-export interface RevenueRule {
-  id: string;
-  cooperativeId: string;
-  version: number;
-  name: string;
-  shares: RuleShare[];
-  status: RuleStatus;
-  proposer: string;
-  approver: string | null;
-  cooldownEndsAt: string | null;
-  activatedAt: string | null;
-  history: Array<{ action: string; from: string; to: string; actor: string | null; reason: string | null; at: string }>;
-}
 
 interface Row {
   id: string;

@@ -2,6 +2,7 @@ import type { Pool, PoolClient, QueryResult } from 'pg';
 import { BusinessError } from '../domain/errors';
 import { fromConstraint } from './constraint-errors';
 import { isConcurrentDuplicate } from './idempotency';
+import { isUuid } from '../domain/ids';
 
 /**
  * The one way db/ opens a transaction. Every exported function of db/ takes the pool and runs its work
@@ -16,7 +17,6 @@ import { isConcurrentDuplicate } from './idempotency';
  * blocks inside such a transaction and stay inside db/.
  */
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MAX_ATTEMPTS = 8;
 
 /** SQLSTATEs after which the whole transaction is simply run again. */
@@ -64,7 +64,7 @@ const BEGIN = 'BEGIN ISOLATION LEVEL READ COMMITTED';
 
 /** Runs `work` in one transaction as `coop_app`, seeing and writing only `cooperativeId`'s rows. */
 export function inTenantTransaction<T>(pool: Pool, cooperativeId: string, work: Work<T>, opening: string[] = []): Promise<T> {
-  if (!UUID.test(cooperativeId)) return Promise.reject(new BusinessError('VALIDATION_ERROR', 'cooperativeId must be a UUID'));
+  if (!isUuid(cooperativeId)) return Promise.reject(new BusinessError('VALIDATION_ERROR', 'cooperativeId must be a UUID'));
   // Validated above, so the literal is safe.
   return run(pool, [BEGIN, 'SET LOCAL ROLE coop_app', `SET LOCAL app.cooperative_id = '${cooperativeId}'`], work, opening);
 }

@@ -1,6 +1,11 @@
 import type { Currency } from './money';
 
-export type AccountType = 'asset' | 'liability' | 'equity' | 'revenue' | 'expense';
+export const ACCOUNT_TYPES = ['asset', 'liability', 'equity', 'revenue', 'expense'] as const;
+export type AccountType = (typeof ACCOUNT_TYPES)[number];
+
+/** Who an account belongs to: a member's own accounts, the cooperative's, or the system's (its chart of accounts). */
+export const ACCOUNT_OWNER_TYPES = ['member', 'cooperative', 'system'] as const;
+export type AccountOwnerType = (typeof ACCOUNT_OWNER_TYPES)[number];
 
 export interface AccountTemplate {
   code: string;

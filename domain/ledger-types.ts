@@ -6,7 +6,8 @@ export const TRANSACTION_TYPES = [
 ] as const;
 export type TransactionType = (typeof TRANSACTION_TYPES)[number];
 
-export type LotSource = 'purchase' | 'grant' | 'transfer_in' | 'unstake' | 'correction' | 'distribution';
+export const LOT_SOURCES = ['purchase', 'grant', 'transfer_in', 'unstake', 'correction', 'distribution'] as const;
+export type LotSource = (typeof LOT_SOURCES)[number];
 
 export interface Posting {
   accountId: string;

@@ -2,7 +2,8 @@
  * Lots say where a wallet's credits came from. Consumption order: lowest priority number first, then
  * soonest expiry (no expiry last), then promotional before paid, then oldest, then id (a total order).
  */
-export type LotCategory = 'promotional' | 'paid';
+export const LOT_CATEGORIES = ['promotional', 'paid'] as const;
+export type LotCategory = (typeof LOT_CATEGORIES)[number];
 
 export interface SpendableLot {
   id: string;

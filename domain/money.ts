@@ -2,7 +2,8 @@
  * Money is integers: µCLOUD (1 CLOUD = 1,000,000 µCLOUD) and µUSD (1 USD = 1,000,000 µUSD), held as
  * bigint. 1 CLOUD = 10 USD, so 1 µCLOUD = 10 µUSD exactly. The API speaks decimal strings.
  */
-export type Currency = 'CLOUD' | 'USD';
+export const CURRENCIES = ['CLOUD', 'USD'] as const;
+export type Currency = (typeof CURRENCIES)[number];
 
 export const MICRO = 1_000_000n;
 export const USD_MICROS_PER_CLOUD_MICRO = 10n;

@@ -1,6 +1,6 @@
 import { defineQuery, proxyActivities, setHandler, upsertSearchAttributes, uuid4 } from '@temporalio/workflow';
 import type { CooperativeActivities } from '../activities/cooperatives';
-import type { Cooperative } from '../db/cooperatives';
+import type { Cooperative } from '../domain/cooperative';
 import { BusinessStatus, CooperativeId } from './search-attributes';
 
 export interface CooperativeProvisioningInput {

@@ -1,7 +1,7 @@
-import { condition, defineQuery, defineSignal, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import { condition, defineQuery, defineSignal, defineUpdate, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import type { LedgerActivities } from '../activities/ledger';
 import type { PaymentActivities } from '../activities/payments';
-import type { PurchaseStatus } from '../db/credit-purchases';
+import type { PaymentEventKind, PurchaseStatus } from '../domain/credit-purchase';
 import { BusinessStatus, CooperativeId, MemberId } from './search-attributes';
 
 export interface CreditPurchaseInput {
@@ -20,7 +20,7 @@ export interface CreditPurchaseInput {
 /** A Stripe webhook event, as the webhook endpoint signals it. */
 export interface PaymentEvent {
   eventId: string;
-  kind: 'succeeded' | 'failed' | 'refunded' | 'disputed';
+  kind: PaymentEventKind;
   paymentIntentId: string;
   /** For refunds: cents refunded so far in total. For disputes: cents disputed. */
   cents?: bigint;
@@ -36,6 +36,8 @@ export interface CreditPurchaseState {
 
 export const paymentEvent = defineSignal<[PaymentEvent]>('paymentEvent');
 export const creditPurchaseStatus = defineQuery<CreditPurchaseState>('status');
+/** Completes once the payment exists and is recorded, so the API can answer with what the member pays with. */
+export const paymentReady = defineUpdate<CreditPurchaseState>('paymentReady');
 export const creditPurchaseWorkflowId = (purchaseId: string) => `credit-purchase:${purchaseId}`;
 
 const DAY = 86_400_000;
@@ -60,7 +62,12 @@ export async function creditPurchase(input: CreditPurchaseInput): Promise<Credit
   const failures: PaymentEvent[] = [];
   const refunds: PaymentEvent[] = [];
   let paid: PaymentEvent | undefined;
+  let payable = false;
   setHandler(creditPurchaseStatus, () => state);
+  setHandler(paymentReady, async () => {
+    await condition(() => payable);
+    return state;
+  });
   setHandler(paymentEvent, (event) => {
     if (seen.has(event.eventId)) return;
     seen.add(event.eventId);
@@ -83,6 +90,7 @@ export async function creditPurchase(input: CreditPurchaseInput): Promise<Credit
   state.paymentIntentId = intent.paymentIntentId;
   state.clientSecret = intent.clientSecret;
   await step('payment-created', 'awaiting_payment', { detail: { paymentIntentId: intent.paymentIntentId }, set: intent });
+  payable = true;
 
   // A failed attempt is recorded and the member may try again until the deadline. At the deadline
   // Stripe is asked how the payment stands: a success whose webhook is late still mints, and a payment

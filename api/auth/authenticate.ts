@@ -65,6 +65,12 @@ export function requireRole(auth: AuthContext, allowed: readonly Role[]): void {
   if (!allowed.includes(auth.role)) throw new ApiError('FORBIDDEN', `This operation is not allowed for role ${auth.role}`);
 }
 
+/** The cooperative the caller acts in: its token's. Work that happens inside one cooperative needs one. */
+export function callerCooperative(auth: AuthContext): string {
+  if (!auth.cooperativeId) throw new ApiError('FORBIDDEN', 'This is done within a cooperative: the token must name one (coop claim)');
+  return auth.cooperativeId;
+}
+
 /** Operators (and services not bound to a cooperative) act network-wide; everyone else only in their own. */
 export function requireCooperativeAccess(auth: AuthContext, cooperativeId: string): void {
   if (auth.cooperativeId === undefined && (auth.role === 'operator' || auth.role === 'service')) return;

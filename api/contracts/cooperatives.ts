@@ -1,3 +1,4 @@
+import { COOPERATIVE_STATUSES } from '../../domain/cooperative';
 import { SafeText, Uuid } from './common';
 import { z } from './zod';
 
@@ -20,7 +21,7 @@ export const CooperativeResponse = z
     id: Uuid,
     slug: CooperativeSlug,
     name: z.string(),
-    status: z.enum(['provisioning', 'active']),
+    status: z.enum(COOPERATIVE_STATUSES),
     createdAt: z.iso.datetime(),
     activatedAt: z.iso.datetime().nullable(),
   })

@@ -1,5 +1,5 @@
-import type { CreditPurchase } from '../../db/credit-purchases';
 import { CREDIT_PACKS } from '../../domain/credit-packs';
+import { PURCHASE_STATUSES, type CreditPurchase } from '../../domain/credit-purchase';
 import { formatMicros } from '../../domain/money';
 import { Uuid } from './common';
 import { AmountString, PositiveAmount } from './money';
@@ -19,7 +19,7 @@ export const CreditPurchaseView = z
   .object({
     id: Uuid,
     memberId: Uuid,
-    status: z.enum(['creating_payment', 'awaiting_payment', 'minted', 'expired', 'refunded']),
+    status: z.enum(PURCHASE_STATUSES),
     amount: AmountString,
     amountUsd: AmountString,
     pack: z.string().nullable(),

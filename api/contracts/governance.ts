@@ -1,9 +1,10 @@
-import { GOVERNANCE_MODELS } from '../../domain/governance/settings';
+import { VOTE_CHOICES } from '../../domain/governance/delegation';
+import { GOVERNANCE_MODELS, THRESHOLD_COMPARISONS } from '../../domain/governance/settings';
 import { SafeText, Uuid } from './common';
 import { PositiveAmount } from './money';
 import { z } from './zod';
 
-const ThresholdBody = z.strictObject({ basisPoints: z.number().int().min(0).max(10_000), comparison: z.enum(['>', '>=']) });
+const ThresholdBody = z.strictObject({ basisPoints: z.number().int().min(0).max(10_000), comparison: z.enum(THRESHOLD_COMPARISONS) });
 
 export const GovernanceSettingsBody = z
   .strictObject({
@@ -31,7 +32,7 @@ export const CreateProposalBody = z
   .openapi('CreateProposal');
 
 export const VoteBody = z
-  .strictObject({ choice: z.enum(['yes', 'no', 'abstain', 'block', 'objection']), reason: SafeText(1, 2000).optional() })
+  .strictObject({ choice: z.enum(VOTE_CHOICES), reason: SafeText(1, 2000).optional() })
   .openapi('Vote');
 
 export const ProposalParams = z.strictObject({ proposalId: Uuid });

@@ -1,4 +1,4 @@
-import type { Hold } from '../../db/ledger';
+import { HOLD_STATUSES, type Hold } from '../../domain/hold';
 import { formatMicros } from '../../domain/money';
 import { Uuid } from './common';
 import { AmountString, DecimalAmount, PositiveAmount } from './money';
@@ -19,7 +19,7 @@ export const HoldParams = z.strictObject({ cooperativeId: Uuid, holdId: Uuid });
 
 export const HoldView = z
   .object({
-    id: Uuid, memberId: Uuid, amount: AmountString, status: z.enum(['open', 'finalized', 'released', 'expired']), expiresAt: z.iso.datetime(),
+    id: Uuid, memberId: Uuid, amount: AmountString, status: z.enum(HOLD_STATUSES), expiresAt: z.iso.datetime(),
     finalAmount: AmountString.nullable(), transactionId: Uuid.nullable(), createdAt: z.iso.datetime(), resolvedAt: z.iso.datetime().nullable(),
   })
   .openapi('Hold');

@@ -1,8 +1,9 @@
 import { TRANSACTION_TYPES, type LedgerTransaction } from '../../domain/ledger-types';
 import { visibleKey } from '../../db/idempotency';
-import { formatMicros } from '../../domain/money';
+import { LOT_CATEGORIES } from '../../domain/lots';
+import type { MemberBalance } from '../../domain/member-balance';
+import { CURRENCIES, formatMicros } from '../../domain/money';
 import { PRIMITIVES } from '../../domain/rate-card';
-import type { MemberBalance } from '../../db/ledger';
 import { SafeText, Uuid } from './common';
 import { AmountString, PositiveAmount } from './money';
 import { z } from './zod';
@@ -18,7 +19,7 @@ export const TransactionView = z
     reversesTransactionId: Uuid.nullable(),
     createdAt: z.iso.datetime(),
     metadata: z.record(z.string(), z.unknown()),
-    entries: z.array(z.object({ accountCode: z.string(), memberId: Uuid.nullable(), currency: z.enum(['CLOUD', 'USD']), amount: AmountString })),
+    entries: z.array(z.object({ accountCode: z.string(), memberId: Uuid.nullable(), currency: z.enum(CURRENCIES), amount: AmountString })),
   })
   .openapi('Transaction');
 
@@ -48,7 +49,7 @@ export const BalanceView = z
     debt: AmountString,
     lots: z.array(
       z.object({
-        id: Uuid, source: z.string(), sourceId: z.string(), category: z.enum(['promotional', 'paid']), priority: z.number().int(),
+        id: Uuid, source: z.string(), sourceId: z.string(), category: z.enum(LOT_CATEGORIES), priority: z.number().int(),
         expiresAt: z.iso.datetime().nullable(), original: AmountString, available: AmountString, reserved: AmountString, expired: z.boolean(),
       }),
     ),

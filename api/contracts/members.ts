@@ -1,5 +1,5 @@
-import type { Member } from '../../db/members';
 import { checksumAddress, normaliseEnsSubname } from '../../domain/identity';
+import type { Member } from '../../domain/member';
 import { SafeText, Uuid } from './common';
 import { z } from './zod';
 

@@ -1,5 +1,5 @@
-import type { RevenueRule } from '../../db/revenue-rules';
 import { RULE_STATUSES } from '../../domain/governance/revenue-rule';
+import type { RevenueRule } from '../../domain/governance/revenue-rule-record';
 import { SafeText, Uuid } from './common';
 import { PositiveAmount } from './money';
 import { z } from './zod';

@@ -1,11 +1,10 @@
-import { findCooperativeById, findCooperativeBySlug } from '../../db/cooperatives';
-import { cooperativeProvisioning, cooperativeProvisioningWorkflowId } from '../../workflows/cooperative-provisioning';
+import { findCooperativeById } from '../../db/cooperatives';
 import { requireCooperativeAccess } from '../auth/authenticate';
-import { awaitWorkflowResult } from '../await-workflow';
 import { CooperativeParams, CooperativeProvisioningResponse, CooperativeResponse, CreateCooperativeBody } from '../contracts/cooperatives';
 import type { ApiDependencies } from '../dependencies';
 import { ApiError } from '../errors';
 import { defineRoute } from '../route';
+import { provisionCooperative } from '../services/cooperatives';
 
 export function cooperativeRoutes(deps: ApiDependencies) {
   const create = defineRoute({
@@ -21,23 +20,9 @@ export function cooperativeRoutes(deps: ApiDependencies) {
       202: { description: 'Accepted; provisioning is still running', schema: CooperativeProvisioningResponse },
     },
     async handler({ body }) {
-      // The slug is the business key: a repeat with the same name is a replay, another name a conflict.
-      const existing = await findCooperativeBySlug(deps.pool, body.slug);
-      if (existing?.status === 'active') {
-        if (existing.name !== body.name) throw new ApiError('CONFLICT', `Cooperative '${body.slug}' already exists with another name`);
-        return { status: 200, body: existing };
-      }
-      const workflowId = cooperativeProvisioningWorkflowId(body.slug);
-      const handle = await deps.temporal.workflow.start(cooperativeProvisioning, {
-        taskQueue: deps.config.temporal.taskQueue,
-        workflowId,
-        args: [{ slug: body.slug, name: body.name }],
-        // A concurrent duplicate joins the running provisioning instead of starting a second one.
-        workflowIdConflictPolicy: 'USE_EXISTING',
-      });
-      const cooperative = await awaitWorkflowResult(handle, deps.workflowWaitMs ?? 10_000);
-      if (!cooperative) return { status: 202, body: { slug: body.slug, status: 'provisioning', workflowId } };
-      return { status: 201, body: cooperative };
+      const result = await provisionCooperative(deps, body);
+      if (result.kind === 'running') return { status: 202, body: { slug: body.slug, status: 'provisioning', workflowId: result.workflowId } };
+      return { status: result.kind === 'created' ? 201 : 200, body: result.cooperative };
     },
   });
 

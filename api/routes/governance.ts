@@ -1,21 +1,15 @@
-import { randomUUID, verify } from 'node:crypto';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { canonical } from '../../domain/canonical-json';
-import { createProposal, eligibleMembers, findProposal, governanceSettings, setDelegation, updateGovernanceSettings, type ProposalRecord } from '../../db/governance';
-import { findCooperativeById } from '../../db/cooperatives';
-import { formatMicros } from '../../domain/money';
-import { castVote, proposal, proposalResults, proposalWorkflowId } from '../../workflows/proposal';
-import type { AuthContext } from '../auth/authenticate';
+import { findProposal, governanceSettings, setDelegation, updateGovernanceSettings } from '../../db/governance';
+import type { ProposalRecord } from '../../domain/governance/proposal';
+import { castVote, proposalResults, proposalWorkflowId } from '../../workflows/proposal';
+import { callerCooperative, type AuthContext } from '../auth/authenticate';
 import { CreateProposalBody, DelegationBody, GovernanceSettingsBody, ProposalParams, VoteBody } from '../contracts/governance';
 import type { ApiDependencies } from '../dependencies';
 import { ApiError } from '../errors';
 import { defineRoute } from '../route';
-import { apiErrorFromWorkflowFailure, startOnce } from '../temporal-failures';
-
-const ownCooperative = (auth: AuthContext) => {
-  if (!auth.cooperativeId) throw new ApiError('FORBIDDEN', 'This is done within a cooperative');
-  return auth.cooperativeId;
-};
+import { apiErrorFromWorkflowFailure } from '../temporal-failures';
+import { openProposal, verifiedAudit } from '../services/proposals';
 
 /** Stakeholders' members, their admins, services and operators may see a proposal; others get NOT_FOUND. */
 function visible(auth: AuthContext, p: ProposalRecord): void {
@@ -36,7 +30,7 @@ export function governanceRoutes(deps: ApiDependencies) {
       method: 'get', path: '/v1/governance/settings', summary: "The caller's cooperative governance settings", tag: 'Governance',
       roles: ['member', 'coop_admin', 'service'], responses: { 200: { description: 'Settings', schema: GovernanceSettingsBody } },
       async handler({ auth }) {
-        const { publicKey: _publicKey, ...settings } = await governanceSettings(deps.pool, ownCooperative(auth));
+        const { publicKey: _publicKey, ...settings } = await governanceSettings(deps.pool, callerCooperative(auth));
         return { status: 200, body: settings };
       },
     }),
@@ -44,7 +38,7 @@ export function governanceRoutes(deps: ApiDependencies) {
       method: 'put', path: '/v1/governance/settings', summary: "Set the cooperative's model, quorum, thresholds (each > or >=), voting period and delegation", tag: 'Governance',
       roles: ['coop_admin'], body: GovernanceSettingsBody, responses: { 200: { description: 'Settings', schema: GovernanceSettingsBody } },
       async handler({ auth, body }) {
-        const { publicKey: _publicKey, ...settings } = await updateGovernanceSettings(deps.pool, ownCooperative(auth), body);
+        const { publicKey: _publicKey, ...settings } = await updateGovernanceSettings(deps.pool, callerCooperative(auth), body);
         return { status: 200, body: settings };
       },
     }),
@@ -52,7 +46,7 @@ export function governanceRoutes(deps: ApiDependencies) {
       method: 'post', path: '/v1/delegations', summary: 'Delegate your vote to another member of your cooperative (public; a direct vote overrides it)', tag: 'Governance',
       roles: ['member'], body: DelegationBody, responses: { 200: { description: 'Delegated' } },
       async handler({ auth, body }) {
-        await setDelegation(deps.pool, ownCooperative(auth), auth.subject, body.delegateMemberId);
+        await setDelegation(deps.pool, callerCooperative(auth), auth.subject, body.delegateMemberId);
         return { status: 200, body: { delegator: auth.subject, delegate: body.delegateMemberId } };
       },
     }),
@@ -60,7 +54,7 @@ export function governanceRoutes(deps: ApiDependencies) {
       method: 'delete', path: '/v1/delegations', summary: 'Withdraw your delegation', tag: 'Governance',
       roles: ['member'], responses: { 200: { description: 'Withdrawn' } },
       async handler({ auth }) {
-        await setDelegation(deps.pool, ownCooperative(auth), auth.subject, null);
+        await setDelegation(deps.pool, callerCooperative(auth), auth.subject, null);
         return { status: 200, body: { delegator: auth.subject, delegate: null } };
       },
     }),
@@ -68,32 +62,7 @@ export function governanceRoutes(deps: ApiDependencies) {
       method: 'post', path: '/v1/proposals', summary: 'Open a proposal (proposal:<id>); other stakeholder cooperatives must each approve by their own rules', tag: 'Governance',
       roles: ['member', 'coop_admin'], body: CreateProposalBody, idempotencyKey: 'required', responses: { 201: { description: 'Opened' }, 200: { description: 'Replayed' } },
       async handler({ auth, body, idempotencyKey }) {
-        const origin = ownCooperative(auth);
-        const stakeholders = [...new Set([origin, ...body.stakeholderCooperativeIds])];
-        for (const id of stakeholders) if (!(await findCooperativeById(deps.pool, id))) throw new ApiError('NOT_FOUND', `Cooperative ${id} not found`);
-        if (body.action && !stakeholders.includes(body.action.cooperativeId)) throw new ApiError('VALIDATION_ERROR', "The action's cooperative must be a stakeholder");
-        const originSettings = await governanceSettings(deps.pool, origin);
-        const closesAt = new Date(Date.now() + originSettings.votingPeriodSeconds * 1000);
-        const action = body.action && { ...body.action, amount: formatMicros(body.action.amount) };
-        const { proposal: p, created } = await createProposal(deps.pool, {
-          id: randomUUID(), originCooperativeId: origin, stakeholders, title: body.title, description: body.description, proposer: auth.subject, action, closesAt, idempotencyKey: idempotencyKey!,
-        });
-        // Started on every request, once per proposal: a retry after a failed start still gets its workflow.
-        {
-          const snapshot = await Promise.all(stakeholders.map(async (cooperativeId) => {
-            const { publicKey: _publicKey, votingPeriodSeconds: _period, ...settings } = await governanceSettings(deps.pool, cooperativeId);
-            return { cooperativeId, settings, weights: await eligibleMembers(deps.pool, cooperativeId) };
-          }));
-          await startOnce(() =>
-            deps.temporal.workflow.start(proposal, {
-              taskQueue: deps.config.temporal.taskQueue,
-              workflowId: proposalWorkflowId(p.id),
-              args: [{ proposalId: p.id, closesAt: p.closesAt, stakeholders: snapshot, ...(body.action ? { action: body.action } : {}) }],
-              workflowIdConflictPolicy: 'USE_EXISTING',
-              workflowIdReusePolicy: 'REJECT_DUPLICATE',
-            }),
-          );
-        }
+        const { proposal: p, created } = await openProposal(deps, { originCooperativeId: callerCooperative(auth), proposer: auth.subject, body, idempotencyKey: idempotencyKey! });
         return { status: created ? 201 : 200, body: { id: p.id, status: p.status, closesAt: p.closesAt, stakeholders: p.stakeholders, workflowId: proposalWorkflowId(p.id) } };
       },
     }),
@@ -104,7 +73,7 @@ export function governanceRoutes(deps: ApiDependencies) {
         await proposalOr404(auth, params.proposalId);
         try {
           await deps.temporal.workflow.getHandle(proposalWorkflowId(params.proposalId)).executeUpdate(castVote, {
-            args: [{ cooperativeId: ownCooperative(auth), memberId: auth.subject, choice: body.choice, ...(body.reason ? { reason: body.reason } : {}) }],
+            args: [{ cooperativeId: callerCooperative(auth), memberId: auth.subject, choice: body.choice, ...(body.reason ? { reason: body.reason } : {}) }],
           });
         } catch (err) {
           // A closed proposal's workflow has completed: its window is over.
@@ -126,15 +95,7 @@ export function governanceRoutes(deps: ApiDependencies) {
       method: 'get', path: '/v1/proposals/:proposalId/audit', summary: "The signed audit record and each stakeholder signature's verification", tag: 'Governance',
       roles: ['member', 'coop_admin', 'operator', 'service'], params: ProposalParams, responses: { 200: { description: 'Audit record' } },
       async handler({ auth, params }) {
-        const p = await proposalOr404(auth, params.proposalId);
-        if (!p.audit || !p.signatures) throw new ApiError('CONFLICT', 'The proposal is still open');
-        const message = Buffer.from(canonical(p.audit));
-        const verified: Record<string, boolean> = {};
-        for (const [cooperativeId, signature] of Object.entries(p.signatures)) {
-          const { publicKey } = await governanceSettings(deps.pool, cooperativeId);
-          verified[cooperativeId] = verify(null, message, publicKey, Buffer.from(signature, 'base64'));
-        }
-        return { status: 200, body: { audit: p.audit, signatures: p.signatures, verified, executionTransaction: p.executionTransaction } };
+        return { status: 200, body: await verifiedAudit(deps, await proposalOr404(auth, params.proposalId)) };
       },
     }),
   ];

@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { distributeRevenue } from '../../db/ledger';
-import { activeRule, createRule, findRule, ruleCooperative } from '../../db/revenue-rules';
+import { createRule, findRule, ruleCooperative } from '../../db/revenue-rules';
 import { validateShares } from '../../domain/governance/revenue-rule';
 import { approveRule, overrideCooldown, rejectRule, revenueRule, revenueRuleWorkflowId, submitRule } from '../../workflows/revenue-rule';
-import type { AuthContext } from '../auth/authenticate';
+import { callerCooperative, type AuthContext } from '../auth/authenticate';
 import { TransactionView, transactionView } from '../contracts/ledger';
 import { CreateRevenueRuleBody, DistributionBody, OverrideBody, RevenueRuleView, revenueRuleView, RuleActionBody, RuleParams } from '../contracts/revenue-rules';
 import type { ApiDependencies } from '../dependencies';
 import { ApiError } from '../errors';
 import { defineRoute } from '../route';
+import { distributeByActiveRule } from '../services/revenue-distributions';
 import { apiErrorFromWorkflowFailure, startOnce } from '../temporal-failures';
 
 export function revenueRuleRoutes(deps: ApiDependencies) {
@@ -70,7 +70,7 @@ export function revenueRuleRoutes(deps: ApiDependencies) {
       idempotencyKey: 'required',
       responses: { 200: { description: 'Replayed', schema: RevenueRuleView }, 201: { description: 'Created in draft', schema: RevenueRuleView } },
       async handler({ body, auth, idempotencyKey }) {
-        const cooperativeId = auth.cooperativeId!;
+        const cooperativeId = callerCooperative(auth);
         try {
           validateShares(body.shares);
         } catch (err) {
@@ -113,14 +113,7 @@ export function revenueRuleRoutes(deps: ApiDependencies) {
       idempotencyKey: 'required',
       responses: { 200: { description: 'Replayed', schema: TransactionView }, 201: { description: 'Distributed', schema: TransactionView } },
       async handler({ body, auth, idempotencyKey }) {
-        const cooperativeId = auth.cooperativeId;
-        if (!cooperativeId) throw new ApiError('FORBIDDEN', 'Distributions are made within a cooperative');
-        const rule = await activeRule(deps.pool, cooperativeId);
-        if (!rule) throw new ApiError('CONFLICT', 'The cooperative has no active revenue rule');
-        const result = await distributeRevenue(deps.pool, {
-          cooperativeId, distributionId: body.distributionId, amount: body.amount,
-          shares: rule.shares.map((s) => ({ memberId: s.memberId, basisPoints: s.basisPoints })), rule: { ruleId: rule.id, version: rule.version }, idempotencyKey: idempotencyKey!,
-        });
+        const result = await distributeByActiveRule(deps, { cooperativeId: callerCooperative(auth), distributionId: body.distributionId, amount: body.amount, idempotencyKey: idempotencyKey! });
         return { status: result.replayed ? 200 : 201, body: transactionView(result.transaction) };
       },
     }),

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
-import { COOPERATIVE_ACCOUNTS, MEMBER_ACCOUNTS, type AccountTemplate, type CooperativeAccountKey, type MemberAccountKey } from '../../domain/chart-of-accounts';
+import { COOPERATIVE_ACCOUNTS, MEMBER_ACCOUNTS, type AccountOwnerType, type AccountTemplate, type CooperativeAccountKey, type MemberAccountKey } from '../../domain/chart-of-accounts';
 import { BusinessError } from '../../domain/errors';
 import type { Currency } from '../../domain/money';
 import { inTenantTransaction } from '../transaction';
+import { isUuid } from '../../domain/ids';
 
 /**
  * Account ids never change once opened, so each process remembers them: the hot path resolves a
@@ -13,7 +14,7 @@ const known = new Map<string, string>();
 const keyOf = (cooperativeId: string, code: string, memberId?: string) => `${cooperativeId}:${code}:${memberId ?? ''}`;
 
 async function openAccounts(client: PoolClient, cooperativeId: string, templates: AccountTemplate[], memberId?: string): Promise<void> {
-  const ownerType = memberId ? 'member' : 'system';
+  const ownerType: AccountOwnerType = memberId ? 'member' : 'system';
   const conflict = memberId ? '(cooperative_id, code, member_id) WHERE member_id IS NOT NULL' : '(cooperative_id, code) WHERE member_id IS NULL';
   await client.query(
     `INSERT INTO accounts (id, cooperative_id, code, name, currency, type, owner_type, member_id, allow_negative, balance_shards)
@@ -92,12 +93,10 @@ export async function resolveAccountsCached(pool: Pool, cooperativeId: string, r
   return fromMemory(cooperativeId, refs) ?? inTenantTransaction(pool, cooperativeId, (client) => resolveAccounts(client, cooperativeId, refs));
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
 /** lockAccounts as a statement for a transaction's opening batch (ids are our own UUIDs, checked). */
 export function lockAccountsStatement(accountIds: string[]): string {
   const ids = [...new Set(accountIds)].sort();
-  if (!ids.every((id) => UUID.test(id))) throw new Error('account ids must be UUIDs');
+  if (!ids.every(isUuid)) throw new Error('account ids must be UUIDs');
   return `SELECT pg_advisory_xact_lock(hashtextextended(id::text, 0)) FROM unnest(ARRAY[${ids.map((id) => `'${id}'`).join(',')}]::uuid[]) AS id`;
 }
 

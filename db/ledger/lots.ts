@@ -1,14 +1,16 @@
 import type { PoolClient } from 'pg';
 import { BusinessError } from '../../domain/errors';
+import type { LotSource } from '../../domain/ledger-types';
 import { allocate, isSpendable, type Allocation, type LotCategory, type SpendableLot } from '../../domain/lots';
 import { formatMicros } from '../../domain/money';
 import type { LotChange } from './write-transaction';
+import { isUuid } from '../../domain/ids';
 
 export interface WalletLot extends SpendableLot {
-  source: string;
+  source: LotSource;
 }
 
-type LotRow = { id: string; priority: number; expires_at: Date | null; category: LotCategory; created_at: Date; available: bigint; source: string };
+type LotRow = { id: string; priority: number; expires_at: Date | null; category: LotCategory; created_at: Date; available: bigint; source: LotSource };
 
 // Lots past expiry wait for the expiry run and are not spendable (now() is the transaction's start,
 // never later than the operation's own clock, so domain/lots.ts isSpendable has the last word).
@@ -33,7 +35,7 @@ export async function readSpendableLots(client: PoolClient, walletId: string): P
 
 /** The first FIRST_LOTS spendable lots, in consumption order, as a statement for a transaction's opening batch. */
 export function firstSpendableLotsStatement(walletId: string): string {
-  if (!/^[0-9a-f-]{36}$/.test(walletId)) throw new Error('wallet id must be a UUID');
+  if (!isUuid(walletId)) throw new Error('wallet id must be a UUID');
   return `${SPENDABLE_LOTS.replace('$1', `'${walletId}'`)} LIMIT ${FIRST_LOTS}`;
 }
 

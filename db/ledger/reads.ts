@@ -1,39 +1,13 @@
 import type { Pool } from 'pg';
 import { BusinessError } from '../../domain/errors';
-import type { LedgerTransaction } from '../../domain/ledger-types';
+import type { LedgerTransaction, LotSource } from '../../domain/ledger-types';
+import type { LotCategory } from '../../domain/lots';
+import type { LotView, MemberBalance } from '../../domain/member-balance';
 import { USD_MICROS_PER_CLOUD_MICRO } from '../../domain/money';
 import { resolveAccounts } from './accounts';
 import { transactionsPage } from './replay';
 import { inTenantTransaction } from '../transaction';
-
-export interface LotView {
-  id: string;
-  source: string;
-  sourceId: string;
-  category: 'promotional' | 'paid';
-  priority: number;
-  expiresAt: string | null;
-  original: bigint;
-  available: bigint;
-  reserved: bigint;
-  expired: boolean;
-}
-
-export interface MemberBalance {
-  memberId: string;
-  /** Spendable now: available in lots that have not expired. */
-  available: bigint;
-  /** Reserved by open holds. */
-  held: bigint;
-  /** Past expiry, waiting for the expiry run to retire them; not spendable. */
-  expiring: bigint;
-  /** The wallet's ledger balance: available + held + expiring. */
-  wallet: bigint;
-  staked: bigint;
-  /** Credits spent and then refunded, owed by the member (in µCLOUD). */
-  debt: bigint;
-  lots: LotView[];
-}
+import { isUuid } from '../../domain/ids';
 
 export function memberBalance(pool: Pool, cooperativeId: string, memberId: string, now = new Date()): Promise<MemberBalance> {
   return inTenantTransaction(pool, cooperativeId, async (client) => {
@@ -47,7 +21,7 @@ export function memberBalance(pool: Pool, cooperativeId: string, memberId: strin
       [[wallet!.id, staking!.id, receivable!.id]],
     );
     const balanceOf = (id: string) => BigInt(balances.find((b) => b.account_id === id)?.balance ?? '0');
-    const { rows } = await client.query<{ id: string; source: string; source_id: string; category: 'promotional' | 'paid'; priority: number; expires_at: Date | null; original: bigint; available: bigint; reserved: bigint }>(
+    const { rows } = await client.query<{ id: string; source: LotSource; source_id: string; category: LotCategory; priority: number; expires_at: Date | null; original: bigint; available: bigint; reserved: bigint }>(
       `SELECT id, source, source_id, category, priority, expires_at, original, available, reserved FROM lots
         WHERE account_id = $1 AND (available > 0 OR reserved > 0) ORDER BY priority, expires_at NULLS LAST, category DESC, created_at, id`,
       [wallet!.id],
@@ -81,7 +55,7 @@ export function memberTransactions(pool: Pool, cooperativeId: string, memberId: 
   if (options.cursor) {
     try {
       const [micros, id] = JSON.parse(Buffer.from(options.cursor, 'base64url').toString('utf8')) as [string, string];
-      if (!/^\d{1,19}$/.test(micros) || !/^[0-9a-f-]{36}$/.test(id)) throw new Error('bad cursor');
+      if (!/^\d{1,19}$/.test(micros) || !isUuid(id)) throw new Error('bad cursor');
       after = { micros, id };
     } catch {
       throw new BusinessError('VALIDATION_ERROR', 'cursor is not valid');

@@ -1,5 +1,6 @@
 /** A member's own vote. Objections carry their reason (sociocratic consent). */
-export type Choice = 'yes' | 'no' | 'abstain' | 'block' | 'objection';
+export const VOTE_CHOICES = ['yes', 'no', 'abstain', 'block', 'objection'] as const;
+export type Choice = (typeof VOTE_CHOICES)[number];
 
 export interface Vote {
   choice: Choice;

@@ -3,9 +3,12 @@ export const GOVERNANCE_MODELS = ['majority', 'supermajority', 'consensus', 'con
 export type GovernanceModel = (typeof GOVERNANCE_MODELS)[number];
 
 /** A threshold states whether reaching it is enough (`>=`) or it must be exceeded (`>`). */
+export const THRESHOLD_COMPARISONS = ['>', '>='] as const;
+export type ThresholdComparison = (typeof THRESHOLD_COMPARISONS)[number];
+
 export interface Threshold {
   basisPoints: number;
-  comparison: '>' | '>=';
+  comparison: ThresholdComparison;
 }
 
 export interface GovernanceSettings {

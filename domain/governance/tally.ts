@@ -1,4 +1,5 @@
 import type { EffectiveVote } from './delegation';
+import type { ProposalOutcome } from './proposal';
 import { meets, type GovernanceSettings } from './settings';
 
 export interface TallyTotals {
@@ -16,7 +17,7 @@ export interface TallyTotals {
 }
 
 export interface TallyResult {
-  outcome: 'approved' | 'rejected';
+  outcome: ProposalOutcome;
   reason: string;
   quorumMet: boolean;
   totals: TallyTotals;

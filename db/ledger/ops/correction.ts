@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import { BusinessError } from '../../../domain/errors';
 import { MEMBER_ACCOUNTS } from '../../../domain/chart-of-accounts';
+import type { LotCategory } from '../../../domain/lots';
 import { lockAccounts } from '../accounts';
 import { findTransaction } from '../replay';
 import { runIdempotent, type LedgerResult } from '../run-operation';
@@ -35,7 +36,7 @@ export function correct(pool: Pool, req: CorrectionRequest): Promise<LedgerResul
     const memberAccounts = original.entries.filter((e) => e.memberId !== null).map((e) => e.accountId);
     await lockAccounts(client, memberAccounts);
 
-    const { rows: moved } = await client.query<{ lot_id: string; amount: bigint; available: bigint; account_id: string; member_id: string; category: 'promotional' | 'paid'; priority: number; expires_at: Date | null }>(
+    const { rows: moved } = await client.query<{ lot_id: string; amount: bigint; available: bigint; account_id: string; member_id: string; category: LotCategory; priority: number; expires_at: Date | null }>(
       `SELECT m.lot_id, m.amount, l.available, l.account_id, l.member_id, l.category, l.priority, l.expires_at
          FROM lot_movements m JOIN lots l ON l.id = m.lot_id WHERE m.transaction_id = $1 ORDER BY m.lot_id`,
       [original.id],

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { escapeLiteral, type Pool } from 'pg';
 import { BusinessError } from '../../../domain/errors';
+import type { Hold, HoldStatus } from '../../../domain/hold';
 import { compareForConsumption, takeInOrder, type Allocation } from '../../../domain/lots';
 import { formatMicros } from '../../../domain/money';
 import { lockAccountsStatement, resolveAccounts, resolveAccountsCached } from '../accounts';
@@ -12,21 +13,7 @@ import { requireKey } from '../../idempotency';
 import { requirePositiveAmount } from '../validate';
 import { writeTransaction, type LotChange } from '../write-transaction';
 import { retireAccountRefs, retirePostings, toRetireAccounts, type CategorySplit } from './retire';
-
-export type HoldStatus = 'open' | 'finalized' | 'released' | 'expired';
-
-export interface Hold {
-  id: string;
-  cooperativeId: string;
-  memberId: string;
-  amount: bigint;
-  status: HoldStatus;
-  expiresAt: string;
-  finalAmount: bigint | null;
-  transactionId: string | null;
-  createdAt: string;
-  resolvedAt: string | null;
-}
+import { isUuid } from '../../../domain/ids';
 
 interface HoldRow {
   id: string;
@@ -61,8 +48,6 @@ export interface ReserveHoldRequest {
   idempotencyKey: string;
   metadata?: Record<string, string>;
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** Which wallet a hold draws on never changes, so each process remembers it (one lookup fewer), up to a bound. */
 const holdWallets = new Map<string, { accountId: string; memberId: string }>();
@@ -143,7 +128,7 @@ async function holdWallet(pool: Pool, cooperativeId: string, holdId: string): Pr
  */
 export async function resolveHold(pool: Pool, cooperativeId: string, holdId: string, outcome: HoldOutcome): Promise<{ hold: Hold; replayed: boolean }> {
   if (outcome.kind === 'finalize' && (typeof outcome.amount !== 'bigint' || outcome.amount < 0n)) throw new BusinessError('VALIDATION_ERROR', 'amount must not be negative');
-  if (!UUID.test(holdId)) throw new BusinessError('VALIDATION_ERROR', 'holdId must be a UUID');
+  if (!isUuid(holdId)) throw new BusinessError('VALIDATION_ERROR', 'holdId must be a UUID');
   const wallet = await holdWallet(pool, cooperativeId, holdId);
   const opening = [
     lockAccountsStatement([wallet.accountId]),

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import { BusinessError } from '../../../domain/errors';
 import { formatMicros } from '../../../domain/money';
+import type { StakingPositionStatus } from '../../../domain/staking';
 import { lockAccounts, resolveAccounts } from '../accounts';
 import { allocateOrFail, consume } from '../lots';
 import { credit, debit } from '../postings';
@@ -63,7 +64,7 @@ export function unstake(pool: Pool, req: UnstakeRequest): Promise<LedgerResult> 
       { member: memberId, account: 'staking' },
     ]);
     await lockAccounts(client, [wallet!.id, staking!.id]);
-    const { rows } = await client.query<{ amount: bigint; status: string }>('SELECT amount, status FROM staking_positions WHERE id = $1', [req.positionId]);
+    const { rows } = await client.query<{ amount: bigint; status: StakingPositionStatus }>('SELECT amount, status FROM staking_positions WHERE id = $1', [req.positionId]);
     const position = rows[0]!;
     if (position.status !== 'active') throw new BusinessError('CONFLICT', 'Staking position is already released');
     const id = randomUUID();

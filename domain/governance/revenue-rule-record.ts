@@ -1,0 +1,33 @@
+import type { RuleStatus } from './revenue-rule';
+
+/** One named share of a revenue rule, in basis points of the whole (validateShares in ./revenue-rule). */
+export interface RuleShare {
+  name: string;
+  memberId: string;
+  basisPoints: number;
+}
+
+/** One audited step of a rule's lifecycle. */
+export interface RuleHistoryEntry {
+  action: string;
+  from: string;
+  to: string;
+  actor: string | null;
+  reason: string | null;
+  at: string;
+}
+
+/** A revenue rule as stored: its version within the cooperative, shares, lifecycle status and audit trail. */
+export interface RevenueRule {
+  id: string;
+  cooperativeId: string;
+  version: number;
+  name: string;
+  shares: RuleShare[];
+  status: RuleStatus;
+  proposer: string;
+  approver: string | null;
+  cooldownEndsAt: string | null;
+  activatedAt: string | null;
+  history: RuleHistoryEntry[];
+}

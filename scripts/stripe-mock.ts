@@ -11,7 +11,8 @@ export async function startStripeMock(opts: { port: number; logFile: string; log
   fs.mkdirSync(path.dirname(opts.logFile), { recursive: true });
   const logFd = fs.openSync(opts.logFile, 'a');
   // Own process group, like the other services: the start command stops it in order.
-  const child = spawn(executable, ['-http-addr', `127.0.0.1:${opts.port}`], { stdio: ['ignore', logFd, logFd], detached: true });
+  // Its HTTPS listener (unused) takes a port the system chooses, so several stacks can run side by side.
+  const child = spawn(executable, ['-http-addr', `127.0.0.1:${opts.port}`, '-https-addr', '127.0.0.1:'], { stdio: ['ignore', logFd, logFd], detached: true });
   fs.closeSync(logFd);
   const server = supervise(child);
   const deadline = Date.now() + 30_000;

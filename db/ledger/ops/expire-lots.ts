@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
+import type { LotCategory } from '../../../domain/lots';
 import { formatMicros } from '../../../domain/money';
 import { lockAccounts } from '../accounts';
 import { runIdempotent, type LedgerResult } from '../run-operation';
@@ -21,7 +22,7 @@ async function expireLot(pool: Pool, cooperativeId: string, lotId: string, asOf:
     if (!found[0]) throw new Error(`lot ${lotId} not found`);
     const accounts = await resolveRetireAccounts(client, cooperativeId, found[0].member_id, 'breakage');
     await lockAccounts(client, [accounts.wallet.id]);
-    const { rows } = await client.query<{ available: bigint; expires_at: Date; category: 'paid' | 'promotional' }>('SELECT available, expires_at, category FROM lots WHERE id = $1', [lotId]);
+    const { rows } = await client.query<{ available: bigint; expires_at: Date; category: LotCategory }>('SELECT available, expires_at, category FROM lots WHERE id = $1', [lotId]);
     const lot = rows[0]!;
     const amount = lot.expires_at <= asOf ? lot.available : 0n;
     // Spent, held or not yet due by the time the lock was taken: no transaction without entries.

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import { BusinessError } from '../../../domain/errors';
+import type { LotSource } from '../../../domain/ledger-types';
 import type { LotCategory } from '../../../domain/lots';
 import { cloudToUsd, formatMicros } from '../../../domain/money';
 import { credit, debit } from '../postings';
@@ -14,7 +15,7 @@ export interface MintRequest {
   memberId: string;
   amount: bigint;
   /** A card purchase (cash received) or a grant (promotional, no cash). */
-  source: 'purchase' | 'grant';
+  source: Extract<LotSource, 'purchase' | 'grant'>;
   /** The payment or grant id: one lot per source id, so one payment can never mint twice. */
   sourceId: string;
   category?: LotCategory;

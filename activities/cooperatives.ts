@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Pool } from 'pg';
-import { activateCooperative, insertCooperative, openCooperativeLedger, type Cooperative } from '../db/cooperatives';
+import { activateCooperative, insertCooperative, openCooperativeLedger } from '../db/cooperatives';
+import type { Cooperative } from '../domain/cooperative';
 
 export function createCooperativeActivities(pool: Pool) {
   return {

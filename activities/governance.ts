@@ -3,6 +3,7 @@ import type { Pool } from 'pg';
 import { delegationGraphs, recordProposalOutcome, signingKey } from '../db/governance';
 import { transfer } from '../db/ledger';
 import { canonical } from '../domain/canonical-json';
+import type { ProposalOutcome } from '../domain/governance/proposal';
 import { asActivity } from './business-failure';
 
 export interface CreditTransferAction {
@@ -33,7 +34,7 @@ export function createGovernanceActivities(pool: Pool) {
       }),
 
     /** Signs the final record with every stakeholder cooperative's ed25519 key and stores it with the outcome. */
-    async recordProposalOutcome(input: { proposalId: string; status: 'approved' | 'rejected'; record: unknown; executionTransaction: string | null }): Promise<void> {
+    async recordProposalOutcome(input: { proposalId: string; status: ProposalOutcome; record: unknown; executionTransaction: string | null }): Promise<void> {
       const audit = JSON.parse(canonical(input.record)) as { cooperatives: Array<{ cooperativeId: string }> };
       const message = Buffer.from(canonical(audit));
       const signatures: Record<string, string> = {};

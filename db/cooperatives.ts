@@ -4,9 +4,6 @@ import { openCooperativeAccounts } from './ledger/accounts';
 import { seedV1RateCard } from './rate-cards';
 import { inSystemTransaction, inTenantTransaction } from './transaction';
 
-// activities/cooperatives.ts still imports the entity from here; it belongs to domain/cooperative.ts.
-export type { Cooperative } from '../domain/cooperative';
-
 interface CooperativeRow {
   id: string;
   slug: string;

@@ -1,6 +1,7 @@
 import { ActivityFailure, ApplicationFailure, defineQuery, defineUpdate, proxyActivities, setHandler, sleep, upsertSearchAttributes } from '@temporalio/workflow';
 import type { CreditTransferAction, GovernanceActivities } from '../activities/governance';
 import { resolveVotes, type Choice, type Vote } from '../domain/governance/delegation';
+import type { ProposalStatus } from '../domain/governance/proposal';
 import type { GovernanceSettings } from '../domain/governance/settings';
 import { tally, type TallyResult } from '../domain/governance/tally';
 import { BusinessStatus, CooperativeId } from './search-attributes';
@@ -27,7 +28,7 @@ export interface VoteInput {
 }
 
 export interface ProposalResults {
-  status: 'open' | 'approved' | 'rejected';
+  status: ProposalStatus;
   closesAt: string;
   /** Live: direct votes only (delegations are resolved at the close). Final: with frozen delegations. */
   cooperatives: Array<{ cooperativeId: string; tally: TallyResult }>;

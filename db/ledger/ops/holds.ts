@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { escapeLiteral, type Pool } from 'pg';
 import { BusinessError } from '../../../domain/errors';
 import type { Hold, HoldStatus } from '../../../domain/hold';
-import { compareForConsumption, takeInOrder, type Allocation } from '../../../domain/lots';
+import { compareForConsumption, takeInOrder, type Allocation, type LotCategory } from '../../../domain/lots';
 import { formatMicros } from '../../../domain/money';
 import { lockAccountsStatement, resolveAccounts, resolveAccountsCached } from '../accounts';
 import { toJsonParam } from '../../json';
@@ -190,7 +190,7 @@ interface HeldLotRow {
   amount: bigint;
   priority: number;
   expires_at: Date | null;
-  category: 'promotional' | 'paid';
+  category: LotCategory;
   created_at: Date;
 }
 

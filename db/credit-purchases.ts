@@ -50,23 +50,20 @@ export function createPurchase(pool: Pool, p: NewPurchase): Promise<{ purchase: 
   const hash = requestHash('credit-purchase', { memberId: p.memberId, amount: p.amount, pack: p.pack ?? null });
   return inTenantTransaction(pool, p.cooperativeId, async (client) => {
     const read = async (where: string, value: string) => (await client.query<Row>(`${SELECT} WHERE ${where}`, [value])).rows[0];
-    const { value, replayed } = await idempotent(
+    const { row, replayed } = await idempotent(
       p.idempotencyKey,
       hash,
-      async () => {
-        const row = await read('p.idempotency_key = $1', p.idempotencyKey);
-        return row && { requestHash: row.request_hash, value: toPurchase(row) };
-      },
+      () => read('p.idempotency_key = $1', p.idempotencyKey),
       async () => {
         await client.query(
           `INSERT INTO credit_purchases (id, cooperative_id, member_id, amount, amount_cents, pack, idempotency_key, request_hash, status)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'creating_payment')`,
           [p.id, p.cooperativeId, p.memberId, p.amount, p.amountCents, p.pack ?? null, p.idempotencyKey, hash],
         );
-        return toPurchase((await read('p.id = $1', p.id))!);
+        return (await read('p.id = $1', p.id))!;
       },
     );
-    return { purchase: value, created: !replayed };
+    return { purchase: toPurchase(row), created: !replayed };
   });
 }
 

@@ -129,23 +129,20 @@ export function createProposal(
   // Proposals span cooperatives, so they are kept outside any one tenant; the key is the origin cooperative's.
   return inSystemTransaction(pool, async (client) => {
     const read = async (where: string, values: unknown[]) => (await client.query<ProposalRow>(`SELECT * FROM proposals WHERE ${where}`, values)).rows[0];
-    const { value, replayed } = await idempotent(
+    const { row, replayed } = await idempotent(
       p.idempotencyKey,
       hash,
-      async () => {
-        const row = await read('origin_cooperative_id = $1 AND idempotency_key = $2', [p.originCooperativeId, p.idempotencyKey]);
-        return row && { requestHash: row.request_hash, value: toProposal(row) };
-      },
+      () => read('origin_cooperative_id = $1 AND idempotency_key = $2', [p.originCooperativeId, p.idempotencyKey]),
       async () => {
         await client.query(
           `INSERT INTO proposals (id, origin_cooperative_id, stakeholders, title, description, proposer, action, status, closes_at, idempotency_key, request_hash)
            VALUES ($1, $2, $3, $4, $5, $6, $7, 'open', $8, $9, $10)`,
           [p.id, p.originCooperativeId, p.stakeholders, p.title, p.description, p.proposer, p.action === undefined ? null : JSON.stringify(p.action), p.closesAt, p.idempotencyKey, hash],
         );
-        return toProposal((await read('id = $1', [p.id]))!);
+        return (await read('id = $1', [p.id]))!;
       },
     );
-    return { proposal: value, created: !replayed };
+    return { proposal: toProposal(row), created: !replayed };
   });
 }
 

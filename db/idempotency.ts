@@ -56,18 +56,19 @@ export function visibleKey(stored: string): string {
 }
 
 /**
- * A write keyed by `key` inside the caller's transaction: replays the earlier record for the same
- * request, refuses another request, or creates the record.
+ * A write keyed by `key` inside the caller's transaction: `find` reads the row the key wrote, if any;
+ * the same request replays it, another request is refused, and a new key runs `create`, which writes
+ * the row (with `key` and `hash`) and reads it back.
  */
-export async function idempotent<T>(
+export async function idempotent<R extends { request_hash: string }>(
   key: string,
   hash: string,
-  find: () => Promise<{ requestHash: string; value: T } | undefined>,
-  create: () => Promise<T>,
-): Promise<{ value: T; replayed: boolean }> {
-  const earlier = replayOf(await find(), hash, key);
-  if (earlier) return { value: earlier.value, replayed: true };
-  return { value: await create(), replayed: false };
+  find: () => Promise<R | undefined>,
+  create: () => Promise<R>,
+): Promise<{ row: R; replayed: boolean }> {
+  const earlier = await find();
+  if (replayOf(earlier && { requestHash: earlier.request_hash }, hash, key)) return { row: earlier!, replayed: true };
+  return { row: await create(), replayed: false };
 }
 
 /** The unique indexes that hold idempotency keys (and one-per-business-id records). */

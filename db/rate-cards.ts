@@ -83,13 +83,10 @@ export function createRateCard(pool: Pool, req: CreateRateCardRequest): Promise<
 export async function insertRateCard(client: PoolClient, req: CreateRateCardRequest): Promise<{ rateCard: RateCard; replayed: boolean }> {
   const hash = requestHash('create-rate-card', req);
   const read = async (where: string, value: string) => (await client.query<CardRow>(`${SELECT_CARD} WHERE ${where} GROUP BY c.id`, [value])).rows[0];
-  const { value, replayed } = await idempotent(
+  const { row, replayed } = await idempotent(
     req.idempotencyKey,
     hash,
-    async () => {
-      const row = await read('c.idempotency_key = $1', req.idempotencyKey);
-      return row && { requestHash: row.request_hash, value: toCard(row) };
-    },
+    () => read('c.idempotency_key = $1', req.idempotencyKey),
     async () => {
       for (const p of PRIMITIVES) {
         const r = req.rates[p];
@@ -111,10 +108,10 @@ export async function insertRateCard(client: PoolClient, req: CreateRateCardRequ
          SELECT $2, 'rate_card.created', $1::text, jsonb_build_object('rateCardId', $1::text, 'version', c.version, 'effectiveFrom', $3::timestamptz) FROM c`,
         [id, req.cooperativeId, req.effectiveFrom, req.idempotencyKey, hash, toJsonParam(PRIMITIVES.map((p) => ({ primitive: p, rate: req.rates[p].rate, cost: req.rates[p].infrastructureCost })))],
       );
-      return toCard((await read('c.id = $1', id))!);
+      return (await read('c.id = $1', id))!;
     },
   );
-  return { rateCard: value, replayed };
+  return { rateCard: toCard(row), replayed };
 }
 
 /** Every cooperative starts with the V1 card, in force from the beginning of time. */

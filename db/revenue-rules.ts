@@ -39,13 +39,10 @@ export function createRule(pool: Pool, input: { id: string; cooperativeId: strin
     const found = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM members WHERE id = ANY($1::uuid[])', [ids]);
     if (found.rows[0]!.n !== ids.length) throw new BusinessError('VALIDATION_ERROR', 'every share must name a member of this cooperative');
     const read = async (where: string, value: string) => (await client.query<Row>(`${SELECT} WHERE ${where}`, [value])).rows[0];
-    const { value, replayed } = await idempotent(
+    const { row, replayed } = await idempotent(
       input.idempotencyKey,
       hash,
-      async () => {
-        const row = await read('r.idempotency_key = $1', input.idempotencyKey);
-        return row && { requestHash: row.request_hash, value: toRule(row) };
-      },
+      () => read('r.idempotency_key = $1', input.idempotencyKey),
       async () => {
         // Versions are taken under a per-cooperative lock so concurrent creations do not collide.
         await client.query(`SELECT pg_advisory_xact_lock(hashtext('revenue-rule-version:' || $1))`, [input.cooperativeId]);
@@ -54,10 +51,10 @@ export function createRule(pool: Pool, input: { id: string; cooperativeId: strin
            SELECT $1, $2, COALESCE(max(version), 0) + 1, $3, $4, 'draft', $5, $6, $7 FROM revenue_rules WHERE cooperative_id = $2`,
           [input.id, input.cooperativeId, input.name, JSON.stringify(input.shares), input.proposer, input.idempotencyKey, hash],
         );
-        return toRule((await read('r.id = $1', input.id))!);
+        return (await read('r.id = $1', input.id))!;
       },
     );
-    return { rule: value, created: !replayed };
+    return { rule: toRule(row), created: !replayed };
   });
 }
 

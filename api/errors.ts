@@ -44,19 +44,49 @@ export const notFoundHandler: RequestHandler = (req, _res, next) => {
 export const errorHandler: ErrorRequestHandler = (err: unknown, req, res, _next) => {
   const error = toApiError(err);
   if (error.code === 'INTERNAL') req.log?.error({ err }, 'unhandled error');
+  else if (error.code === 'SERVICE_UNAVAILABLE') req.log?.warn({ err }, 'backing service unavailable');
+  if (error.code === 'SERVICE_UNAVAILABLE') res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
   res.status(error.status).json({
     error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}), requestId: req.id },
   });
 };
+
+/** How long a client should wait before retrying after a 503. */
+const RETRY_AFTER_SECONDS = 2;
+
+/** PostgreSQL (connection class 08, shutdown, too many connections) and socket-level failures: the database is not there right now. */
+const DB_UNAVAILABLE = /^(08|57P0[123]|53300)/;
+const SOCKET_UNAVAILABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
+const UNAVAILABLE_MESSAGE = /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended unexpectedly/;
+/** gRPC status codes from Temporal that mean "not now": DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, UNAVAILABLE. */
+const GRPC_UNAVAILABLE = new Set([4, 8, 14]);
+
+/** Whether an error means a backing service (PostgreSQL, Temporal) is unavailable: retryable, never the client's fault or ours. */
+export function isUnavailable(err: unknown): boolean {
+  for (let e = err as { code?: unknown; message?: unknown; cause?: unknown; name?: unknown } | undefined; e; e = e.cause as typeof e) {
+    if (typeof e.code === 'string' && (DB_UNAVAILABLE.test(e.code) || SOCKET_UNAVAILABLE.has(e.code))) return true;
+    if (typeof e.message === 'string' && UNAVAILABLE_MESSAGE.test(e.message)) return true;
+    if (e.name === 'ServiceError' && typeof (e.cause as { code?: unknown } | undefined)?.code === 'number' && GRPC_UNAVAILABLE.has((e.cause as { code: number }).code)) return true;
+    if (typeof e.code === 'number' && GRPC_UNAVAILABLE.has(e.code) && 'details' in e) return true;
+  }
+  return false;
+}
 
 function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
   if (err instanceof BusinessError) return new ApiError(err.code, err.message);
   if (err instanceof MoneyFormatError) return new ApiError('VALIDATION_ERROR', err.message);
   // body-parser's errors carry a `type`; map the ones a client can cause.
-  const type = (err as { type?: string } | undefined)?.type;
-  if (type === 'entity.parse.failed') return new ApiError('VALIDATION_ERROR', 'Request body is not valid JSON');
-  if (type === 'entity.too.large') return new ApiError('PAYLOAD_TOO_LARGE', 'Request body is too large');
-  if (type === 'encoding.unsupported' || type === 'charset.unsupported') return new ApiError('UNSUPPORTED_MEDIA_TYPE', 'Unsupported body encoding');
+  const e = err as { type?: string; status?: unknown; statusCode?: unknown } | undefined;
+  if (e?.type === 'entity.parse.failed') return new ApiError('VALIDATION_ERROR', 'Request body is not valid JSON');
+  if (e?.type === 'entity.too.large') return new ApiError('PAYLOAD_TOO_LARGE', 'Request body is too large');
+  if (e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported') return new ApiError('UNSUPPORTED_MEDIA_TYPE', 'Unsupported body encoding');
+  // Anything else Express or body-parser refused as the client's fault: a path that does not decode,
+  // a body whose declared encoding it is not in.
+  const status = e?.status ?? e?.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return new ApiError(status === 413 ? 'PAYLOAD_TOO_LARGE' : status === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : 'VALIDATION_ERROR', 'The request is malformed: its path, encoding or body cannot be read');
+  }
+  if (isUnavailable(err)) return new ApiError('SERVICE_UNAVAILABLE', 'A service behind the API is unavailable; retry shortly');
   return new ApiError('INTERNAL', 'Internal error');
 }

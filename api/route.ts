@@ -3,6 +3,7 @@ import type { Request, Response, Router } from 'express';
 import { z } from './contracts/zod';
 import type { Config } from '../config/config';
 import { clientKey } from '../db/idempotency';
+import { unstorablePath } from '../domain/text';
 import type { Role } from '../domain/roles';
 import { authenticate, requireRole, type AuthContext } from './auth/authenticate';
 import { ErrorBody, IdempotencyKey } from './contracts/common';
@@ -42,6 +43,9 @@ export function defineRoute<P extends Schema, Q extends Schema, B extends Schema
 }
 
 function parse<S extends Schema>(schema: S, value: unknown, where: string): Infer<S> {
+  // Before any schema: a string PostgreSQL could not store is refused on every route.
+  const unstorable = unstorablePath(value, [where]);
+  if (unstorable !== undefined) throw new ApiError('VALIDATION_ERROR', `Invalid ${where}`, [{ path: unstorable, message: 'must not contain NUL characters or invalid Unicode' }]);
   if (!schema) return undefined as Infer<S>;
   const result = schema.safeParse(value);
   if (!result.success) {

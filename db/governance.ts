@@ -79,10 +79,16 @@ export async function setDelegation(pool: Pool, cooperativeId: string, delegator
   const settings = await governanceSettings(pool, cooperativeId);
   if (delegate && !settings.delegationAllowed) throw new BusinessError('CONFLICT', 'This cooperative does not allow delegation');
   if (delegate === delegator) throw new BusinessError('VALIDATION_ERROR', 'A member cannot delegate to themselves');
-  await inTenantTransaction(pool, cooperativeId, async (client) => {
-    await client.query('DELETE FROM delegations WHERE delegator = $1', [delegator]);
-    if (delegate) await client.query('INSERT INTO delegations (cooperative_id, delegator, delegate) VALUES ($1, $2, $3)', [cooperativeId, delegator, delegate]);
-  });
+  // One statement either way, so concurrent identical requests cannot race each other.
+  await inTenantTransaction(pool, cooperativeId, (client) =>
+    delegate
+      ? client.query(
+          `INSERT INTO delegations (cooperative_id, delegator, delegate) VALUES ($1, $2, $3)
+           ON CONFLICT (cooperative_id, delegator) DO UPDATE SET delegate = EXCLUDED.delegate, created_at = now()`,
+          [cooperativeId, delegator, delegate],
+        )
+      : client.query('DELETE FROM delegations WHERE delegator = $1', [delegator]),
+  );
 }
 
 /** Each cooperative's delegation graph as it stands now (frozen into a proposal's record at its close). */

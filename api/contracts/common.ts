@@ -1,4 +1,5 @@
 import { ERROR_CODES } from '../../domain/errors';
+import { displayTextProblem } from '../../domain/text';
 import { z } from './zod';
 
 export const ErrorBody = z
@@ -14,6 +15,13 @@ export const ErrorBody = z
 
 export const Uuid = z.uuid().openapi({ example: '7f3c2a9e-4b1d-4e8f-9a2c-1d5e6f7a8b9c' });
 
+/** An identifier from another system (a distribution, an invoice): printable ASCII without spaces. */
+export const ExternalId = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces');
+
 /** A client-chosen key that makes a write safe to retry. */
 export const IdempotencyKey = z
   .string()
@@ -21,11 +29,10 @@ export const IdempotencyKey = z
   .max(255)
   .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces');
 
-const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
-
 /**
- * Free text (names, reasons, memos): trimmed, bounded, and without control characters or lone
- * surrogates, which PostgreSQL's JSON refuses, so such text can never block a record from being stored.
+ * Display text (names, reasons, memos): trimmed, bounded, one line, and free of control,
+ * bidirectional-override and zero-width characters (domain/text.ts), so it can never forge a line in a
+ * log or a record, or pass for another name.
  */
 export function SafeText(min: number, max: number) {
   return z
@@ -33,5 +40,21 @@ export function SafeText(min: number, max: number) {
     .trim()
     .min(min)
     .max(max)
-    .refine((s) => !CONTROL.test(s) && (s as unknown as { isWellFormed(): boolean }).isWellFormed(), 'must not contain control characters or invalid Unicode');
+    .superRefine((s, ctx) => {
+      const problem = displayTextProblem(s);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    });
+}
+
+/** Long display text (descriptions): like SafeText, but lines may break. */
+export function LongText(min: number, max: number) {
+  return z
+    .string()
+    .trim()
+    .min(min)
+    .max(max)
+    .superRefine((s, ctx) => {
+      const problem = displayTextProblem(s, { multiline: true });
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    });
 }

@@ -1,6 +1,6 @@
 import { VOTE_CHOICES } from '../../domain/governance/delegation';
 import { GOVERNANCE_MODELS, THRESHOLD_COMPARISONS } from '../../domain/governance/settings';
-import { SafeText, Uuid } from './common';
+import { LongText, SafeText, Uuid } from './common';
 import { PositiveAmount } from './money';
 import { z } from './zod';
 
@@ -22,7 +22,7 @@ export const DelegationBody = z.strictObject({ delegateMemberId: Uuid }).openapi
 export const CreateProposalBody = z
   .strictObject({
     title: SafeText(1, 300),
-    description: SafeText(0, 20_000).default(''),
+    description: LongText(0, 20_000).default(''),
     /** Other cooperatives whose approval is needed; the proposer's own is always one. */
     stakeholderCooperativeIds: z.array(Uuid).max(20).default([]),
     action: z

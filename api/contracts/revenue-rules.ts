@@ -1,6 +1,6 @@
 import { RULE_STATUSES } from '../../domain/governance/revenue-rule';
 import type { RevenueRule } from '../../domain/governance/revenue-rule-record';
-import { SafeText, Uuid } from './common';
+import { ExternalId, SafeText, Uuid } from './common';
 import { PositiveAmount } from './money';
 import { z } from './zod';
 
@@ -30,5 +30,5 @@ export const revenueRuleView = (r: RevenueRule, workflowId: string): z.infer<typ
 });
 
 export const DistributionBody = z
-  .strictObject({ distributionId: z.string().min(1).max(200), amount: PositiveAmount.openapi({ type: 'string', example: '10', description: 'CLOUD to distribute' }) })
+  .strictObject({ distributionId: ExternalId, amount: PositiveAmount.openapi({ type: 'string', example: '10', description: 'CLOUD to distribute' }) })
   .openapi('RevenueDistribution');

@@ -7,7 +7,7 @@ import { markStripeEventSignalled, recordStripeEvent } from '../../db/stripe-eve
 import { creditPurchaseWorkflowId, paymentEvent } from '../../workflows/credit-purchase';
 import type { ApiDependencies } from '../dependencies';
 import { ApiError } from '../errors';
-import { mapStripeEvent } from '../stripe-events';
+import { MalformedEventError, readStripeEvent, type ReadEvent } from '../stripe-events';
 
 /**
  * `POST /v1/webhooks/stripe`. The signature is verified over the raw body, before anything else; each
@@ -25,9 +25,16 @@ export function stripeWebhookRouter(deps: ApiDependencies, registry: OpenAPIRegi
     } catch {
       throw new ApiError('VALIDATION_ERROR', 'Invalid Stripe signature');
     }
-    const mapped = mapStripeEvent(event);
+    let read: ReadEvent;
+    try {
+      read = readStripeEvent(event);
+    } catch (err) {
+      if (err instanceof MalformedEventError) throw new ApiError('VALIDATION_ERROR', `Malformed Stripe event: ${err.message}`);
+      throw err;
+    }
+    const { mapped } = read;
     const purchase = mapped ? await findPurchaseForPayment(deps.pool, mapped) : undefined;
-    const { needsSignal } = await recordStripeEvent(deps.pool, { id: event.id, type: event.type, purchaseId: purchase?.id ?? null, payload: event });
+    const { needsSignal } = await recordStripeEvent(deps.pool, { id: read.id, type: read.type, purchaseId: purchase?.id ?? null, payload: event });
     if (mapped && !purchase) req.log.warn({ eventId: event.id, type: event.type, paymentIntentId: mapped.paymentIntentId }, 'stripe event for an unknown purchase');
     if (mapped && purchase && needsSignal) {
       try {

@@ -9,6 +9,9 @@ import { transactionsPage } from './replay';
 import { inTenantTransaction } from '../transaction';
 import { isUuid } from '../../domain/ids';
 
+/** A cursor's position is a BIGINT of microseconds; anything larger was not made by us. */
+const MAX_INT8 = 2n ** 63n - 1n;
+
 export function memberBalance(pool: Pool, cooperativeId: string, memberId: string, now = new Date()): Promise<MemberBalance> {
   return inTenantTransaction(pool, cooperativeId, async (client) => {
     const [wallet, staking, receivable] = await resolveAccounts(client, cooperativeId, [
@@ -55,7 +58,7 @@ export function memberTransactions(pool: Pool, cooperativeId: string, memberId: 
   if (options.cursor) {
     try {
       const [micros, id] = JSON.parse(Buffer.from(options.cursor, 'base64url').toString('utf8')) as [string, string];
-      if (!/^\d{1,19}$/.test(micros) || !isUuid(id)) throw new Error('bad cursor');
+      if (!/^\d{1,19}$/.test(micros) || BigInt(micros) > MAX_INT8 || !isUuid(id)) throw new Error('bad cursor');
       after = { micros, id };
     } catch {
       throw new BusinessError('VALIDATION_ERROR', 'cursor is not valid');

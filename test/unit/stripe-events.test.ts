@@ -1,20 +1,36 @@
-import type Stripe from 'stripe';
-import { mapStripeEvent } from '../../api/stripe-events';
+import { MalformedEventError, readStripeEvent } from '../../api/stripe-events';
 
-const event = (type: string, object: Record<string, unknown>) => ({ id: 'evt_1', object: 'event', type, data: { object } }) as unknown as Stripe.Event;
+const event = (type: string, object: unknown, id: unknown = 'evt_1') => ({ id, object: 'event', type, data: { object } });
+const mapped = (type: string, object: unknown) => readStripeEvent(event(type, object)).mapped;
 
-describe('mapStripeEvent', () => {
+describe('readStripeEvent', () => {
   it('maps the events that concern a purchase', () => {
-    expect(mapStripeEvent(event('payment_intent.succeeded', { id: 'pi_1', metadata: { purchaseId: 'p-1' } }))).toEqual({ kind: 'succeeded', paymentIntentId: 'pi_1', purchaseId: 'p-1' });
-    expect(mapStripeEvent(event('payment_intent.payment_failed', { id: 'pi_1' }))).toMatchObject({ kind: 'failed', paymentIntentId: 'pi_1' });
-    expect(mapStripeEvent(event('checkout.session.completed', { payment_intent: 'pi_2', payment_status: 'paid' }))).toMatchObject({ kind: 'succeeded', paymentIntentId: 'pi_2' });
-    expect(mapStripeEvent(event('charge.refunded', { payment_intent: { id: 'pi_3' }, amount_refunded: 1500 }))).toEqual({ kind: 'refunded', paymentIntentId: 'pi_3', cents: 1500n });
-    expect(mapStripeEvent(event('charge.dispute.created', { payment_intent: 'pi_4', amount: 700 }))).toEqual({ kind: 'disputed', paymentIntentId: 'pi_4', cents: 700n });
+    expect(mapped('payment_intent.succeeded', { id: 'pi_1', metadata: { purchaseId: 'p-1' } })).toEqual({ kind: 'succeeded', paymentIntentId: 'pi_1', purchaseId: 'p-1' });
+    expect(mapped('payment_intent.payment_failed', { id: 'pi_1' })).toMatchObject({ kind: 'failed', paymentIntentId: 'pi_1' });
+    expect(mapped('checkout.session.completed', { payment_intent: 'pi_2', payment_status: 'paid' })).toMatchObject({ kind: 'succeeded', paymentIntentId: 'pi_2' });
+    expect(mapped('charge.refunded', { payment_intent: { id: 'pi_3' }, amount_refunded: 1500 })).toEqual({ kind: 'refunded', paymentIntentId: 'pi_3', cents: 1500n });
+    expect(mapped('charge.dispute.created', { payment_intent: 'pi_4', amount: 700 })).toEqual({ kind: 'disputed', paymentIntentId: 'pi_4', cents: 700n });
   });
 
   it('ignores unpaid checkouts, charges without a payment intent and other event types', () => {
-    expect(mapStripeEvent(event('checkout.session.completed', { payment_intent: 'pi_2', payment_status: 'unpaid' }))).toBeUndefined();
-    expect(mapStripeEvent(event('charge.refunded', { payment_intent: null, amount_refunded: 10 }))).toBeUndefined();
-    expect(mapStripeEvent(event('customer.created', { id: 'cus_1' }))).toBeUndefined();
+    expect(mapped('checkout.session.completed', { payment_intent: 'pi_2', payment_status: 'unpaid' })).toBeUndefined();
+    expect(mapped('charge.refunded', { payment_intent: null, amount_refunded: 10 })).toBeUndefined();
+    expect(readStripeEvent(event('customer.created', { id: 'cus_1' }))).toEqual({ id: 'evt_1', type: 'customer.created', mapped: undefined });
+  });
+
+  it('refuses structurally invalid events however they were signed', () => {
+    const bad: unknown[] = [
+      { type: 'payment_intent.succeeded', data: { object: { id: 'pi_1' } } },
+      event('payment_intent.succeeded', { id: 'pi_1' }, 42),
+      event('payment_intent.succeeded', 'not an object'),
+      { id: 'evt_1', type: 'payment_intent.succeeded', data: {} },
+      event('payment_intent.succeeded', { id: 'pi_\u0000' }),
+      event('payment_intent.succeeded', { id: 'pi_1', metadata: { purchaseId: '\ud800' } }),
+      event('charge.refunded', { payment_intent: 'pi_1', amount_refunded: 1.5 }),
+      event('charge.refunded', { payment_intent: 'pi_1', amount_refunded: '100' }),
+      event('charge.dispute.created', { payment_intent: 'pi_1', amount: -1 }),
+      null,
+    ];
+    for (const payload of bad) expect(() => readStripeEvent(payload)).toThrow(MalformedEventError);
   });
 });

@@ -7,6 +7,8 @@ import type { ApiDependencies } from './dependencies';
 import { errorHandler, notFoundHandler } from './errors';
 import { createMetrics } from './metrics';
 import { buildOpenApiDocument } from './openapi';
+import { authenticate } from './auth/authenticate';
+import { principalVerifier } from './auth/principal';
 import { mountRoute } from './route';
 import { cooperativeRoutes } from './routes/cooperatives';
 import { creditPurchaseRoutes } from './routes/credit-purchases';
@@ -62,7 +64,13 @@ export function createApp(deps: ApiDependencies): express.Express {
     ...revenueRuleRoutes(deps),
     ...governanceRoutes(deps),
   ];
-  for (const route of routes) mountRoute(v1, registry, deps.config.jwt, route);
+  const verifyPrincipal = principalVerifier(deps.pool);
+  const authenticateRequest = async (authorization: string | undefined) => {
+    const auth = await authenticate(deps.config.jwt, authorization);
+    await verifyPrincipal(auth);
+    return auth;
+  };
+  for (const route of routes) mountRoute(v1, registry, authenticateRequest, route);
   app.use(v1);
 
   const document = buildOpenApiDocument(registry);

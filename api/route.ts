@@ -1,15 +1,17 @@
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import type { Request, Response, Router } from 'express';
 import { z } from './contracts/zod';
-import type { Config } from '../config/config';
 import { clientKey } from '../db/idempotency';
 import { unstorablePath } from '../domain/text';
 import type { Role } from '../domain/roles';
-import { authenticate, requireRole, type AuthContext } from './auth/authenticate';
+import { requireRole, type AuthContext } from './auth/authenticate';
 import { ErrorBody, IdempotencyKey } from './contracts/common';
 import { ApiError } from './errors';
 
 type Schema = z.ZodType | undefined;
+
+/** Who sent the request, from its Authorization header: verified token and existing principal. */
+export type Authenticate = (authorization: string | undefined) => Promise<AuthContext>;
 type Infer<S> = S extends z.ZodType ? z.output<S> : undefined;
 
 export interface RouteContext<P extends Schema, Q extends Schema, B extends Schema> {
@@ -59,9 +61,9 @@ function parse<S extends Schema>(schema: S, value: unknown, where: string): Infe
 }
 
 /** Adds the route to the Express router and its contract to the OpenAPI registry, from one definition. */
-export function mountRoute<P extends Schema, Q extends Schema, B extends Schema>(router: Router, registry: OpenAPIRegistry, jwt: Config['jwt'], def: RouteDefinition<P, Q, B>): void {
+export function mountRoute<P extends Schema, Q extends Schema, B extends Schema>(router: Router, registry: OpenAPIRegistry, authenticate: Authenticate, def: RouteDefinition<P, Q, B>): void {
   router[def.method](def.path, async (req, res) => {
-    const auth = await authenticate(jwt, req.headers.authorization);
+    const auth = await authenticate(req.headers.authorization);
     requireRole(auth, def.roles);
     const rawKey = req.headers['idempotency-key'];
     if (def.idempotencyKey === 'required' && rawKey === undefined) throw new ApiError('VALIDATION_ERROR', 'The Idempotency-Key header is required');

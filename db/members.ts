@@ -43,3 +43,11 @@ export function createMember(pool: Pool, cooperativeId: string, input: { address
     return { member: toMember(existing), created: false };
   });
 }
+
+/** Which of `ids` (UUIDs) are members of the cooperative. */
+export function existingMembers(pool: Pool, cooperativeId: string, ids: string[]): Promise<Set<string>> {
+  return inTenantTransaction(pool, cooperativeId, async (client) => {
+    const { rows } = await client.query<{ id: string }>('SELECT id FROM members WHERE id = ANY($1::uuid[])', [ids]);
+    return new Set(rows.map((r) => r.id));
+  });
+}

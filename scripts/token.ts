@@ -10,12 +10,12 @@ async function main(): Promise<void> {
       role: { type: 'string', default: 'operator' },
       coop: { type: 'string' },
       sub: { type: 'string' },
-      ttl: { type: 'string', default: '3600' },
+      ttl: { type: 'string' },
     },
   });
   const role = values.role as Role;
   if (!ROLES.includes(role)) throw new Error(`--role must be one of ${ROLES.join(', ')}`);
-  const token = await signToken(loadConfig().jwt, { subject: values.sub ?? `local-${role}`, role, ...(values.coop ? { cooperativeId: values.coop } : {}) }, Number(values.ttl));
+  const token = await signToken(loadConfig().jwt, { subject: values.sub ?? `local-${role}`, role, ...(values.coop ? { cooperativeId: values.coop } : {}) }, values.ttl === undefined ? undefined : Number(values.ttl));
   process.stdout.write(`${token}\n`);
 }
 

@@ -1,7 +1,7 @@
 import { decodeJwt, errors as joseErrors, jwtVerify } from 'jose';
 import { z } from 'zod';
 import type { Config } from '../../config/config';
-import { COOPERATIVE_BOUND_ROLES, ROLES, TOKEN_CLASS_OF_ROLE, type Role, type TokenClass } from '../../domain/roles';
+import { CLOCK_TOLERANCE_SECONDS, COOPERATIVE_BOUND_ROLES, MAX_TOKEN_LIFETIME, ROLES, TOKEN_CLASS_OF_ROLE, type Role, type TokenClass } from '../../domain/roles';
 import { ApiError } from '../errors';
 import { AUDIENCE, type TokenClaims } from './tokens';
 
@@ -33,19 +33,23 @@ export async function authenticate(jwt: Config['jwt'], authorization: string | u
   const tokenClass = typeof audience === 'string' ? CLASS_OF_AUDIENCE.get(audience) : undefined;
   if (!tokenClass) throw new ApiError('UNAUTHENTICATED', 'The bearer token has an unknown audience');
 
+  const maxLifetime = MAX_TOKEN_LIFETIME[tokenClass];
   for (const secret of jwt[tokenClass]) {
     try {
       const { payload } = await jwtVerify(token, new TextEncoder().encode(secret), {
         algorithms: ['HS256'],
         issuer: jwt.issuer,
         audience: AUDIENCE[tokenClass],
-        requiredClaims: ['exp', 'sub'],
+        requiredClaims: maxLifetime === undefined ? ['exp', 'sub'] : ['exp', 'iat', 'sub'],
+        clockTolerance: CLOCK_TOLERANCE_SECONDS,
+        ...(maxLifetime === undefined ? {} : { maxTokenAge: maxLifetime }),
       });
+      if (maxLifetime !== undefined && payload.exp! - payload.iat! > maxLifetime) throw new ApiError('UNAUTHENTICATED', `A ${tokenClass} token may live at most ${maxLifetime} s`);
       return toAuthContext(payload, tokenClass);
     } catch (err) {
       if (err instanceof joseErrors.JWSSignatureVerificationFailed) continue;
       if (err instanceof ApiError) throw err;
-      if (err instanceof joseErrors.JWTExpired) throw new ApiError('UNAUTHENTICATED', 'The bearer token has expired');
+      if (err instanceof joseErrors.JWTExpired) throw new ApiError('UNAUTHENTICATED', 'The bearer token has expired or is older than its class allows');
       throw new ApiError('UNAUTHENTICATED', 'The bearer token is invalid');
     }
   }

@@ -1,6 +1,7 @@
 import { randomUUID, verify } from 'node:crypto';
 import { findCooperativeById } from '../../db/cooperatives';
 import { createProposal, eligibleMembers, governanceSettings } from '../../db/governance';
+import { existingMembers } from '../../db/members';
 import { canonical } from '../../domain/canonical-json';
 import type { ProposalRecord } from '../../domain/governance/proposal';
 import { formatMicros } from '../../domain/money';
@@ -27,7 +28,14 @@ export async function openProposal(deps: ApiDependencies, req: OpenProposalReque
   const { body } = req;
   const stakeholders = [...new Set([req.originCooperativeId, ...body.stakeholderCooperativeIds])];
   for (const id of stakeholders) if (!(await findCooperativeById(deps.pool, id))) throw new ApiError('NOT_FOUND', `Cooperative ${id} not found`);
-  if (body.action && !stakeholders.includes(body.action.cooperativeId)) throw new ApiError('VALIDATION_ERROR', "The action's cooperative must be a stakeholder");
+  if (body.action) {
+    const { cooperativeId, fromMemberId, toMemberId } = body.action;
+    if (!stakeholders.includes(cooperativeId)) throw new ApiError('VALIDATION_ERROR', "The action's cooperative must be a stakeholder");
+    // An action that names strangers could never execute: refuse it now rather than after the vote.
+    const members = await existingMembers(deps.pool, cooperativeId, [fromMemberId, toMemberId]);
+    const strangers = [fromMemberId, toMemberId].filter((id) => !members.has(id));
+    if (strangers.length > 0) throw new ApiError('VALIDATION_ERROR', `The action names ${strangers.join(', ')}, not members of cooperative ${cooperativeId}`, [{ path: 'body.action', message: 'members must belong to the action\'s cooperative' }]);
+  }
   const originSettings = await governanceSettings(deps.pool, req.originCooperativeId);
   const closesAt = new Date(Date.now() + originSettings.votingPeriodSeconds * 1000);
   const action = body.action && { ...body.action, amount: formatMicros(body.action.amount) };

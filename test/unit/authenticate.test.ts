@@ -18,7 +18,7 @@ async function code(promise: Promise<unknown>): Promise<string | undefined> {
 }
 
 function raw(claims: Record<string, unknown>, secret: string, audience: string, exp = Math.floor(Date.now() / 1000) + 60) {
-  return new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setIssuer(jwt.issuer).setAudience(audience).setSubject('s-1').setExpirationTime(exp).sign(new TextEncoder().encode(secret));
+  return new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setIssuedAt().setIssuer(jwt.issuer).setAudience(audience).setSubject('s-1').setExpirationTime(exp).sign(new TextEncoder().encode(secret));
 }
 
 describe('authenticate', () => {
@@ -48,7 +48,7 @@ describe('authenticate', () => {
     expect(await code(authenticate(jwt, undefined))).toBe('UNAUTHENTICATED');
     expect(await code(authenticate(jwt, 'Basic abc'))).toBe('UNAUTHENTICATED');
     expect(await code(authenticate(jwt, 'Bearer a.b.c'))).toBe('UNAUTHENTICATED');
-    const expired = await raw({ role: 'operator' }, jwt.admin[0]!, AUDIENCE.admin, Math.floor(Date.now() / 1000) - 10);
+    const expired = await raw({ role: 'operator' }, jwt.admin[0]!, AUDIENCE.admin, Math.floor(Date.now() / 1000) - 60);
     expect(await code(authenticate(jwt, `Bearer ${expired}`))).toBe('UNAUTHENTICATED');
     const elsewhere = await raw({ role: 'operator' }, jwt.admin[0]!, 'someone-else');
     expect(await code(authenticate(jwt, `Bearer ${elsewhere}`))).toBe('UNAUTHENTICATED');
@@ -56,6 +56,24 @@ describe('authenticate', () => {
     expect(await code(authenticate(jwt, `Bearer ${unbound}`))).toBe('UNAUTHENTICATED');
     const none = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify({ aud: AUDIENCE.admin, role: 'operator', sub: 'x' })).toString('base64url')}.e30`;
     expect(await code(authenticate(jwt, `Bearer ${none}`))).toBe('UNAUTHENTICATED');
+  });
+
+  it('holds service tokens to five minutes of life, with 30 seconds of clock tolerance', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const service = (iat: number | undefined, exp: number) => {
+      const t = new SignJWT({ role: 'service', coop }).setProtectedHeader({ alg: 'HS256' }).setIssuer(jwt.issuer).setAudience(AUDIENCE.service).setSubject('svc').setExpirationTime(exp);
+      return (iat === undefined ? t : t.setIssuedAt(iat)).sign(new TextEncoder().encode(jwt.service[0]!));
+    };
+    await expect(authenticate(jwt, `Bearer ${await service(now, now + 300)}`)).resolves.toMatchObject({ role: 'service' });
+    expect(await code(authenticate(jwt, `Bearer ${await service(now, now + 301)}`))).toBe('UNAUTHENTICATED');
+    expect(await code(authenticate(jwt, `Bearer ${await service(now - 331, now + 60)}`))).toBe('UNAUTHENTICATED');
+    expect(await code(authenticate(jwt, `Bearer ${await service(undefined, now + 60)}`))).toBe('UNAUTHENTICATED');
+    await expect(authenticate(jwt, `Bearer ${await service(now - 320, now - 25)}`)).resolves.toMatchObject({ role: 'service' });
+    const unbound = await raw({ role: 'service' }, jwt.service[0]!, AUDIENCE.service);
+    expect(await code(authenticate(jwt, `Bearer ${unbound}`))).toBe('UNAUTHENTICATED');
+    // signToken never issues a service token that would be refused.
+    const issued = await signToken(jwt, { subject: 'svc', role: 'service', cooperativeId: coop }, 3600);
+    await expect(authenticate(jwt, `Bearer ${issued}`)).resolves.toMatchObject({ role: 'service' });
   });
 
   it('scopes roles and cooperatives', () => {

@@ -1,0 +1,196 @@
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type { Client } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, Runtime, type LogLevel, type Worker } from '@temporalio/worker';
+import pino from 'pino';
+import type { Pool } from 'pg';
+import { createActivities, type Activities } from '../../activities';
+import { createApp } from '../../api/app';
+import { signToken, type TokenClaims } from '../../api/auth/tokens';
+// The one place this harness names the shared clients' modules.
+import { dataConverter } from '../../clients/data-converter';
+import { createStripeClient } from '../../clients/stripe';
+import { loadConfig, type Config } from '../../config/config';
+import { createPool } from '../../db/pool';
+import { ensureTemporalTestServer } from '../../scripts/temporal-test-server';
+import { createWorker } from '../../workers/worker';
+import { SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
+import { httpClient, type HttpRequest } from './http-client';
+
+/**
+ * Workflows in virtual time: Temporal's time-skipping test server (one per test file), a real worker
+ * with the real activities on the run's PostgreSQL and stripe-mock, and optionally the real API using
+ * the test server's client. Time moves on only when a test sleeps or awaits a workflow's result; then
+ * the server jumps straight to the next timer, so a 120-day window passes in milliseconds.
+ *
+ * The time-skipping server's clock is shared by everything on it: run one file's tests one at a time
+ * (jest does) and never share a stack between test files.
+ */
+export interface TimeSkippingStack {
+  env: TestWorkflowEnvironment;
+  /** The test server's client: awaiting a workflow's result lets time skip until the workflow completes. */
+  client: Client;
+  pool: Pool;
+  config: Config;
+  taskQueue: string;
+  /** The real activities (what the worker runs, before any override). */
+  activities: Activities;
+  /** The real API on an ephemeral port, its Temporal client being `client`; present when asked for. */
+  api?: { url: string; request: HttpRequest; token(claims: TokenClaims): Promise<string> };
+  /** The test server's current (virtual) time, in ms since the epoch. */
+  now(): Promise<number>;
+  /** Lets `ms` of virtual time pass, firing every timer due meanwhile. */
+  sleep(ms: number): Promise<void>;
+  /** Lets virtual time pass until `epochMs` (at once if that time has passed). */
+  sleepUntil(epochMs: number): Promise<void>;
+  /**
+   * How many of a workflow's timers have fired, from its history. The server records a timer's firing
+   * before a sleep past it returns, whereas what the workflow then does takes a moment more: this is
+   * how a test shows that a deadline has not passed yet, or just has.
+   */
+  firedTimers(workflowId: string): Promise<number>;
+  /**
+   * Runs `fn` with this process's `Date.now()` on the test server's clock. For API routes that compute
+   * a workflow's deadline from their own clock (opening a proposal): the workflow measures it against
+   * virtual time, which runs ahead of the wall clock once a test has skipped time.
+   */
+  onVirtualClock<T>(fn: () => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export interface TimeSkippingOptions {
+  /** Start the real API on the test server's client. */
+  api?: boolean;
+  /** Replace some activities, given the real ones: only to inject a fault or an external answer. */
+  activityOverrides?: (real: Activities) => Partial<Activities>;
+  /** Configuration overrides (environment variable names), e.g. REVENUE_RULE_COOLDOWN_SECONDS. */
+  configOverrides?: Record<string, string>;
+}
+
+let runtimeInstalled = false;
+
+export async function startTimeSkippingStack(options: TimeSkippingOptions = {}): Promise<TimeSkippingStack> {
+  const bundlePath = process.env.TEST_WORKFLOW_BUNDLE;
+  if (!bundlePath) throw new Error('TEST_WORKFLOW_BUNDLE is not set: run the workflow tests through jest (its global setup bundles the workflows).');
+  if (!runtimeInstalled) {
+    // Errors only, unless LOG_LEVEL asks for more. The SDK's core warns on every worker that the test
+    // server does not advertise capabilities a real server has; that is expected here.
+    const level = ({ trace: 'TRACE', debug: 'DEBUG', info: 'INFO', warn: 'WARN' } as Record<string, LogLevel>)[process.env.LOG_LEVEL ?? ''] ?? 'ERROR';
+    Runtime.install({ logger: new DefaultLogger(level), telemetryOptions: { logging: { filter: { core: level, other: level } } } });
+    runtimeInstalled = true;
+  }
+
+  const taskQueue = `time-skipping-${randomUUID().slice(0, 8)}`;
+  const config = loadConfig({ ...process.env, ...options.configOverrides, TEMPORAL_TASK_QUEUE: taskQueue, TEMPORAL_NAMESPACE: 'default' });
+  const env = await startTestServer();
+  const closers: Array<() => Promise<unknown>> = [() => env.teardown()];
+  const close = async () => {
+    for (const closer of closers.reverse()) await closer().catch(() => undefined);
+  };
+  try {
+    await registerSearchAttributes(env);
+    const pool = createPool(config.database.url, { max: 10 });
+    closers.push(() => pool.end());
+    const stripe = createStripeClient(config.stripe);
+    const activities = createActivities({ pool, stripe });
+
+    const worker: Worker = await createWorker({
+      connection: env.nativeConnection,
+      namespace: config.temporal.namespace,
+      taskQueue,
+      pool,
+      stripe,
+      workflowBundle: { codePath: bundlePath },
+      activityOverrides: options.activityOverrides?.(activities),
+    });
+    const running = worker.run();
+    closers.push(async () => {
+      worker.shutdown();
+      await running;
+    });
+
+    let api: TimeSkippingStack['api'];
+    if (options.api) {
+      const app = createApp({ config, pool, temporal: env.client, logger: pino({ level: 'silent' }), stripe });
+      const server = await new Promise<ReturnType<typeof app.listen>>((resolve) => {
+        const s = app.listen(0, '127.0.0.1', () => resolve(s));
+      });
+      closers.push(async () => {
+        server.closeAllConnections();
+        await new Promise((resolve) => server.close(resolve));
+      });
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      api = { url, request: httpClient(url), token: (claims) => signToken(config.jwt, claims) };
+    }
+
+    const now = () => env.currentTimeMs();
+    return {
+      env,
+      client: env.client,
+      pool,
+      config,
+      taskQueue,
+      activities,
+      api,
+      now,
+      sleep: (ms) => env.sleep(ms),
+      async sleepUntil(epochMs) {
+        const current = await now();
+        if (epochMs > current) await env.sleep(epochMs - current);
+      },
+      async firedTimers(workflowId) {
+        const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
+        return (history.events ?? []).filter((e) => e.timerFiredEventAttributes).length;
+      },
+      async onVirtualClock(fn) {
+        const realNow = Date.now;
+        const offset = (await now()) - realNow();
+        Date.now = () => realNow() + offset;
+        try {
+          return await fn();
+        } finally {
+          Date.now = realNow;
+        }
+      },
+      close,
+    };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
+/**
+ * The SDK runs the wrapper global-setup prepared and gives it 5 s to answer. The server starts in well
+ * under a second (class-data sharing), but a machine busy with the rest of the suite may be slower:
+ * a start that times out is tried again rather than failing the file.
+ */
+async function startTestServer(): Promise<TestWorkflowEnvironment> {
+  const path = process.env.TEMPORAL_TEST_SERVER ?? (await ensureTemporalTestServer());
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await TestWorkflowEnvironment.createTimeSkipping({
+        server: { executable: { type: 'existing-path', path } },
+        client: { dataConverter },
+      });
+    } catch (err) {
+      if (attempt >= 3) throw new Error(`The Temporal test server (${path}) did not start in ${attempt} attempts: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+}
+
+/**
+ * Workflows upsert CooperativeId, MemberId and BusinessStatus; the test server refuses an upsert of an
+ * attribute it does not know (the workflow task fails), so they are registered first, as on a real
+ * namespace. The test server has AddSearchAttributes but not ListSearchAttributes.
+ */
+async function registerSearchAttributes(env: TestWorkflowEnvironment): Promise<void> {
+  const { IndexedValueType } = temporal.api.enums.v1;
+  const types = { Keyword: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD } as const;
+  await env.connection.operatorService.addSearchAttributes({
+    namespace: env.namespace ?? 'default',
+    searchAttributes: Object.fromEntries(Object.entries(SEARCH_ATTRIBUTES).map(([name, type]) => [name, types[type]])),
+  });
+}

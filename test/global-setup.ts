@@ -7,12 +7,27 @@ import { startInfrastructure, type Infrastructure } from '../scripts/infrastruct
 import { bundleWorkflows } from '../workers/bundle';
 import { freePort } from './harness/free-port';
 
+export interface TestInfrastructure {
+  infrastructure: Infrastructure;
+  stateDir: string;
+}
+
+/** Set by the first project's setup of a run; the projects that share the services find it here. */
+export const testInfrastructure = globalThis as { __testInfrastructure?: Promise<TestInfrastructure> };
+
 /**
- * One PostgreSQL and one Temporal dev server for the whole run (or DATABASE_URL / TEMPORAL_ADDRESS
- * when given), migrated once, and the workflow code bundled once; test files read what they need
- * from the environment this sets.
+ * One PostgreSQL, one Temporal dev server and one stripe-mock for the whole run (or DATABASE_URL /
+ * TEMPORAL_ADDRESS when given), migrated once, and the workflow code bundled once; test files read what
+ * they need from the environment this sets. Several jest projects use it (integration, workflows, e2e):
+ * jest runs a project's global setup only when one of its tests is selected, and the services start
+ * once per run whichever project asks first. The unit project has no global setup and starts nothing.
  */
 export default async function globalSetup(): Promise<void> {
+  testInfrastructure.__testInfrastructure ??= startServices();
+  await testInfrastructure.__testInfrastructure;
+}
+
+async function startServices(): Promise<TestInfrastructure> {
   const log = (line: string) => process.stderr.write(`[test-setup] ${line}\n`);
   const stateDir = path.join(projectRoot, '.state', 'test', String(process.pid));
   fs.rmSync(stateDir, { recursive: true, force: true });
@@ -26,13 +41,17 @@ export default async function globalSetup(): Promise<void> {
     STRIPE_MOCK_PORT: String(await freePort()),
   });
   const infrastructure = await startInfrastructure({ config, stateDir, persistTemporal: false, fastTemporalStore: true, withTemporalUi: false, log });
-  (globalThis as { __testInfrastructure?: { infrastructure: Infrastructure; stateDir: string } }).__testInfrastructure = { infrastructure, stateDir };
   // Ctrl-C on a test run must not leave the services behind.
   process.once('SIGINT', () => void infrastructure.stop().finally(() => process.exit(130)));
 
-  await migrate(infrastructure.databaseUrl, 'up');
   const bundlePath = path.join(stateDir, 'workflow-bundle.js');
-  fs.writeFileSync(bundlePath, (await bundleWorkflows()).code);
+  try {
+    await migrate(infrastructure.databaseUrl, 'up');
+    fs.writeFileSync(bundlePath, (await bundleWorkflows()).code);
+  } catch (err) {
+    await infrastructure.stop();
+    throw err;
+  }
 
   Object.assign(process.env, {
     NODE_ENV: 'test',
@@ -45,4 +64,5 @@ export default async function globalSetup(): Promise<void> {
     TEST_STATE_DIR: stateDir,
     STRIPE_MOCK_PORT: String(config.stripe.mockPort),
   });
+  return { infrastructure, stateDir };
 }

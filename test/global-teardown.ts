@@ -1,9 +1,15 @@
 import fs from 'node:fs';
-import type { Infrastructure } from '../scripts/infrastructure';
+import { testInfrastructure } from './global-setup';
 
+/** Stops what global-setup started, once, whichever of the projects sharing it tears down first (jest tears down after every test has run). */
 export default async function globalTeardown(): Promise<void> {
-  const state = (globalThis as { __testInfrastructure?: { infrastructure: Infrastructure; stateDir: string } }).__testInfrastructure;
+  const started = testInfrastructure.__testInfrastructure;
+  if (!started) return;
+  testInfrastructure.__testInfrastructure = undefined;
+  // A setup that failed has stopped what it started.
+  const state = await started.catch(() => undefined);
   if (!state) return;
-  await state.infrastructure.stop();
-  fs.rmSync(state.stateDir, { recursive: true, force: true });
+  const { infrastructure, stateDir } = state;
+  await infrastructure.stop();
+  fs.rmSync(stateDir, { recursive: true, force: true });
 }

@@ -3,9 +3,16 @@ import * as ledger from '../../db/ledger';
 import { cloud, randomAddress } from '../harness/ledger';
 import { startTestApi, startTestWorker, type TestApi, type TestWorker } from '../harness/stack';
 
-/** The revenue-rule lifecycle over HTTP, with a 2-second cooldown standing in for the 48-hour default. */
+/**
+ * The revenue-rule lifecycle over HTTP in real time. One rule waits out a 2-second cooldown standing in
+ * for the 48-hour default; the other tests run on an API with the default cooldown, so that a reject or
+ * an override is never raced by the end of the cooldown. The 48 hours themselves pass in virtual time in
+ * test/workflows/revenue-rule.test.ts.
+ */
 describe('revenue rules', () => {
   let api: TestApi;
+  /** The same API with a 2-second cooldown. */
+  let fast: TestApi;
   let worker: TestWorker;
   let coop: string;
   let alice: string; // proposer
@@ -14,7 +21,7 @@ describe('revenue rules', () => {
   let members: string[];
 
   beforeAll(async () => {
-    [api, worker] = await Promise.all([startTestApi({ REVENUE_RULE_COOLDOWN_SECONDS: '2' }), startTestWorker()]);
+    [api, fast, worker] = await Promise.all([startTestApi(), startTestApi({ REVENUE_RULE_COOLDOWN_SECONDS: '2' }), startTestWorker()]);
     operator = await api.token({ subject: 'op', role: 'operator' });
     coop = (await api.request('POST', '/v1/cooperatives', { token: operator, body: { slug: `rules-${randomUUID().slice(0, 8)}`, name: 'Rules' } })).body.id;
     alice = await api.token({ subject: 'admin-alice', role: 'coop_admin', cooperativeId: coop });
@@ -23,7 +30,7 @@ describe('revenue rules', () => {
     for (let i = 0; i < 3; i++) members.push((await api.request('POST', `/v1/cooperatives/${coop}/members`, { token: alice, body: { address: randomAddress() } })).body.id);
   });
   afterAll(async () => {
-    await Promise.all([api?.close(), worker?.stop()]);
+    await Promise.all([api?.close(), fast?.close(), worker?.stop()]);
   });
 
   const shares = () => [
@@ -31,11 +38,11 @@ describe('revenue rules', () => {
     { name: 'builders', memberId: members[1]!, basisPoints: 3333 },
     { name: 'reserve', memberId: members[2]!, basisPoints: 1667 },
   ];
-  const post = (path: string, token: string, body: unknown = {}, key: string | null = null) =>
-    api.request('POST', path, { token, body, headers: key ? { 'idempotency-key': key } : {} });
+  const post = (path: string, token: string, body: unknown = {}, key: string | null = null, via = api) =>
+    via.request('POST', path, { token, body, headers: key ? { 'idempotency-key': key } : {} });
 
-  async function propose(): Promise<string> {
-    const created = await post('/v1/revenue-rules', alice, { name: 'Split', shares: shares() }, randomUUID());
+  async function propose(via = api): Promise<string> {
+    const created = await post('/v1/revenue-rules', alice, { name: 'Split', shares: shares() }, randomUUID(), via);
     expect(created.status).toBe(201);
     expect(created.body.status).toBe('draft');
     expect((await post(`/v1/revenue-rules/${created.body.id}/submit`, alice)).body.status).toBe('pending_approval');
@@ -63,7 +70,7 @@ describe('revenue rules', () => {
   });
 
   it('needs an approver other than the proposer, cools down, then becomes active', async () => {
-    const id = await propose();
+    const id = await propose(fast);
     const self = await post(`/v1/revenue-rules/${id}/approve`, alice);
     expect(self.status).toBe(403);
     expect(self.body.error.code).toBe('FORBIDDEN');

@@ -22,7 +22,12 @@ export function createPool(url: string, options: Partial<PoolConfig> = {}): Pool
     application_name: 'coop-credits',
     ...options,
   });
-  // An idle client that loses its connection (e.g. a database restart) must not crash the process.
+  // A client that loses its connection (a database restart, a killed backend) emits 'error'; unheard, it
+  // would end the process. Idle clients report through the pool; checked-out ones through their own
+  // listener, while the query in flight fails on its own and is answered as 503 (api/errors.ts).
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => {
+    client.on('error', () => undefined);
+  });
   return pool;
 }

@@ -3,10 +3,11 @@ import path from 'node:path';
 import { ConfigError, loadConfig } from '../config/config';
 import { migrate } from '../db/migrate';
 import { startInfrastructure, type Infrastructure } from './infrastructure';
-import { stopProcess, supervise, type Supervised } from './supervised-process';
+import { keepRunning, type RestartingProcess } from './restarting-process';
 
 /**
- * `npm start`: PostgreSQL and Temporal (unless external), migrations, the worker and the API. Ctrl-C or
+ * `npm start`: PostgreSQL and Temporal (unless external), migrations, the worker and the API, each kept
+ * running (restarted with backoff if it crashes). Ctrl-C or
  * SIGTERM stops everything it started, in order: API, worker (running activities finish), Temporal,
  * PostgreSQL. Data stays in the state folder, so starting again keeps it.
  */
@@ -15,7 +16,7 @@ const log = (line: string) => process.stdout.write(`[start] ${line}\n`);
 async function main(): Promise<void> {
   const config = loadConfig();
   let infrastructure: Infrastructure | undefined;
-  const children: Supervised[] = [];
+  const children: RestartingProcess[] = [];
   let stopping = false;
 
   const stop = async (code: number) => {
@@ -23,7 +24,7 @@ async function main(): Promise<void> {
     stopping = true;
     log('Stopping...');
     // API first, then the worker, which lets running activities finish (its grace is 30 s).
-    for (const child of [...children].reverse()) await stopProcess(child, 'SIGTERM', 40_000);
+    for (const child of [...children].reverse()) await child.stop('SIGTERM', 40_000);
     await infrastructure?.stop();
     log('Stopped.');
     process.exit(code);
@@ -41,14 +42,8 @@ async function main(): Promise<void> {
     for (const name of ['worker', 'api'] as const) {
       const entry = path.join(__dirname, '..', name === 'worker' ? 'workers' : 'api', 'main.js');
       // Own process group: the terminal's Ctrl-C reaches only this process, which stops children in order.
-      const child = spawn(process.execPath, [entry], { env, stdio: 'inherit', detached: true });
-      children.push(supervise(child));
-      child.once('exit', (code, signal) => {
-        if (!stopping) {
-          log(`${name} exited unexpectedly (${signal ?? `code ${code}`}); stopping everything.`);
-          void stop(1);
-        }
-      });
+      // A child that crashes is started again with backoff: the rest of the system keeps running.
+      children.push(keepRunning(name, () => spawn(process.execPath, [entry], { env, stdio: 'inherit', detached: true }), log));
     }
 
     const apiUrl = `http://localhost:${config.api.port}`;

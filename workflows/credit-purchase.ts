@@ -46,8 +46,9 @@ const { createPaymentIntent, settleUnpaidPayment, recordPurchaseStep } = proxyAc
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
 });
+// A ledger write takes milliseconds: a short timeout lets a write lost with a killed worker be retried soon.
 const { mintCredits, refundClawback } = proxyActivities<LedgerActivities>({
-  startToCloseTimeout: '30 seconds',
+  startToCloseTimeout: '10 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute', nonRetryableErrorTypes: ['VALIDATION_ERROR', 'CONFLICT', 'NOT_FOUND'] },
 });
 

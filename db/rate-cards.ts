@@ -6,6 +6,7 @@ import { idempotent, requestHash } from './idempotency';
 import { inTenantTransaction } from './transaction';
 import { toJsonParam } from './json';
 import { isUuid } from '../domain/ids';
+import { effectiveFromProblem } from '../domain/time-bounds';
 
 export interface RateCard {
   id: string;
@@ -68,6 +69,8 @@ export interface CreateRateCardRequest {
   cooperativeId: string;
   effectiveFrom: Date;
   rates: Record<Primitive, Rate>;
+  /** Why a card that takes effect in the past reprices it (an operator's word); required for one. */
+  retroactiveReason?: string;
   idempotencyKey: string;
 }
 
@@ -88,6 +91,8 @@ export async function insertRateCard(client: PoolClient, req: CreateRateCardRequ
     hash,
     () => read('c.idempotency_key = $1', req.idempotencyKey),
     async () => {
+      const problem = effectiveFromProblem(req.effectiveFrom, new Date(), req.retroactiveReason);
+      if (problem) throw new BusinessError('VALIDATION_ERROR', `effectiveFrom ${problem}`);
       for (const p of PRIMITIVES) {
         const r = req.rates[p];
         if (!r || r.rate <= 0n || r.infrastructureCost < 0n) throw new BusinessError('VALIDATION_ERROR', `a positive rate is required for ${p}`);
@@ -97,16 +102,16 @@ export async function insertRateCard(client: PoolClient, req: CreateRateCardRequ
       const id = randomUUID();
       await client.query(
         `WITH c AS (
-           INSERT INTO rate_cards (id, cooperative_id, version, effective_from, idempotency_key, request_hash)
-           SELECT $1, $2, COALESCE(max(version), 0) + 1, $3, $4, $5 FROM rate_cards WHERE cooperative_id = $2
+           INSERT INTO rate_cards (id, cooperative_id, version, effective_from, idempotency_key, request_hash, retroactive_reason)
+           SELECT $1, $2, COALESCE(max(version), 0) + 1, $3, $4, $5, $7 FROM rate_cards WHERE cooperative_id = $2
            RETURNING id, version
          ), r AS (
            INSERT INTO rate_card_rates (rate_card_id, cooperative_id, primitive, rate, infrastructure_cost)
            SELECT $1, $2, x.primitive, x.rate, x.cost FROM jsonb_to_recordset($6::jsonb) AS x(primitive text, rate bigint, cost bigint)
          )
          INSERT INTO outbox (cooperative_id, event_type, aggregate_id, payload)
-         SELECT $2, 'rate_card.created', $1::text, jsonb_build_object('rateCardId', $1::text, 'version', c.version, 'effectiveFrom', $3::timestamptz) FROM c`,
-        [id, req.cooperativeId, req.effectiveFrom, req.idempotencyKey, hash, toJsonParam(PRIMITIVES.map((p) => ({ primitive: p, rate: req.rates[p].rate, cost: req.rates[p].infrastructureCost })))],
+         SELECT $2, 'rate_card.created', $1::text, jsonb_build_object('rateCardId', $1::text, 'version', c.version, 'effectiveFrom', $3::timestamptz, 'retroactiveReason', $7::text) FROM c`,
+        [id, req.cooperativeId, req.effectiveFrom, req.idempotencyKey, hash, toJsonParam(PRIMITIVES.map((p) => ({ primitive: p, rate: req.rates[p].rate, cost: req.rates[p].infrastructureCost }))), req.retroactiveReason ?? null],
       );
       return (await read('c.id = $1', id))!;
     },
@@ -116,5 +121,5 @@ export async function insertRateCard(client: PoolClient, req: CreateRateCardRequ
 
 /** Every cooperative starts with the V1 card, in force from the beginning of time. */
 export function seedV1RateCard(client: PoolClient, cooperativeId: string) {
-  return insertRateCard(client, { cooperativeId, effectiveFrom: new Date(0), rates: V1_RATES, idempotencyKey: 'seed:rate-card:v1' });
+  return insertRateCard(client, { cooperativeId, effectiveFrom: new Date(0), rates: V1_RATES, retroactiveReason: "the cooperative's first rate card, in force from the start", idempotencyKey: 'seed:rate-card:v1' });
 }

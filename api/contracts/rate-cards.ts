@@ -1,7 +1,7 @@
 import type { RateCard } from '../../db/rate-cards';
 import { formatMicros } from '../../domain/money';
 import { PRIMITIVES, type Primitive } from '../../domain/rate-card';
-import { Uuid } from './common';
+import { SafeText, Uuid } from './common';
 import { AmountString, DecimalAmount, PositiveAmount } from './money';
 import { z } from './zod';
 
@@ -12,7 +12,8 @@ const RateBody = z.strictObject({
 
 export const CreateRateCardBody = z
   .strictObject({
-    effectiveFrom: z.iso.datetime({ offset: true }),
+    effectiveFrom: z.iso.datetime({ offset: true }).openapi({ description: 'from now on (5 minutes of clock tolerance), at most five years ahead; earlier only with retroactiveReason' }),
+    retroactiveReason: SafeText(1, 2000).optional().openapi({ description: 'operators only: why this card reprices the past (recorded with the card)' }),
     rates: z.strictObject(Object.fromEntries(PRIMITIVES.map((p) => [p, RateBody])) as Record<Primitive, typeof RateBody>),
   })
   .openapi('CreateRateCard');

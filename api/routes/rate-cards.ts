@@ -37,7 +37,10 @@ export function rateCardRoutes(deps: ApiDependencies) {
       async handler({ params, body, auth, idempotencyKey, res }) {
         requireCooperativeAccess(auth, params.cooperativeId);
         const rates = Object.fromEntries(PRIMITIVES.map((p) => [p, { rate: body.rates[p].rate, infrastructureCost: body.rates[p].infrastructureCost }])) as Parameters<typeof createRateCard>[1]['rates'];
-        const { rateCard, replayed } = await createRateCard(deps.pool, { cooperativeId: params.cooperativeId, effectiveFrom: new Date(body.effectiveFrom), rates, idempotencyKey: idempotencyKey! });
+        if (body.retroactiveReason !== undefined && auth.role !== 'operator') throw new ApiError('FORBIDDEN', 'Only an operator may publish a rate card that reprices the past');
+        const { rateCard, replayed } = await createRateCard(deps.pool, {
+          cooperativeId: params.cooperativeId, effectiveFrom: new Date(body.effectiveFrom), rates, retroactiveReason: body.retroactiveReason, idempotencyKey: idempotencyKey!,
+        });
         res.setHeader('Idempotent-Replayed', String(replayed));
         return { status: replayed ? 200 : 201, body: rateCardView(rateCard) };
       },

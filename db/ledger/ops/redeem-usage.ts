@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import { BusinessError } from '../../../domain/errors';
+import { usageTimeProblem } from '../../../domain/time-bounds';
 import { formatMicros, priceUsage } from '../../../domain/money';
 import type { Primitive } from '../../../domain/rate-card';
 import { allocateOrFail, consume } from '../lots';
@@ -30,8 +31,10 @@ export interface RedeemUsageRequest {
 export function redeemUsage(pool: Pool, req: RedeemUsageRequest): Promise<LedgerResult> {
   requirePositiveAmount(req.quantity, 'quantity');
   requireKey(req.idempotencyKey);
-  if (req.usageAt !== undefined && (!(req.usageAt instanceof Date) || Number.isNaN(req.usageAt.getTime()))) throw new BusinessError('VALIDATION_ERROR', 'usageAt must be a time');
+  if (req.usageAt !== undefined && !(req.usageAt instanceof Date)) throw new BusinessError('VALIDATION_ERROR', 'usageAt must be a time');
   const usageAt = req.usageAt ?? new Date();
+  const problem = usageTimeProblem(usageAt, new Date());
+  if (problem) throw new BusinessError('VALIDATION_ERROR', `usageAt ${problem}`);
   const spec = { accounts: retireAccountRefs(req.memberId, 'redemption'), lock: [0], lotsOf: 0, reads: [rateInForceStatement(req.cooperativeId, req.primitive, usageAt)] };
   return runIdempotent(pool, req.cooperativeId, 'redeem-usage', req.idempotencyKey, req, spec, async ({ client, cooperativeId, idempotencyKey, requestHash, accounts: resolved, lots: spendable, reads, now }) => {
     const rate = toRateInForce(reads[0]!.rows);

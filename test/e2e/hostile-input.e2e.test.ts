@@ -1,0 +1,148 @@
+import { randomUUID } from 'node:crypto';
+import Stripe from 'stripe';
+import * as ledger from '../../db/ledger';
+import { cloud, randomAddress } from '../harness/ledger';
+import { startTestApi, startTestWorker, type TestApi, type TestWorker } from '../harness/stack';
+
+/**
+ * Every class of hostile or careless input that once answered 500: each now answers 4xx in the
+ * documented error shape, and nothing it sent changes the ledger or the records.
+ */
+describe('hostile input', () => {
+  let api: TestApi;
+  let worker: TestWorker;
+  let coop: string;
+  let operator: string;
+  let admin: string;
+  let service: string;
+  let alice: { id: string; token: string };
+  let bob: { id: string; token: string };
+
+  beforeAll(async () => {
+    [api, worker] = await Promise.all([startTestApi(), startTestWorker()]);
+    operator = await api.token({ subject: 'op', role: 'operator' });
+    coop = (await api.request('POST', '/v1/cooperatives', { token: operator, body: { slug: `hostile-${randomUUID().slice(0, 8)}`, name: 'Hostile' } })).body.id;
+    admin = await api.token({ subject: 'admin', role: 'coop_admin', cooperativeId: coop });
+    service = await api.token({ subject: 'metering', role: 'service', cooperativeId: coop });
+    const member = async () => {
+      const id = (await api.request('POST', `/v1/cooperatives/${coop}/members`, { token: admin, body: { address: randomAddress() } })).body.id as string;
+      return { id, token: await api.token({ subject: id, role: 'member', cooperativeId: coop }) };
+    };
+    [alice, bob] = [await member(), await member()];
+    await ledger.mint(api.pool, { cooperativeId: coop, memberId: alice.id, amount: cloud(10), source: 'purchase', sourceId: `pi_${randomUUID()}`, idempotencyKey: 'seed' });
+  });
+  afterAll(async () => {
+    await Promise.all([api?.close(), worker?.stop()]);
+  });
+
+  /** Counts of everything a rejected request could have written. */
+  async function footprint() {
+    const { rows } = await api.pool.query(
+      `SELECT (SELECT count(*) FROM transactions WHERE cooperative_id = $1)::int AS transactions, (SELECT count(*) FROM members WHERE cooperative_id = $1)::int AS members,
+              (SELECT count(*) FROM rate_cards WHERE cooperative_id = $1)::int AS rate_cards, (SELECT count(*) FROM stripe_events)::int AS stripe_events,
+              (SELECT count(*) FROM proposals WHERE origin_cooperative_id = $1)::int AS proposals, (SELECT count(*) FROM outbox WHERE cooperative_id = $1)::int AS outbox`,
+      [coop],
+    );
+    return rows[0];
+  }
+
+  function expectRefused(res: { status: number; body: any }, status = 400) {
+    expect({ status: res.status, code: typeof res.body?.error?.code }).toEqual({ status, code: 'string' });
+    expect(res.body.error.requestId).toBeTruthy();
+  }
+
+  it('answers malformed percent-encoding in any path with 400, with or without a token', async () => {
+    const before = await footprint();
+    for (const bad of ['%ff', '%E0%A4%A', '%', '%%', '%u0041']) {
+      for (const path of [`/v1/cooperatives/${bad}`, `/v1/cooperatives/${coop}/members/${bad}/balance`, `/v1/proposals/${bad}/votes`, `/v1/credit-purchases/${bad}`]) {
+        expectRefused(await fetch(api.url + path).then(async (r) => ({ status: r.status, body: await r.json() })));
+        const res = await fetch(api.url + path, { method: path.endsWith('votes') ? 'POST' : 'GET', headers: { authorization: `Bearer ${alice.token}`, 'content-type': 'application/json' }, body: path.endsWith('votes') ? '{}' : undefined });
+        expect(res.status).toBeLessThan(500);
+      }
+    }
+    expect(await footprint()).toEqual(before);
+  });
+
+  it('answers a body declared gzip, deflate or br that is not with 400', async () => {
+    const before = await footprint();
+    for (const encoding of ['gzip', 'deflate', 'br', 'compress', 'gzip, br']) {
+      const res = await fetch(`${api.url}/v1/cooperatives/${coop}/transfers`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${alice.token}`, 'content-type': 'application/json', 'content-encoding': encoding, 'idempotency-key': randomUUID() },
+        body: JSON.stringify({ toMemberId: bob.id, amount: '1' }),
+      });
+      expect(res.status).toBeGreaterThanOrEqual(400);
+      expect(res.status).toBeLessThan(500);
+    }
+    expect(await footprint()).toEqual(before);
+  });
+
+  it('gives concurrent identical delegations one result, never a 500', async () => {
+    const results = await Promise.all(Array.from({ length: 20 }, () => api.request('POST', '/v1/delegations', { token: alice.token, body: { delegateMemberId: bob.id } })));
+    expect(results.map((r) => r.status)).toEqual(Array(20).fill(200));
+    const { rows } = await api.pool.query('SELECT delegate FROM delegations WHERE delegator = $1', [alice.id]);
+    expect(rows).toEqual([{ delegate: bob.id }]);
+    await api.request('DELETE', '/v1/delegations', { token: alice.token });
+  });
+
+  it('refuses forged history cursors with 400', async () => {
+    const cursor = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+    for (const bad of [cursor(['9223372036854775808', randomUUID()]), cursor(['9999999999999999999', randomUUID()]), cursor(['1', '------------------------------------']), cursor(['1', 'x']), cursor({}), cursor([1]), 'not-base64!', cursor(['-1', randomUUID()])]) {
+      const res = await api.request('GET', `/v1/cooperatives/${coop}/members/${alice.id}/transactions?cursor=${encodeURIComponent(bad)}`, { token: alice.token });
+      expectRefused(res);
+    }
+  });
+
+  it('refuses NUL bytes, lone surrogates and display text that hides or reorders characters, changing nothing', async () => {
+    const before = await footprint();
+    const post = (path: string, token: string, body: unknown) => api.request('POST', path, { token, body, headers: { 'idempotency-key': randomUUID() } });
+    for (const text of ['a\u0000b', 'a\ud800b', 'line\r\nforged', 'evil\u202Egnp.exe', 'zero\u200Bwidth', 'in\uFEFFside', 'tab\there']) {
+      expectRefused(await post(`/v1/cooperatives/${coop}/transfers`, alice.token, { toMemberId: bob.id, amount: '1', memo: text }));
+      expectRefused(await post(`/v1/cooperatives/${coop}/members`, admin, { address: randomAddress(), displayName: text }));
+      expectRefused(await post('/v1/proposals', alice.token, { title: text }));
+    }
+    for (const id of ['d\u0000', 'd\ud800', 'with space', '']) expectRefused(await post('/v1/revenue-distributions', service, { distributionId: id, amount: '1' }));
+    // Keys and values of any body are checked before any schema runs.
+    expectRefused(await post(`/v1/cooperatives/${coop}/transfers`, alice.token, { toMemberId: bob.id, amount: '1', 'k\u0000': 1 }));
+    expect(await footprint()).toEqual(before);
+  });
+
+  it('bounds the times clients supply: usage not in the future, rate cards not retroactive unless an operator says why', async () => {
+    const before = await footprint();
+    const post = (path: string, token: string, body: unknown) => api.request('POST', path, { token, body, headers: { 'idempotency-key': randomUUID() } });
+    for (const usageAt of ['9999-12-31T23:59:59Z', new Date(Date.now() + 3_600_000).toISOString(), '0000-01-01T00:00:00Z', '1969-12-31T23:59:59Z']) {
+      expectRefused(await post(`/v1/cooperatives/${coop}/usage`, service, { memberId: alice.id, primitive: 'compute_hours', quantity: '1', usageAt }));
+    }
+    const rate = { rate: '1', infrastructureCost: '0.1' };
+    const rates = { compute_hours: rate, transfer_gb: rate, long_term_memory_gb_months: rate, short_term_memory_gb_hours: rate };
+    for (const effectiveFrom of ['0000-01-01T00:00:00Z', '9999-01-01T00:00:00Z', new Date(Date.now() - 86_400_000).toISOString()]) {
+      expectRefused(await post(`/v1/cooperatives/${coop}/rate-cards`, admin, { effectiveFrom, rates }));
+    }
+    const yesterday = new Date(Date.now() - 86_400_000).toISOString();
+    expectRefused(await post(`/v1/cooperatives/${coop}/rate-cards`, admin, { effectiveFrom: yesterday, rates, retroactiveReason: 'admins may not' }), 403);
+    expect(await footprint()).toEqual(before);
+    const retro = await post(`/v1/cooperatives/${coop}/rate-cards`, operator, { effectiveFrom: yesterday, rates, retroactiveReason: 'the published card had a typo' });
+    expect(retro.status).toBe(201);
+    const { rows } = await api.pool.query('SELECT retroactive_reason FROM rate_cards WHERE id = $1', [retro.body.id]);
+    expect(rows).toEqual([{ retroactive_reason: 'the published card had a typo' }]);
+  });
+
+  it('acknowledges structurally invalid but validly signed Stripe events with 400 and records nothing', async () => {
+    const stripe = new Stripe('sk_test_unused');
+    const before = await footprint();
+    const send = (payload: string) =>
+      api.request('POST', '/v1/webhooks/stripe', { rawBody: payload, headers: { 'stripe-signature': stripe.webhooks.generateTestHeaderString({ payload, secret: api.config.stripe.webhookSecret }) } });
+    const events = [
+      { object: 'event', type: 'payment_intent.succeeded', data: { object: { id: 'pi_1' } } },
+      { id: 'evt_a1', object: 'event', type: 'payment_intent.succeeded', data: {} },
+      { id: 'evt_a2', object: 'event', type: 'payment_intent.succeeded', data: { object: 'pi_1' } },
+      { id: 'evt_a3\u0000', object: 'event', type: 'payment_intent.succeeded', data: { object: { id: 'pi_1' } } },
+      { id: 'evt_a4', object: 'event', type: 'charge.refunded', data: { object: { payment_intent: 'pi_1', amount_refunded: 12.5 } } },
+      { id: 'evt_a5', object: 'event', type: 'charge.refunded', data: { object: { payment_intent: 'pi_1', amount_refunded: '1e400' } } },
+      { id: 'evt_a6', object: 'event', type: 'payment_intent.succeeded', data: { object: { id: 'pi_1', metadata: { purchaseId: 'x\ud800' } } } },
+    ];
+    for (const event of events) expectRefused(await send(JSON.stringify(event)));
+    expectRefused(await send('[]'));
+    expect(await footprint()).toEqual(before);
+  });
+});

@@ -9,6 +9,7 @@ import { createMetrics } from './metrics';
 import { buildOpenApiDocument } from './openapi';
 import { authenticate } from './auth/authenticate';
 import { principalVerifier } from './auth/principal';
+import { countedByRoute, rateLimiters } from './rate-limits';
 import { mountRoute } from './route';
 import { cooperativeRoutes } from './routes/cooperatives';
 import { creditPurchaseRoutes } from './routes/credit-purchases';
@@ -48,6 +49,10 @@ export function createApp(deps: ApiDependencies): express.Express {
   app.get('/metrics', metrics.endpoint);
   app.use(healthRouter(deps));
 
+  // Requests a route's gate will identify are limited there, by principal (api/route.ts); all others here, by address.
+  const limiters = rateLimiters(deps.pool, deps.config.rateLimits);
+  app.use((req, res, next) => (countedByRoute(req) ? next() : limiters.byIp(req, res, next)));
+
   const registry = new OpenAPIRegistry();
   // Before the JSON parser: the webhook's signature is checked over the raw body.
   app.use(stripeWebhookRouter(deps, registry));
@@ -65,12 +70,15 @@ export function createApp(deps: ApiDependencies): express.Express {
     ...governanceRoutes(deps),
   ];
   const verifyPrincipal = principalVerifier(deps.pool);
-  const authenticateRequest = async (authorization: string | undefined) => {
-    const auth = await authenticate(deps.config.jwt, authorization);
-    await verifyPrincipal(auth);
-    return auth;
+  const gate = {
+    authenticate: async (authorization: string | undefined) => {
+      const auth = await authenticate(deps.config.jwt, authorization);
+      await verifyPrincipal(auth);
+      return auth;
+    },
+    limiters,
   };
-  for (const route of routes) mountRoute(v1, registry, authenticateRequest, route);
+  for (const route of routes) mountRoute(v1, registry, gate, route);
   app.use(v1);
 
   const document = buildOpenApiDocument(registry);

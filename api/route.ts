@@ -1,5 +1,5 @@
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
-import type { Request, Response, Router } from 'express';
+import type { Request, RequestHandler, Response, Router } from 'express';
 import { z } from './contracts/zod';
 import { clientKey } from '../db/idempotency';
 import { unstorablePath } from '../domain/text';
@@ -7,6 +7,7 @@ import type { Role } from '../domain/roles';
 import { requireRole, type AuthContext } from './auth/authenticate';
 import { ErrorBody, IdempotencyKey } from './contracts/common';
 import { ApiError } from './errors';
+import { carriesCredentials, type RateLimiters } from './rate-limits';
 
 type Schema = z.ZodType | undefined;
 
@@ -60,10 +61,31 @@ function parse<S extends Schema>(schema: S, value: unknown, where: string): Infe
   return result.data as Infer<S>;
 }
 
-/** Adds the route to the Express router and its contract to the OpenAPI registry, from one definition. */
-export function mountRoute<P extends Schema, Q extends Schema, B extends Schema>(router: Router, registry: OpenAPIRegistry, authenticate: Authenticate, def: RouteDefinition<P, Q, B>): void {
-  router[def.method](def.path, async (req, res) => {
-    const auth = await authenticate(req.headers.authorization);
+/** What every route runs before its handler: who is calling, and whether their budget allows it. */
+export interface Gate {
+  authenticate: Authenticate;
+  limiters: RateLimiters;
+}
+
+/**
+ * Adds the route to the Express router and its contract to the OpenAPI registry, from one definition.
+ * The request is authenticated first, then counted against its principal's budget, or against its
+ * address when its credentials fail (so a flood of bad tokens is limited too), then handled.
+ */
+export function mountRoute<P extends Schema, Q extends Schema, B extends Schema>(router: Router, registry: OpenAPIRegistry, gate: Gate, def: RouteDefinition<P, Q, B>): void {
+  const identify: RequestHandler = async (req, res, next) => {
+    try {
+      res.locals.auth = await gate.authenticate(req.headers.authorization);
+    } catch (err) {
+      res.locals.authError = err;
+      // Requests without credentials were counted by address before any route ran.
+      return carriesCredentials(req) ? gate.limiters.byIp(req, res, next) : next();
+    }
+    return gate.limiters.byPrincipal(req, res, next);
+  };
+  router[def.method](def.path, identify, async (req, res) => {
+    if (res.locals.authError) throw res.locals.authError;
+    const auth = res.locals.auth as AuthContext;
     requireRole(auth, def.roles);
     const rawKey = req.headers['idempotency-key'];
     if (def.idempotencyKey === 'required' && rawKey === undefined) throw new ApiError('VALIDATION_ERROR', 'The Idempotency-Key header is required');

@@ -55,6 +55,17 @@ export const EnvSchema = z.object({
   STRIPE_WEBHOOK_SECRET: z.string().regex(/^whsec_\w+$/, 'must look like whsec_…').default('whsec_local_development_secret'),
   STRIPE_MOCK_PORT: port.default(12111),
 
+  /**
+   * Requests allowed per window (the billing seed's budgets): per IP for requests without a valid
+   * token, per principal otherwise. Shared by every API process through PostgreSQL.
+   */
+  RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
+  RATE_LIMIT_PUBLIC: z.coerce.number().int().min(1).default(100),
+  RATE_LIMIT_MEMBER_QUERIES: z.coerce.number().int().min(1).default(100),
+  RATE_LIMIT_MEMBER_MUTATIONS: z.coerce.number().int().min(1).default(50),
+  RATE_LIMIT_ADMIN: z.coerce.number().int().min(1).default(30),
+  RATE_LIMIT_SERVICE: z.coerce.number().int().min(1).default(200),
+
   /** Cooling-off period between a revenue rule's approval and its activation. */
   REVENUE_RULE_COOLDOWN_SECONDS: z.coerce.number().int().min(1).default(48 * 3600),
 
@@ -92,6 +103,7 @@ export interface Config {
     uiPort: number;
   };
   governance: { revenueRuleCooldownMs: number };
+  rateLimits: { windowMs: number; public: number; memberQueries: number; memberMutations: number; admin: number; service: number };
   stripe: {
     secretKey: string;
     /** True when Stripe (or a stripe-mock someone else runs) is configured; false starts a local stripe-mock. */
@@ -174,6 +186,14 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       uiPort: e.TEMPORAL_UI_PORT,
     },
     governance: { revenueRuleCooldownMs: e.REVENUE_RULE_COOLDOWN_SECONDS * 1000 },
+    rateLimits: {
+      windowMs: e.RATE_LIMIT_WINDOW_SECONDS * 1000,
+      public: e.RATE_LIMIT_PUBLIC,
+      memberQueries: e.RATE_LIMIT_MEMBER_QUERIES,
+      memberMutations: e.RATE_LIMIT_MEMBER_MUTATIONS,
+      admin: e.RATE_LIMIT_ADMIN,
+      service: e.RATE_LIMIT_SERVICE,
+    },
     stripe: {
       // stripe-mock accepts any key that looks like a test key: sk_test_ and letters or digits.
       secretKey: e.STRIPE_SECRET_KEY ?? 'sk_test_localstripemock',

@@ -1,4 +1,4 @@
-import type { Pool, PoolClient, QueryResult } from 'pg';
+import type { Pool, PoolClient, QueryResult, QueryResultRow } from 'pg';
 import { BusinessError } from '../domain/errors';
 import { fromConstraint } from './constraint-errors';
 import { isConcurrentDuplicate } from './idempotency';
@@ -8,6 +8,8 @@ import { isUuid } from '../domain/ids';
  * The one way db/ opens a transaction. Every exported function of db/ takes the pool and runs its work
  * through one of these two, so who opens the transaction is never in doubt:
  * - inTenantTransaction: as the `coop_app` role, scoped by row-level security to one cooperative;
+ * - systemStatement: one statement on its own (its own transaction), for hot bookkeeping outside any
+ *   cooperative such as rate-limit counters;
  * - inSystemTransaction: as the connecting (owner) role, for the few reads and writes that span
  *   cooperatives (cooperatives themselves, proposals between cooperatives, Stripe events before their
  *   purchase is known, governance keys); inSnapshot, its read-only form on one snapshot (the integrity report).
@@ -77,4 +79,13 @@ export function inSystemTransaction<T>(pool: Pool, work: Work<T>, opening: strin
 /** Runs read-only `work` across cooperatives on one snapshot, so concurrent writes cannot make consistent data look broken. */
 export function inSnapshot<T>(pool: Pool, work: Work<T>): Promise<T> {
   return run(pool, ['BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY'], work, []);
+}
+
+/** One statement, which is its own transaction: no BEGIN or COMMIT round trips. Errors map like the others'. */
+export async function systemStatement<R extends QueryResultRow = QueryResultRow>(pool: Pool, text: string, values: unknown[]): Promise<QueryResult<R>> {
+  try {
+    return await pool.query<R>(text, values);
+  } catch (err) {
+    throw fromConstraint(err);
+  }
 }

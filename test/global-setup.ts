@@ -63,6 +63,8 @@ async function startServices(): Promise<TestInfrastructure> {
     TEMPORAL_TASK_QUEUE: `coop-credits-test-${process.pid}`,
     TEST_STATE_DIR: stateDir,
     STRIPE_MOCK_PORT: String(config.stripe.mockPort),
+    // Tests send many requests under few tokens; the rate-limit test sets its own small budgets.
+    RATE_LIMIT_PUBLIC: '1000000', RATE_LIMIT_MEMBER_QUERIES: '1000000', RATE_LIMIT_MEMBER_MUTATIONS: '1000000', RATE_LIMIT_ADMIN: '1000000', RATE_LIMIT_SERVICE: '1000000',
   });
   return { infrastructure, stateDir };
 }

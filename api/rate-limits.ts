@@ -1,0 +1,100 @@
+import type { Request, RequestHandler } from 'express';
+import { ipKeyGenerator, rateLimit, type Store } from 'express-rate-limit';
+import type { Pool } from 'pg';
+import type { Config } from '../config/config';
+import { countHit, resetHits, uncountHit } from '../db/rate-limits';
+import type { AuthContext } from './auth/authenticate';
+import { ApiError } from './errors';
+
+/** express-rate-limit's store on PostgreSQL (db/rate-limits.ts): every API process counts against the same budget. */
+class PostgresStore implements Store {
+  readonly localKeys = false;
+  constructor(
+    private readonly pool: Pool,
+    private readonly windowMs: number,
+    readonly prefix: string,
+  ) {}
+
+  async increment(key: string) {
+    const { hits, resetTime } = await countHit(this.pool, this.prefix + key, this.windowMs);
+    return { totalHits: hits, resetTime };
+  }
+
+  decrement(key: string) {
+    return uncountHit(this.pool, this.prefix + key, this.windowMs);
+  }
+
+  resetKey(key: string) {
+    return resetHits(this.pool, this.prefix + key);
+  }
+}
+
+export interface RateLimiters {
+  /** Requests without a valid token (public routes, and bad or missing tokens), per client IP. */
+  byIp: RequestHandler;
+  /** Authenticated requests, per principal, by the principal's role (members: queries and mutations apart). */
+  byPrincipal: RequestHandler;
+}
+
+const QUERY_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** The budget a request draws on: its principal's, split by kind for members. */
+function budgetOf(limits: Config['rateLimits'], auth: AuthContext, method: string): { kind: string; limit: number } {
+  switch (auth.role) {
+    case 'member':
+      return QUERY_METHODS.has(method) ? { kind: 'query', limit: limits.memberQueries } : { kind: 'mutation', limit: limits.memberMutations };
+    case 'coop_admin':
+    case 'operator':
+      return { kind: 'admin', limit: limits.admin };
+    case 'service':
+      return { kind: 'service', limit: limits.service };
+  }
+}
+
+const authOf = (res: { locals: Record<string, unknown> }) => res.locals.auth as AuthContext;
+
+/**
+ * Rate limits with express-rate-limit: `429 RATE_LIMITED` in the API's error shape, with `Retry-After`
+ * and the standard `RateLimit` / `RateLimit-Policy` headers. A store that cannot count (the database
+ * is down) fails the request with 503, never lets it through uncounted.
+ */
+export function rateLimiters(pool: Pool, limits: Config['rateLimits']): RateLimiters {
+  const common = {
+    windowMs: limits.windowMs,
+    standardHeaders: 'draft-8' as const,
+    legacyHeaders: false,
+    // Keys are our own (ip: and principal: prefixes); the library's checks for its defaults do not apply.
+    validate: { keyGeneratorIpFallback: false },
+  };
+  const refuse = (what: string) => (_req: Request, _res: unknown, next: (err: unknown) => void, options: { limit: unknown }) =>
+    next(new ApiError('RATE_LIMITED', `Too many requests ${what}: the budget is ${String(options.limit)} per ${limits.windowMs / 1000} s; retry after the Retry-After header`));
+  return {
+    byIp: rateLimit({
+      ...common,
+      limit: limits.public,
+      store: new PostgresStore(pool, limits.windowMs, 'ip:'),
+      keyGenerator: (req) => ipKeyGenerator(req.ip ?? req.socket.remoteAddress ?? 'unknown'),
+      handler: refuse('from this address'),
+    }),
+    byPrincipal: rateLimit({
+      ...common,
+      store: new PostgresStore(pool, limits.windowMs, 'principal:'),
+      limit: (req, res) => budgetOf(limits, authOf(res), req.method).limit,
+      keyGenerator: (req, res) => {
+        const auth = authOf(res);
+        return [auth.role, auth.cooperativeId ?? '-', encodeURIComponent(auth.subject), budgetOf(limits, auth, req.method).kind].join(':');
+      },
+      handler: refuse('for this principal'),
+    }),
+  };
+}
+
+/** Whether a request carries credentials at all. */
+export const carriesCredentials = (req: Request) => req.headers.authorization !== undefined;
+
+/**
+ * Whether a route's gate will count the request (api/route.ts): credentialed requests to the API's
+ * routes. Everything else (public documents, webhooks, requests without credentials) is counted by
+ * address before any route runs.
+ */
+export const countedByRoute = (req: Request) => carriesCredentials(req) && req.path.startsWith('/v1/') && !req.path.startsWith('/v1/webhooks/');

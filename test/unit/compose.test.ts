@@ -12,6 +12,7 @@ describe('docker-compose.yml', () => {
     command?: string[];
     environment?: Record<string, string>;
     healthcheck?: { test: unknown };
+    restart?: string;
     depends_on?: Record<string, { condition: string }>;
   }
   const compose = parse(fs.readFileSync(path.join(projectRoot, 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, Service> };
@@ -24,8 +25,11 @@ describe('docker-compose.yml', () => {
     expect(services.temporal?.environment).toMatchObject({ DB: 'postgres12', POSTGRES_SEEDS: 'postgres' });
   });
 
-  it('gives every long-running service a health check', () => {
-    for (const name of ['postgres', 'temporal', 'temporal-ui', 'worker', 'api']) expect(services[name]?.healthcheck?.test).toBeDefined();
+  it('gives every long-running service a health check, and restarts it when it exits', () => {
+    for (const name of ['postgres', 'temporal', 'temporal-ui', 'worker', 'api']) {
+      expect(services[name]?.healthcheck?.test).toBeDefined();
+      expect({ name, restart: services[name]?.restart }).toEqual({ name, restart: 'unless-stopped' });
+    }
   });
 
   it('uses only variable names the config module knows, and the ones it needs', () => {

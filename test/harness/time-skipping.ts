@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Client } from '@temporalio/client';
+import { tsToMs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, type LogLevel, type Worker } from '@temporalio/worker';
@@ -51,6 +52,8 @@ export interface TimeSkippingStack {
    * how a test shows that a deadline has not passed yet, or just has.
    */
   firedTimers(workflowId: string): Promise<number>;
+  /** When the workflow's pending timer (the latest started, neither fired nor cancelled) fires, in virtual ms, from its history; undefined if it has none. */
+  pendingTimer(workflowId: string): Promise<number | undefined>;
   /**
    * Runs `fn` with this process's `Date.now()` on the test server's clock. For API routes that compute
    * a workflow's deadline from their own clock (opening a proposal): the workflow measures it against
@@ -143,6 +146,14 @@ export async function startTimeSkippingStack(options: TimeSkippingOptions = {}):
       async firedTimers(workflowId) {
         const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
         return (history.events ?? []).filter((e) => e.timerFiredEventAttributes).length;
+      },
+      async pendingTimer(workflowId) {
+        const events = (await env.client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+        const done = new Set(events.flatMap((e) => [e.timerFiredEventAttributes?.startedEventId, e.timerCanceledEventAttributes?.startedEventId]).map(Number));
+        const started = events.filter((e) => e.timerStartedEventAttributes && !done.has(Number(e.eventId))).at(-1);
+        if (!started) return undefined;
+        const { seconds, nanos } = started.timerStartedEventAttributes!.startToFireTimeout!;
+        return tsToMs(started.eventTime!) + Number(seconds ?? 0) * 1000 + Math.round((nanos ?? 0) / 1e6);
       },
       async onVirtualClock(fn) {
         const realNow = Date.now;

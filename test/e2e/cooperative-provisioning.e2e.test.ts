@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { startTestApi, startTestWorker, type TestApi, type TestWorker } from '../harness/stack';
+import { randomAddress } from '../harness/ledger';
 
 /**
  * End to end over HTTP: the API starts the cooperative-provisioning workflow, the worker's activities
@@ -73,8 +74,11 @@ describe('cooperative provisioning, end to end', () => {
   it('enforces roles and the caller cooperative', async () => {
     const s = slug();
     const created = await api.request('POST', '/v1/cooperatives', { token: operator, body: { slug: s, name: 'Mine' } });
-    const member = await api.token({ subject: 'm-1', role: 'member', cooperativeId: created.body.id });
-    const stranger = await api.token({ subject: 'm-2', role: 'member', cooperativeId: randomUUID() });
+    const admin = await api.token({ subject: 'admin', role: 'coop_admin', cooperativeId: created.body.id });
+    const memberId = (await api.request('POST', `/v1/cooperatives/${created.body.id}/members`, { token: admin, body: { address: randomAddress() } })).body.id;
+    const member = await api.token({ subject: memberId, role: 'member', cooperativeId: created.body.id });
+    const other = (await api.request('POST', '/v1/cooperatives', { token: operator, body: { slug: slug(), name: 'Other' } })).body.id;
+    const stranger = await api.token({ subject: 'admin', role: 'coop_admin', cooperativeId: other });
 
     const byMember = await api.request('POST', '/v1/cooperatives', { token: member, body: { slug: slug(), name: 'Nope' } });
     expect(byMember.status).toBe(403);

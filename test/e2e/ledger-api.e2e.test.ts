@@ -121,8 +121,9 @@ describe('ledger API', () => {
   it('lets a member see and move only their own wallet', async () => {
     expect((await api.request('GET', `/v1/cooperatives/${coop}/members/${alice.id}/balance`, { token: bob.token })).status).toBe(403);
     expect((await post(`/v1/cooperatives/${coop}/transfers`, bob.token, { fromMemberId: alice.id, toMemberId: bob.id, amount: '1' })).status).toBe(403);
+    // A token naming a member under another cooperative does not name a member at all.
     const stranger = await api.token({ subject: alice.id, role: 'member', cooperativeId: randomUUID() });
-    expect((await api.request('GET', `/v1/cooperatives/${coop}/members/${alice.id}/balance`, { token: stranger })).status).toBe(403);
+    expect((await api.request('GET', `/v1/cooperatives/${coop}/members/${alice.id}/balance`, { token: stranger })).status).toBe(401);
     expect((await api.request('GET', `/v1/cooperatives/${coop}/members/${alice.id}/balance`, { token: admin })).status).toBe(200);
   });
 
@@ -142,15 +143,22 @@ describe('ledger API', () => {
     expect(card.body.version).toBe(2);
     const now = await post(`/v1/cooperatives/${coop}/usage`, service, { memberId: alice.id, primitive: 'compute_hours', quantity: '1', usageAt: new Date().toISOString() });
     expect(now.body.metadata.rateCardVersion).toBe(1);
-    const later = await post(`/v1/cooperatives/${coop}/usage`, service, { memberId: alice.id, primitive: 'compute_hours', quantity: '1', usageAt: new Date(Date.now() + 2 * 86_400_000).toISOString() });
-    expect(later.body.metadata).toMatchObject({ rateCardVersion: 2, rate: '2' });
+    // An operator's correction in force from an hour ago prices usage since then, and not usage before it.
+    const operator = await api.token({ subject: 'op', role: 'operator' });
+    const hourAgo = new Date(Date.now() - 3_600_000).toISOString();
+    const retro = await post(`/v1/cooperatives/${coop}/rate-cards`, operator, { effectiveFrom: hourAgo, rates, retroactiveReason: 'the card published this morning had the wrong rates' });
+    expect(retro.body.version).toBe(3);
+    const since = await post(`/v1/cooperatives/${coop}/usage`, service, { memberId: alice.id, primitive: 'compute_hours', quantity: '1', usageAt: new Date().toISOString() });
+    expect(since.body.metadata).toMatchObject({ rateCardVersion: 3, rate: '2' });
+    const earlier = await post(`/v1/cooperatives/${coop}/usage`, service, { memberId: alice.id, primitive: 'compute_hours', quantity: '1', usageAt: new Date(Date.now() - 2 * 3_600_000).toISOString() });
+    expect(earlier.body.metadata).toMatchObject({ rateCardVersion: 1, rate: '1' });
     // An infrastructure cost of zero is a valid card, and usage under it is still charged.
     const free = { ...rates, compute_hours: { rate: '3', infrastructureCost: '0' } };
-    const inAWeek = new Date(Date.now() + 7 * 86_400_000).toISOString();
-    expect((await post(`/v1/cooperatives/${coop}/rate-cards`, admin, { effectiveFrom: inAWeek, rates: free })).status).toBe(201);
-    const zeroCost = await post(`/v1/cooperatives/${coop}/usage`, service, { memberId: alice.id, primitive: 'compute_hours', quantity: '1', usageAt: new Date(Date.now() + 8 * 86_400_000).toISOString() });
+    const halfHourAgo = new Date(Date.now() - 1_800_000).toISOString();
+    expect((await post(`/v1/cooperatives/${coop}/rate-cards`, operator, { effectiveFrom: halfHourAgo, rates: free, retroactiveReason: 'compute is donated this month' })).status).toBe(201);
+    const zeroCost = await post(`/v1/cooperatives/${coop}/usage`, service, { memberId: alice.id, primitive: 'compute_hours', quantity: '1' });
     expect(zeroCost.status).toBe(201);
-    expect(zeroCost.body.metadata).toMatchObject({ rateCardVersion: 3, rate: '3', infrastructureCostUsd: '0' });
+    expect(zeroCost.body.metadata).toMatchObject({ rateCardVersion: 4, rate: '3', infrastructureCostUsd: '0' });
     expect((await post(`/v1/cooperatives/${coop}/usage`, alice.token, { memberId: alice.id, primitive: 'compute_hours', quantity: '1' })).status).toBe(403);
   });
 

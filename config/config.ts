@@ -24,6 +24,8 @@ export const EnvSchema = z.object({
   /** Largest JSON body the API accepts. */
   API_BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/, 'must look like 100kb').default('100kb'),
 
+  /** A workflow bundle built beforehand (for example at image build): the worker loads it instead of bundling at start. */
+  WORKER_WORKFLOW_BUNDLE: z.string().min(1).optional(),
   /** Where the worker serves its Prometheus metrics (Temporal SDK worker metrics); 0 turns them off. */
   WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
 
@@ -88,7 +90,7 @@ export interface Config {
   logLevel: Env['LOG_LEVEL'];
   stateDir: string;
   api: { host: string; port: number; bodyLimit: string };
-  worker: { metricsPort: number };
+  worker: { metricsPort: number; workflowBundlePath?: string };
   database: { url: string; external: boolean; poolMax: number; embeddedPort: number };
   temporal: {
     address: string;
@@ -166,7 +168,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     stateDir: path.resolve(e.STATE_DIR),
     api: { host: e.API_HOST, port: e.API_PORT, bodyLimit: e.API_BODY_LIMIT },
-    worker: { metricsPort: e.WORKER_METRICS_PORT },
+    worker: { metricsPort: e.WORKER_METRICS_PORT, workflowBundlePath: e.WORKER_WORKFLOW_BUNDLE },
     database: {
       url: e.DATABASE_URL ?? embeddedDatabaseUrl(e.EMBEDDED_PG_PORT),
       external: e.DATABASE_URL !== undefined,

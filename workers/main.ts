@@ -28,7 +28,7 @@ async function main(): Promise<void> {
   const pool = createPool(config.database.url, { max: config.database.poolMax });
   const connection = await NativeConnection.connect(connectionOptions);
   try {
-    const workflowBundle = await bundleWorkflows();
+    const workflowBundle = config.worker.workflowBundlePath ? { codePath: config.worker.workflowBundlePath } : await bundleWorkflows();
     const stripe = createStripeClient(config.stripe);
     const worker = await createWorker({ connection, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, pool, stripe, workflowBundle });
     log.info({ taskQueue: worker.options.taskQueue, namespace: config.temporal.namespace }, 'worker started');

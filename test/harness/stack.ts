@@ -78,8 +78,8 @@ export interface TestWorker {
 let runtimeInstalled = false;
 
 /** A real worker on the run's Temporal server, using the workflow bundle global-setup built once. */
-export async function startTestWorker(options: { taskQueue?: string; activityOverrides?: Partial<Activities> } = {}): Promise<TestWorker> {
-  const config = testConfig(options.taskQueue ? { TEMPORAL_TASK_QUEUE: options.taskQueue } : {});
+export async function startTestWorker(options: { taskQueue?: string; activityOverrides?: Partial<Activities>; env?: Record<string, string> } = {}): Promise<TestWorker> {
+  const config = testConfig({ ...options.env, ...(options.taskQueue ? { TEMPORAL_TASK_QUEUE: options.taskQueue } : {}) });
   const bundlePath = process.env.TEST_WORKFLOW_BUNDLE;
   if (!bundlePath) throw new Error('TEST_WORKFLOW_BUNDLE is not set: run the tests through jest (global-setup).');
   runtimeInstalled ||= (installWorkerRuntime(pino({ level: process.env.LOG_LEVEL ?? 'silent' })), true);

@@ -17,7 +17,7 @@ const withServices = {
 
 module.exports = {
   testTimeout: 60_000,
-  maxWorkers: 2,
+  maxWorkers: 4,
   reporters: ['default', '<rootDir>/test/summary-reporter.js'],
   projects: [
     { ...shared, displayName: 'unit', roots: ['<rootDir>/test/unit'], testMatch: ['**/*.test.ts'] },

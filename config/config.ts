@@ -31,6 +31,13 @@ export const EnvSchema = z.object({
 
   /** Unset: the start command runs embedded PostgreSQL on EMBEDDED_PG_PORT. */
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
+  /**
+   * The owner's connection, for migrations only (default: DATABASE_URL). The API and worker connect with
+   * DATABASE_URL as `coop_app` or a role that is a member of it: never the owner, never BYPASSRLS.
+   */
+  DATABASE_OWNER_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
+  /** Set by migrations as coop_app's login password (embedded default: a local development one). */
+  DATABASE_APP_PASSWORD: z.string().min(8).optional(),
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(500).default(20),
   EMBEDDED_PG_PORT: port.default(5433),
 
@@ -91,7 +98,7 @@ export interface Config {
   stateDir: string;
   api: { host: string; port: number; bodyLimit: string };
   worker: { metricsPort: number; workflowBundlePath?: string };
-  database: { url: string; external: boolean; poolMax: number; embeddedPort: number };
+  database: { url: string; ownerUrl: string; appPassword?: string; external: boolean; poolMax: number; embeddedPort: number };
   temporal: {
     address: string;
     external: boolean;
@@ -131,9 +138,12 @@ export class ConfigError extends Error {
   }
 }
 
-export function embeddedDatabaseUrl(port: number): string {
-  return `postgres://postgres:postgres@127.0.0.1:${port}/coop_credits`;
+/** The embedded database, as its owner (migrations) or as the application role. */
+export function embeddedDatabaseUrl(port: number, as: 'owner' | 'app' = 'app'): string {
+  return as === 'owner' ? `postgres://postgres:postgres@127.0.0.1:${port}/coop_credits` : `postgres://coop_app:${EMBEDDED_APP_PASSWORD}@127.0.0.1:${port}/coop_credits`;
 }
+
+const EMBEDDED_APP_PASSWORD = 'coop_app-local-development';
 
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   // Empty strings (e.g. `FOO=` in a compose file) mean "not set".
@@ -171,6 +181,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     worker: { metricsPort: e.WORKER_METRICS_PORT, workflowBundlePath: e.WORKER_WORKFLOW_BUNDLE },
     database: {
       url: e.DATABASE_URL ?? embeddedDatabaseUrl(e.EMBEDDED_PG_PORT),
+      ownerUrl: e.DATABASE_OWNER_URL ?? e.DATABASE_URL ?? embeddedDatabaseUrl(e.EMBEDDED_PG_PORT, 'owner'),
+      appPassword: e.DATABASE_APP_PASSWORD ?? (e.DATABASE_URL === undefined ? EMBEDDED_APP_PASSWORD : undefined),
       external: e.DATABASE_URL !== undefined,
       poolMax: e.DATABASE_POOL_MAX,
       embeddedPort: e.EMBEDDED_PG_PORT,

@@ -74,3 +74,9 @@ export function openCooperativeLedger(pool: Pool, cooperativeId: string): Promis
     await seedV1RateCard(client, cooperativeId);
   });
 }
+
+/** Every cooperative's id (the network directory). */
+export async function cooperativeIds(pool: Pool): Promise<string[]> {
+  const { rows } = await inSystemTransaction(pool, (client) => client.query<{ id: string }>('SELECT id FROM cooperatives ORDER BY id'));
+  return rows.map((r) => r.id);
+}

@@ -93,9 +93,12 @@ export async function setDelegation(pool: Pool, cooperativeId: string, delegator
 
 /** Each cooperative's delegation graph as it stands now (frozen into a proposal's record at its close). */
 export async function delegationGraphs(pool: Pool, cooperativeIds: string[]): Promise<Record<string, Record<string, string>>> {
-  const { rows } = await inSystemTransaction(pool, (client) => client.query<{ cooperative_id: string; delegator: string; delegate: string }>('SELECT cooperative_id, delegator, delegate FROM delegations WHERE cooperative_id = ANY($1::uuid[])', [cooperativeIds]));
-  const graphs: Record<string, Record<string, string>> = Object.fromEntries(cooperativeIds.map((c) => [c, {}]));
-  for (const r of rows) graphs[r.cooperative_id]![r.delegator] = r.delegate;
+  // Each graph is read in its own cooperative's scope: delegations are tenant data.
+  const graphs: Record<string, Record<string, string>> = {};
+  for (const cooperativeId of cooperativeIds) {
+    const { rows } = await inTenantTransaction(pool, cooperativeId, (client) => client.query<{ delegator: string; delegate: string }>('SELECT delegator, delegate FROM delegations'));
+    graphs[cooperativeId] = Object.fromEntries(rows.map((r) => [r.delegator, r.delegate]));
+  }
   return graphs;
 }
 

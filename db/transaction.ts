@@ -10,9 +10,11 @@ import { isUuid } from '../domain/ids';
  * - inTenantTransaction: as the `coop_app` role, scoped by row-level security to one cooperative;
  * - systemStatement: one statement on its own (its own transaction), for hot bookkeeping outside any
  *   cooperative such as rate-limit counters;
- * - inSystemTransaction: as the connecting (owner) role, for the few reads and writes that span
- *   cooperatives (cooperatives themselves, proposals between cooperatives, Stripe events before their
- *   purchase is known, governance keys); inSnapshot, its read-only form on one snapshot (the integrity report).
+ * - inSystemTransaction: in the network scope (`app.scope`), for the few records that span cooperatives
+ *   (cooperatives themselves, proposals between cooperatives, Stripe events before their purchase is
+ *   known, governance keys, look-ups by a business id); row-level security allows nothing else there;
+ * - inTenantSnapshot: read-only, one cooperative, on one snapshot (the integrity report).
+ * The application logs in as `coop_app` (or a member of it), which cannot bypass row-level security.
  * Both run again on deadlocks, serialization failures and idempotency-key races (db/idempotency.ts),
  * so `work` must have no side effects outside the transaction, and both turn the database's guards
  * into business errors (db/constraint-errors.ts). Functions that take a PoolClient are building
@@ -71,14 +73,15 @@ export function inTenantTransaction<T>(pool: Pool, cooperativeId: string, work: 
   return run(pool, [BEGIN, 'SET LOCAL ROLE coop_app', `SET LOCAL app.cooperative_id = '${cooperativeId}'`], work, opening);
 }
 
-/** Runs `work` in one transaction as the connecting role, across cooperatives (see above for when). */
+/** Runs `work` in one transaction in the network scope, across cooperatives (see above for when). */
 export function inSystemTransaction<T>(pool: Pool, work: Work<T>, opening: string[] = []): Promise<T> {
-  return run(pool, [BEGIN], work, opening);
+  return run(pool, [BEGIN, 'SET LOCAL ROLE coop_app', "SET LOCAL app.scope = 'network'"], work, opening);
 }
 
-/** Runs read-only `work` across cooperatives on one snapshot, so concurrent writes cannot make consistent data look broken. */
-export function inSnapshot<T>(pool: Pool, work: Work<T>): Promise<T> {
-  return run(pool, ['BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY'], work, []);
+/** Runs read-only `work` in one cooperative on one snapshot, so concurrent writes cannot make consistent data look broken. */
+export function inTenantSnapshot<T>(pool: Pool, cooperativeId: string, work: Work<T>): Promise<T> {
+  if (!isUuid(cooperativeId)) return Promise.reject(new BusinessError('VALIDATION_ERROR', 'cooperativeId must be a UUID'));
+  return run(pool, ['BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', 'SET LOCAL ROLE coop_app', `SET LOCAL app.cooperative_id = '${cooperativeId}'`], work, []);
 }
 
 /** One statement, which is its own transaction: no BEGIN or COMMIT round trips. Errors map like the others'. */

@@ -9,7 +9,10 @@ import { startTemporalDevServer } from './temporal-dev-server';
  * Temporal (the CLI dev server) and stripe-mock. Shared by the start command and the test run.
  */
 export interface Infrastructure {
+  /** The application's connection (coop_app). */
   databaseUrl: string;
+  /** The owner's connection, for migrations. */
+  databaseOwnerUrl: string;
   temporalAddress: string;
   temporalUiUrl?: string;
   stop(): Promise<void>;
@@ -34,7 +37,8 @@ export async function startInfrastructure(opts: InfrastructureOptions): Promise<
     for (const stop of stops.reverse()) await stop().catch((err: unknown) => log(`stop failed: ${String(err)}`));
   };
   try {
-    let databaseUrl = config.database.url;
+    const databaseUrl = config.database.url;
+    let databaseOwnerUrl = config.database.ownerUrl;
     if (!config.database.external) {
       log(`Starting embedded PostgreSQL on port ${config.database.embeddedPort}`);
       const pg = await startEmbeddedPostgres({
@@ -45,7 +49,7 @@ export async function startInfrastructure(opts: InfrastructureOptions): Promise<
         log,
       });
       stops.push(pg.stop);
-      databaseUrl = pg.url;
+      databaseOwnerUrl = pg.url;
     }
 
     let temporalAddress = config.temporal.address;
@@ -70,7 +74,7 @@ export async function startInfrastructure(opts: InfrastructureOptions): Promise<
       const stripe = await startStripeMock({ port: config.stripe.mockPort, logFile: path.join(stateDir, 'logs', 'stripe-mock.log'), log });
       stops.push(stripe.stop);
     }
-    return { databaseUrl, temporalAddress, temporalUiUrl, stop: stopAll };
+    return { databaseUrl, databaseOwnerUrl, temporalAddress, temporalUiUrl, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { ConfigError, loadConfig } from '../config/config';
-import { migrate } from '../db/migrate';
+import { enableAppLogin, migrate } from '../db/migrate';
 import { startInfrastructure, type Infrastructure } from './infrastructure';
 import { keepRunning, type RestartingProcess } from './restarting-process';
 
@@ -35,7 +35,9 @@ async function main(): Promise<void> {
   try {
     infrastructure = await startInfrastructure({ config, stateDir: config.stateDir, persistTemporal: true, withTemporalUi: true, log });
     log('Running migrations');
-    const applied = await migrate(infrastructure.databaseUrl, 'up');
+    const applied = await migrate(infrastructure.databaseOwnerUrl, 'up');
+    // The API and worker log in as coop_app, which row-level security binds; only migrations run as the owner.
+    if (config.database.appPassword) await enableAppLogin(infrastructure.databaseOwnerUrl, config.database.appPassword);
     log(applied.length ? `Applied ${applied.join(', ')}` : 'Database is up to date');
 
     const env = { ...process.env, DATABASE_URL: infrastructure.databaseUrl, TEMPORAL_ADDRESS: infrastructure.temporalAddress };

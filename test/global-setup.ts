@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../config/config';
 import { projectRoot } from '../config/project-root';
-import { migrate } from '../db/migrate';
+import { enableAppLogin, migrate } from '../db/migrate';
+import { APP_PASSWORD, asApplication } from './harness/database-roles';
 import { startInfrastructure, type Infrastructure } from '../scripts/infrastructure';
 import { bundleWorkflows } from '../workers/bundle';
 import { freePort } from './harness/free-port';
@@ -46,7 +47,8 @@ async function startServices(): Promise<TestInfrastructure> {
 
   const bundlePath = path.join(stateDir, 'workflow-bundle.js');
   try {
-    await migrate(infrastructure.databaseUrl, 'up');
+    await migrate(infrastructure.databaseOwnerUrl, 'up');
+    await enableAppLogin(infrastructure.databaseOwnerUrl, APP_PASSWORD);
     fs.writeFileSync(bundlePath, (await bundleWorkflows()).code);
   } catch (err) {
     await infrastructure.stop();
@@ -56,7 +58,9 @@ async function startServices(): Promise<TestInfrastructure> {
   Object.assign(process.env, {
     NODE_ENV: 'test',
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
-    DATABASE_URL: infrastructure.databaseUrl,
+    // Tests inspect the database as its owner; the API and workers they start log in as coop_app.
+    DATABASE_URL: infrastructure.databaseOwnerUrl,
+    DATABASE_APP_URL: asApplication(infrastructure.databaseOwnerUrl),
     TEMPORAL_ADDRESS: infrastructure.temporalAddress,
     TEST_WORKFLOW_BUNDLE: bundlePath,
     // A queue of the run's own: a worker of `npm start` on the same Temporal must not take its tasks.

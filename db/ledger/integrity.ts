@@ -1,6 +1,7 @@
 import type { Pool } from 'pg';
 import { COOPERATIVE_ACCOUNTS, MEMBER_ACCOUNTS } from '../../domain/chart-of-accounts';
-import { inSnapshot } from '../transaction';
+import { cooperativeIds } from '../cooperatives';
+import { inTenantSnapshot } from '../transaction';
 
 export interface IntegrityFinding {
   check: string;
@@ -18,7 +19,7 @@ export interface IntegrityReport {
 
 /**
  * Every ledger invariant, as one query each returning the rows that break it: (cooperative, subject,
- * detail). `$1` is a cooperative id or NULL for all. Runs as the table owner, across tenants.
+ * detail). `$1` is the cooperative; each check runs in that cooperative's own scope.
  */
 const CHECKS: Record<string, string> = {
   account_balance_equals_entries: `
@@ -67,13 +68,17 @@ const CHECKS: Record<string, string> = {
 };
 
 /** Runs every check (for one cooperative, or all) and returns what each found. The daily reconciliation and tests call it. */
-export function integrityReport(pool: Pool, cooperativeId?: string): Promise<IntegrityReport> {
-  return inSnapshot(pool, async (client) => {
-    const findings: IntegrityFinding[] = [];
-    for (const [check, sql] of Object.entries(CHECKS)) {
-      const { rows } = await client.query<[string, string, string]>({ text: sql, values: [cooperativeId ?? null], rowMode: 'array' });
-      for (const [coop, subject, detail] of rows) findings.push({ check, cooperativeId: coop, subject, detail });
-    }
-    return { checkedAt: new Date().toISOString(), checks: Object.keys(CHECKS), findings, clean: findings.length === 0 };
-  });
+export async function integrityReport(pool: Pool, cooperativeId?: string): Promise<IntegrityReport> {
+  // Each cooperative's books are checked inside its own scope, as the application role sees them.
+  const cooperatives = cooperativeId ? [cooperativeId] : await cooperativeIds(pool);
+  const findings: IntegrityFinding[] = [];
+  for (const coop of cooperatives) {
+    await inTenantSnapshot(pool, coop, async (client) => {
+      for (const [check, sql] of Object.entries(CHECKS)) {
+        const { rows } = await client.query<[string, string, string]>({ text: sql, values: [coop], rowMode: 'array' });
+        for (const [c, subject, detail] of rows) findings.push({ check, cooperativeId: c, subject, detail });
+      }
+    });
+  }
+  return { checkedAt: new Date().toISOString(), checks: Object.keys(CHECKS), findings, clean: findings.length === 0 };
 }

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import Stripe from 'stripe';
 import * as ledger from '../../db/ledger';
-import { migrate } from '../../db/migrate';
+import { enableAppLogin, migrate } from '../../db/migrate';
+import { APP_PASSWORD, asApplication } from '../harness/database-roles';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../scripts/embedded-postgres';
 import { freePort } from '../harness/free-port';
 import { cloud, randomAddress } from '../harness/ledger';
@@ -28,10 +29,17 @@ describe('database faults', () => {
   const startPostgres = () => startEmbeddedPostgres({ dataDir: path.join(dataDir, 'postgres'), port, database: 'faults', logFile: path.join(dataDir, 'postgres.log'), log: () => undefined });
 
   beforeAll(async () => {
-    port = await freePort();
-    pg = await startPostgres();
+    // A free port can be taken by another process before PostgreSQL binds it: try another.
+    for (let attempt = 1; !pg; attempt++) {
+      port = await freePort();
+      pg = await startPostgres().catch((err: unknown) => {
+        if (attempt >= 3) throw err;
+        return undefined as unknown as EmbeddedPostgres;
+      });
+    }
     await migrate(pg.url, 'up');
-    const env = { DATABASE_URL: pg.url, TEMPORAL_TASK_QUEUE: taskQueue };
+    await enableAppLogin(pg.url, APP_PASSWORD);
+    const env = { DATABASE_URL: asApplication(pg.url), DATABASE_OWNER_URL: pg.url, TEMPORAL_TASK_QUEUE: taskQueue };
     [api, worker] = await Promise.all([startTestApi(env), startTestWorker({ env })]);
     const operator = await api.token({ subject: 'op', role: 'operator' });
     coop = (await api.request('POST', '/v1/cooperatives', { token: operator, body: { slug: `faults-${randomUUID().slice(0, 8)}`, name: 'Faults' } })).body.id;

@@ -18,6 +18,14 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
   return loadConfig({ ...process.env, ...overrides });
 }
 
+/**
+ * The configuration of an API or worker under test: it logs in as the application role (coop_app),
+ * as in production. Overrides may name another database: DATABASE_URL (the app's) and DATABASE_OWNER_URL.
+ */
+export function applicationConfig(overrides: Record<string, string> = {}): Config {
+  return testConfig({ ...(process.env.DATABASE_APP_URL ? { DATABASE_URL: process.env.DATABASE_APP_URL } : {}), ...overrides });
+}
+
 export interface TestApi {
   url: string;
   pool: Pool;
@@ -28,12 +36,16 @@ export interface TestApi {
   close(): Promise<void>;
 }
 
-/** The real Express app on an ephemeral port, with its own pool and Temporal client. */
+/**
+ * The real Express app on an ephemeral port, with its own pool (as coop_app) and Temporal client.
+ * `pool` is the test's own, as the database owner, to inspect and seed what the app cannot see.
+ */
 export async function startTestApi(overrides: Record<string, string> = {}): Promise<TestApi> {
-  const config = testConfig(overrides);
-  const pool = createPool(config.database.url, { max: 10 });
+  const config = applicationConfig(overrides);
+  const appPool = createPool(config.database.url, { max: 10 });
+  const pool = createPool(overrides.DATABASE_OWNER_URL ?? testConfig().database.url, { max: 5 });
   const { client: temporal, connection } = await connectTemporalClient(config.temporal);
-  const app = createApp({ config, pool, temporal, logger: pino({ level: 'silent' }), stripe: createStripeClient(config.stripe) });
+  const app = createApp({ config, pool: appPool, temporal, logger: pino({ level: 'silent' }), stripe: createStripeClient(config.stripe) });
   const server = await new Promise<ReturnType<typeof app.listen>>((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
@@ -64,7 +76,7 @@ export async function startTestApi(overrides: Record<string, string> = {}): Prom
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
       await connection.close();
-      await pool.end();
+      await Promise.all([pool.end(), appPool.end()]);
     },
   };
 }
@@ -79,7 +91,7 @@ let runtimeInstalled = false;
 
 /** A real worker on the run's Temporal server, using the workflow bundle global-setup built once. */
 export async function startTestWorker(options: { taskQueue?: string; activityOverrides?: Partial<Activities>; env?: Record<string, string> } = {}): Promise<TestWorker> {
-  const config = testConfig({ ...options.env, ...(options.taskQueue ? { TEMPORAL_TASK_QUEUE: options.taskQueue } : {}) });
+  const config = applicationConfig({ ...options.env, ...(options.taskQueue ? { TEMPORAL_TASK_QUEUE: options.taskQueue } : {}) });
   const bundlePath = process.env.TEST_WORKFLOW_BUNDLE;
   if (!bundlePath) throw new Error('TEST_WORKFLOW_BUNDLE is not set: run the tests through jest (global-setup).');
   runtimeInstalled ||= (installWorkerRuntime(pino({ level: process.env.LOG_LEVEL ?? 'silent' })), true);

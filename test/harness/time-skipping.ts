@@ -13,8 +13,9 @@ import { signToken, type TokenClaims } from '../../api/auth/tokens';
 // The one place this harness names the shared clients' modules.
 import { dataConverter } from '../../clients/data-converter';
 import { createStripeClient } from '../../clients/stripe';
-import { loadConfig, type Config } from '../../config/config';
+import type { Config } from '../../config/config';
 import { createPool } from '../../db/pool';
+import { applicationConfig, testConfig } from './stack';
 import { ensureTemporalTestServer } from '../../scripts/temporal-test-server';
 import { createWorker } from '../../workers/worker';
 import { SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
@@ -86,7 +87,8 @@ export async function startTimeSkippingStack(options: TimeSkippingOptions = {}):
   }
 
   const taskQueue = `time-skipping-${randomUUID().slice(0, 8)}`;
-  const config = loadConfig({ ...process.env, ...options.configOverrides, TEMPORAL_TASK_QUEUE: taskQueue, TEMPORAL_NAMESPACE: 'default' });
+  // The worker and API log in as the application role, as in production; the test's own pool is the owner's.
+  const config = applicationConfig({ ...options.configOverrides, TEMPORAL_TASK_QUEUE: taskQueue, TEMPORAL_NAMESPACE: 'default' });
   const env = await startTestServer();
   const closers: Array<() => Promise<unknown>> = [() => env.teardown()];
   const close = async () => {
@@ -94,16 +96,17 @@ export async function startTimeSkippingStack(options: TimeSkippingOptions = {}):
   };
   try {
     await registerSearchAttributes(env);
-    const pool = createPool(config.database.url, { max: 10 });
-    closers.push(() => pool.end());
+    const appPool = createPool(config.database.url, { max: 10 });
+    const pool = createPool(testConfig().database.url, { max: 5 });
+    closers.push(() => Promise.all([appPool.end(), pool.end()]));
     const stripe = createStripeClient(config.stripe);
-    const activities = createActivities({ pool, stripe });
+    const activities = createActivities({ pool: appPool, stripe });
 
     const worker: Worker = await createWorker({
       connection: env.nativeConnection,
       namespace: config.temporal.namespace,
       taskQueue,
-      pool,
+      pool: appPool,
       stripe,
       workflowBundle: { codePath: bundlePath },
       activityOverrides: options.activityOverrides?.(activities),
@@ -116,7 +119,7 @@ export async function startTimeSkippingStack(options: TimeSkippingOptions = {}):
 
     let api: TimeSkippingStack['api'];
     if (options.api) {
-      const app = createApp({ config, pool, temporal: env.client, logger: pino({ level: 'silent' }), stripe });
+      const app = createApp({ config, pool: appPool, temporal: env.client, logger: pino({ level: 'silent' }), stripe });
       const server = await new Promise<ReturnType<typeof app.listen>>((resolve) => {
         const s = app.listen(0, '127.0.0.1', () => resolve(s));
       });

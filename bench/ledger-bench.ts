@@ -113,7 +113,8 @@ async function main(): Promise<void> {
   fs.rmSync(stateDir, { recursive: true, force: true });
   fs.mkdirSync(stateDir, { recursive: true, mode: 0o755 });
   log(`Machine: ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB; ${SECONDS} s per measurement after ${WARMUP_SECONDS} s warm-up`);
-  let url = config.database.url;
+  // The owner's connection: it migrates and seeds; ledger operations still run as coop_app in their transactions.
+  let url = config.database.ownerUrl;
   let stopPg: () => Promise<void> = async () => undefined;
   if (!config.database.external) {
     log('Starting a scratch embedded PostgreSQL for the benchmark');

@@ -68,6 +68,11 @@ describe('layering', () => {
     expect(wrong).toEqual([]);
   });
 
+  it('builds every source folder (a file loaded only by path, like the payload converter, is not pulled in by imports)', () => {
+    const build = JSON.parse(fs.readFileSync(path.join(root, 'tsconfig.build.json'), 'utf8')) as { include: string[] };
+    expect(FOLDERS.filter((folder) => !build.include.includes(folder))).toEqual([]);
+  });
+
   it('registers exactly the activities some workflow calls', () => {
     const registered = Object.keys(createActivities({ pool: {} as never, stripe: {} as never })).sort();
     const called = sources('workflows')

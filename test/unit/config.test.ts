@@ -4,7 +4,17 @@ describe('loadConfig', () => {
   it('runs on local defaults with embedded PostgreSQL and the Temporal dev server', () => {
     const config = loadConfig({});
     expect(config.api.port).toBe(3000);
-    expect(config.database).toMatchObject({ external: false, url: 'postgres://postgres:postgres@127.0.0.1:5433/coop_credits' });
+    // The application logs in as coop_app; migrations run as the owner.
+    expect(config.database).toMatchObject({
+      external: false,
+      url: 'postgres://coop_app:coop_app-local-development@127.0.0.1:5433/coop_credits',
+      ownerUrl: 'postgres://postgres:postgres@127.0.0.1:5433/coop_credits',
+      appPassword: 'coop_app-local-development',
+    });
+    const external = loadConfig({ DATABASE_URL: 'postgres://api:x@db:5432/c', DATABASE_OWNER_URL: 'postgres://owner:y@db:5432/c' });
+    expect(external.database).toMatchObject({ external: true, url: 'postgres://api:x@db:5432/c', ownerUrl: 'postgres://owner:y@db:5432/c' });
+    expect(external.database.appPassword).toBeUndefined();
+    expect(loadConfig({ DATABASE_URL: 'postgres://u:p@db:5432/c' }).database.ownerUrl).toBe('postgres://u:p@db:5432/c');
     expect(config.temporal).toMatchObject({ external: false, address: '127.0.0.1:7233', namespace: 'default', tls: false, uiPort: 8233 });
   });
 

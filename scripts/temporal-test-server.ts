@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { projectRoot } from '../config/project-root';
+import { freePort } from './free-port';
 
 /**
  * Temporal's time-skipping test server (part of the Java SDK), for workflow tests that run their
@@ -182,17 +183,6 @@ exec "$java" $cds -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xmx1g \\
   -Dorg.slf4j.simpleLogger.defaultLogLevel=\${TEMPORAL_TEST_SERVER_LOG_LEVEL:-error} -Dorg.slf4j.simpleLogger.logFile=System.err \\
   -cp "$dir/lib/*" ${mainClass} "$@"
 `;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 async function waitForPort(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {

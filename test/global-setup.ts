@@ -6,7 +6,7 @@ import { enableAppLogin, migrate } from '../db/migrate';
 import { APP_PASSWORD, asApplication } from './harness/database-roles';
 import { startInfrastructure, type Infrastructure } from '../scripts/infrastructure';
 import { bundleWorkflows } from '../workers/bundle';
-import { freePort } from './harness/free-port';
+import { freePort } from '../scripts/free-port';
 
 export interface TestInfrastructure {
   infrastructure: Infrastructure;

@@ -32,29 +32,19 @@ export const IdempotencyKey = z
 /**
  * Display text (names, reasons, memos): trimmed, bounded, one line, and free of control,
  * bidirectional-override and zero-width characters (domain/text.ts), so it can never forge a line in a
- * log or a record, or pass for another name.
+ * log or a record, or pass for another name. Long text (descriptions) may break lines.
  */
-export function SafeText(min: number, max: number) {
+function displayText(min: number, max: number, options: { multiline?: boolean }) {
   return z
     .string()
     .trim()
     .min(min)
     .max(max)
     .superRefine((s, ctx) => {
-      const problem = displayTextProblem(s);
+      const problem = displayTextProblem(s, options);
       if (problem) ctx.addIssue({ code: 'custom', message: problem });
     });
 }
 
-/** Long display text (descriptions): like SafeText, but lines may break. */
-export function LongText(min: number, max: number) {
-  return z
-    .string()
-    .trim()
-    .min(min)
-    .max(max)
-    .superRefine((s, ctx) => {
-      const problem = displayTextProblem(s, { multiline: true });
-      if (problem) ctx.addIssue({ code: 'custom', message: problem });
-    });
-}
+export const SafeText = (min: number, max: number) => displayText(min, max, {});
+export const LongText = (min: number, max: number) => displayText(min, max, { multiline: true });

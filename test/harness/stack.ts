@@ -6,6 +6,7 @@ import type { Pool } from 'pg';
 import type { Activities } from '../../activities';
 import { createStripeClient } from '../../clients/stripe';
 import { connectTemporalClient } from '../../clients/temporal';
+import { httpClient, type HttpRequest } from './http-client';
 import { createApp } from '../../api/app';
 import { signToken, type TokenClaims } from '../../api/auth/tokens';
 import { loadConfig, type Config } from '../../config/config';
@@ -32,7 +33,7 @@ export interface TestApi {
   temporal: Client;
   config: Config;
   token(claims: TokenClaims): Promise<string>;
-  request(method: string, path: string, options?: { token?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>;
+  request: HttpRequest;
   close(): Promise<void>;
 }
 
@@ -56,22 +57,7 @@ export async function startTestApi(overrides: Record<string, string> = {}): Prom
     temporal,
     config,
     token: (claims) => signToken(config.jwt, claims),
-    async request(method, path, options = {}) {
-      const headers: Record<string, string> = { ...options.headers };
-      if (options.token) headers.authorization = `Bearer ${options.token}`;
-      let body: string | undefined = options.rawBody;
-      if (options.body !== undefined) body = JSON.stringify(options.body);
-      if (body !== undefined) headers['content-type'] ??= 'application/json';
-      const res = await fetch(url + path, { method, headers, body });
-      const text = await res.text();
-      let parsed: unknown = text;
-      try {
-        parsed = text ? JSON.parse(text) : undefined;
-      } catch {
-        // not JSON; keep the text
-      }
-      return { status: res.status, body: parsed, headers: res.headers };
-    },
+    request: httpClient(url),
     async close() {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));

@@ -185,7 +185,8 @@ exec "$java" $cds -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xmx1g \\
 `;
 }
 
-async function waitForPort(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
+/** Waits until the test server started as `child` listens on `port`; fails if it exits first or the time runs out. */
+export async function waitForPort(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`the test server exited with code ${child.exitCode}`);

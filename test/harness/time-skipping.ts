@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Client } from '@temporalio/client';
@@ -16,7 +17,8 @@ import { createStripeClient } from '../../clients/stripe';
 import type { Config } from '../../config/config';
 import { createPool } from '../../db/pool';
 import { applicationConfig, testConfig } from './stack';
-import { ensureTemporalTestServer } from '../../scripts/temporal-test-server';
+import { ensureTemporalTestServer, waitForPort } from '../../scripts/temporal-test-server';
+import { freePort } from '../../scripts/free-port';
 import { createWorker } from '../../workers/worker';
 import { SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
 import { httpClient, type HttpRequest } from './http-client';
@@ -89,8 +91,8 @@ export async function startTimeSkippingStack(options: TimeSkippingOptions = {}):
   const taskQueue = `time-skipping-${randomUUID().slice(0, 8)}`;
   // The worker and API log in as the application role, as in production; the test's own pool is the owner's.
   const config = applicationConfig({ ...options.configOverrides, TEMPORAL_TASK_QUEUE: taskQueue, TEMPORAL_NAMESPACE: 'default' });
-  const env = await startTestServer();
-  const closers: Array<() => Promise<unknown>> = [() => env.teardown()];
+  const { env, stop: stopServer } = await startTestServer();
+  const closers: Array<() => Promise<unknown>> = [stopServer, () => env.teardown()];
   const close = async () => {
     for (const closer of closers.reverse()) await closer().catch(() => undefined);
   };
@@ -176,22 +178,34 @@ export async function startTimeSkippingStack(options: TimeSkippingOptions = {}):
   }
 }
 
+/** The SDK's own environment factory, which can attach time skipping to a server already running. */
+type EnvironmentFactory = {
+  create(opts: { server: { type: 'existing' }; address: string; namespace: string; supportsTimeSkipping: true; client: { dataConverter: typeof dataConverter } }): Promise<TestWorkflowEnvironment>;
+};
+
 /**
- * The SDK runs the wrapper global-setup prepared and gives it 5 s to answer. The server starts in well
- * under a second (class-data sharing), but a machine busy with the rest of the suite may be slower:
- * a start that times out is tried again rather than failing the file.
+ * Starts the test server global-setup prepared, waits (up to a minute) until it listens, then attaches
+ * a time-skipping environment to it. The SDK's own launcher gives the server 5 s, which a machine busy
+ * with the rest of the suite can exceed; a JVM that starts slowly here only delays this file.
  */
-async function startTestServer(): Promise<TestWorkflowEnvironment> {
-  const path = process.env.TEMPORAL_TEST_SERVER ?? (await ensureTemporalTestServer());
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await TestWorkflowEnvironment.createTimeSkipping({
-        server: { executable: { type: 'existing-path', path } },
-        client: { dataConverter },
-      });
-    } catch (err) {
-      if (attempt >= 3) throw new Error(`The Temporal test server (${path}) did not start in ${attempt} attempts: ${err instanceof Error ? err.message : String(err)}`);
-    }
+async function startTestServer(): Promise<{ env: TestWorkflowEnvironment; stop(): Promise<void> }> {
+  const wrapper = process.env.TEMPORAL_TEST_SERVER ?? (await ensureTemporalTestServer());
+  const port = await freePort();
+  const child = spawn(wrapper, [String(port)], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    await new Promise((resolve) => child.once('exit', resolve));
+  };
+  try {
+    await waitForPort(port, child, 60_000);
+    const env = await (TestWorkflowEnvironment as unknown as EnvironmentFactory).create({
+      server: { type: 'existing' }, address: `127.0.0.1:${port}`, namespace: 'default', supportsTimeSkipping: true, client: { dataConverter },
+    });
+    return { env, stop };
+  } catch (err) {
+    await stop();
+    throw new Error(`The Temporal test server (${wrapper}) did not start: ${err instanceof Error ? err.message : String(err)}`);
   }
 }
 

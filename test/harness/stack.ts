@@ -46,7 +46,9 @@ export async function startTestApi(overrides: Record<string, string> = {}): Prom
   const appPool = createPool(config.database.url, { max: 10 });
   const pool = createPool(overrides.DATABASE_OWNER_URL ?? testConfig().database.url, { max: 5 });
   const { client: temporal, connection } = await connectTemporalClient(config.temporal);
-  const app = createApp({ config, pool: appPool, temporal, logger: pino({ level: 'silent' }), stripe: createStripeClient(config.stripe) });
+  // A machine busy with the whole suite can take longer than production's 10 s wait for a short workflow;
+  // tests that expect the result should get it, not a 202 (decision 0003).
+  const app = createApp({ config, pool: appPool, temporal, logger: pino({ level: 'silent' }), stripe: createStripeClient(config.stripe), workflowWaitMs: 60_000 });
   const server = await new Promise<ReturnType<typeof app.listen>>((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });

@@ -16,6 +16,10 @@ export const CONSTRAINT_ERRORS: Readonly<Record<string, { code: BusinessErrorCod
   rate_cards_cooperative_id_version_key: { code: 'CONFLICT', message: 'A rate card with this version already exists' },
   rate_cards_cooperative_id_effective_from_key: { code: 'CONFLICT', message: 'A rate card taking effect at this time already exists' },
   members_ens_name_key: { code: 'CONFLICT', message: 'This ENS name belongs to another member' },
+  // Network-wide callers (operators) can name a cooperative that does not exist.
+  members_cooperative_id_fkey: { code: 'NOT_FOUND', message: 'Cooperative not found' },
+  accounts_cooperative_id_fkey: { code: 'NOT_FOUND', message: 'Cooperative not found' },
+  rate_cards_cooperative_id_fkey: { code: 'NOT_FOUND', message: 'Cooperative not found' },
   members_cooperative_id_address_key: { code: 'CONFLICT', message: 'A member with this address already exists' },
   delegations_delegate_cooperative_id_fkey: { code: 'NOT_FOUND', message: 'The delegate is not a member of this cooperative' },
   delegations_delegator_cooperative_id_fkey: { code: 'NOT_FOUND', message: 'The delegator is not a member of this cooperative' },

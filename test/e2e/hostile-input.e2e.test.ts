@@ -77,6 +77,17 @@ describe('hostile input', () => {
     expect(await footprint()).toEqual(before);
   });
 
+  it('answers an operator naming a cooperative that does not exist with 404', async () => {
+    const nowhere = randomUUID();
+    const rate = { rate: '1', infrastructureCost: '0.1' };
+    const attempts = await Promise.all([
+      api.request('POST', `/v1/cooperatives/${nowhere}/members`, { token: operator, body: { address: randomAddress() } }),
+      api.request('POST', `/v1/cooperatives/${nowhere}/rate-cards`, { token: operator, body: { effectiveFrom: new Date(Date.now() + 60_000).toISOString(), rates: { compute_hours: rate, transfer_gb: rate, long_term_memory_gb_months: rate, short_term_memory_gb_hours: rate } }, headers: { 'idempotency-key': randomUUID() } }),
+      api.request('GET', `/v1/cooperatives/${nowhere}/rate-cards/current`, { token: operator }),
+    ]);
+    expect(attempts.map((r) => [r.status, r.body.error?.code])).toEqual(Array(3).fill([404, 'NOT_FOUND']));
+  });
+
   it('gives concurrent identical delegations one result, never a 500', async () => {
     const results = await Promise.all(Array.from({ length: 20 }, () => api.request('POST', '/v1/delegations', { token: alice.token, body: { delegateMemberId: bob.id } })));
     expect(results.map((r) => r.status)).toEqual(Array(20).fill(200));

@@ -72,7 +72,7 @@ export async function idempotent<R extends { request_hash: string }>(
 }
 
 /** The unique indexes that hold idempotency keys (and one-per-business-id records). */
-const KEY_CONSTRAINTS = new Set([
+export const IDEMPOTENCY_KEY_CONSTRAINTS: ReadonlySet<string> = new Set([
   'transactions_cooperative_id_idempotency_key_key',
   'holds_cooperative_id_idempotency_key_key',
   'rate_cards_cooperative_id_idempotency_key_key',
@@ -81,10 +81,8 @@ const KEY_CONSTRAINTS = new Set([
   'proposals_origin_cooperative_id_idempotency_key_key',
 ]);
 
-export const IDEMPOTENCY_KEY_CONSTRAINTS: ReadonlySet<string> = KEY_CONSTRAINTS;
-
 /** A twin with the same key committed first: run the transaction again, and it replays. */
 export function isConcurrentDuplicate(err: unknown): boolean {
   const e = err as { code?: string; constraint?: string };
-  return e.code === '23505' && KEY_CONSTRAINTS.has(e.constraint ?? '');
+  return e.code === '23505' && IDEMPOTENCY_KEY_CONSTRAINTS.has(e.constraint ?? '');
 }

@@ -66,11 +66,16 @@ async function run<T>(pool: Pool, begin: string[], work: Work<T>, opening: strin
 // READ COMMITTED on purpose: each statement after a lock sees what the lock protects.
 const BEGIN = 'BEGIN ISOLATION LEVEL READ COMMITTED';
 
-/** Runs `work` in one transaction as `coop_app`, seeing and writing only `cooperativeId`'s rows. */
-export function inTenantTransaction<T>(pool: Pool, cooperativeId: string, work: Work<T>, opening: string[] = []): Promise<T> {
-  if (!isUuid(cooperativeId)) return Promise.reject(new BusinessError('VALIDATION_ERROR', 'cooperativeId must be a UUID'));
+/** The statements that put a transaction in one cooperative's scope as `coop_app`. */
+function tenantScope(cooperativeId: string): string[] {
+  if (!isUuid(cooperativeId)) throw new BusinessError('VALIDATION_ERROR', 'cooperativeId must be a UUID');
   // Validated above, so the literal is safe.
-  return run(pool, [BEGIN, 'SET LOCAL ROLE coop_app', `SET LOCAL app.cooperative_id = '${cooperativeId}'`], work, opening);
+  return ['SET LOCAL ROLE coop_app', `SET LOCAL app.cooperative_id = '${cooperativeId}'`];
+}
+
+/** Runs `work` in one transaction as `coop_app`, seeing and writing only `cooperativeId`'s rows. */
+export async function inTenantTransaction<T>(pool: Pool, cooperativeId: string, work: Work<T>, opening: string[] = []): Promise<T> {
+  return run(pool, [BEGIN, ...tenantScope(cooperativeId)], work, opening);
 }
 
 /** Runs `work` in one transaction in the network scope, across cooperatives (see above for when). */
@@ -79,9 +84,8 @@ export function inSystemTransaction<T>(pool: Pool, work: Work<T>, opening: strin
 }
 
 /** Runs read-only `work` in one cooperative on one snapshot, so concurrent writes cannot make consistent data look broken. */
-export function inTenantSnapshot<T>(pool: Pool, cooperativeId: string, work: Work<T>): Promise<T> {
-  if (!isUuid(cooperativeId)) return Promise.reject(new BusinessError('VALIDATION_ERROR', 'cooperativeId must be a UUID'));
-  return run(pool, ['BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', 'SET LOCAL ROLE coop_app', `SET LOCAL app.cooperative_id = '${cooperativeId}'`], work, []);
+export async function inTenantSnapshot<T>(pool: Pool, cooperativeId: string, work: Work<T>): Promise<T> {
+  return run(pool, ['BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', ...tenantScope(cooperativeId)], work, []);
 }
 
 /** One statement, which is its own transaction: no BEGIN or COMMIT round trips. Errors map like the others'. */

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
+import { waitForPort } from './ports';
 import { stopProcess, supervise } from './supervised-process';
 import { ensureGoTool, STRIPE_MOCK } from './tools';
 
@@ -15,22 +15,8 @@ export async function startStripeMock(opts: { port: number; logFile: string; log
   const child = spawn(executable, ['-http-addr', `127.0.0.1:${opts.port}`, '-https-addr', '127.0.0.1:'], { stdio: ['ignore', logFd, logFd], detached: true });
   fs.closeSync(logFd);
   const server = supervise(child);
-  const deadline = Date.now() + 30_000;
-  while (!(await accepts(opts.port))) {
-    if (child.exitCode !== null) throw new Error(`stripe-mock exited with code ${child.exitCode}. Is port ${opts.port} in use? Set STRIPE_MOCK_PORT. See ${opts.logFile}.`);
-    if (Date.now() > deadline) throw new Error(`stripe-mock did not listen on port ${opts.port} within 30 s. See ${opts.logFile}.`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return { stop: () => stopProcess(server, 'SIGTERM', 5_000) };
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.end();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
+  await waitForPort('stripe-mock', opts.port, child, 30_000).catch((err: Error) => {
+    throw new Error(`${err.message}. Is port ${opts.port} in use? Set STRIPE_MOCK_PORT. See ${opts.logFile}.`);
   });
+  return { stop: () => stopProcess(server, 'SIGTERM', 5_000) };
 }

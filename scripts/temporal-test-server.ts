@@ -1,9 +1,8 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { projectRoot } from '../config/project-root';
-import { freePort } from './free-port';
+import { freePort, waitForPort } from './ports';
 
 /**
  * Temporal's time-skipping test server (part of the Java SDK), for workflow tests that run their
@@ -148,7 +147,7 @@ async function buildClassDataArchive(dir: string, log: (line: string) => void): 
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   try {
-    await waitForPort(port, child, 60_000);
+    await waitForPort('the test server', port, child, 60_000);
     // Let it serve one request, so the classes a connection needs are recorded too.
     const { Connection } = await import('@temporalio/client');
     const connection = await Connection.connect({ address: `127.0.0.1:${port}`, connectTimeout: 10_000 });
@@ -183,23 +182,4 @@ exec "$java" $cds -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xmx1g \\
   -Dorg.slf4j.simpleLogger.defaultLogLevel=\${TEMPORAL_TEST_SERVER_LOG_LEVEL:-error} -Dorg.slf4j.simpleLogger.logFile=System.err \\
   -cp "$dir/lib/*" ${mainClass} "$@"
 `;
-}
-
-/** Waits until the test server started as `child` listens on `port`; fails if it exits first or the time runs out. */
-export async function waitForPort(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`the test server exited with code ${child.exitCode}`);
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, '127.0.0.1');
-      socket.once('connect', () => {
-        socket.end();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (open) return;
-    if (Date.now() > deadline) throw new Error(`the test server did not listen on port ${port} within ${timeoutMs / 1000} s`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }

@@ -6,7 +6,7 @@ import { enableAppLogin, migrate } from '../db/migrate';
 import { APP_PASSWORD, asApplication } from './harness/database-roles';
 import { startInfrastructure, type Infrastructure } from '../scripts/infrastructure';
 import { bundleWorkflows } from '../workers/bundle';
-import { freePort } from '../scripts/free-port';
+import { freePort } from '../scripts/ports';
 
 export interface TestInfrastructure {
   infrastructure: Infrastructure;

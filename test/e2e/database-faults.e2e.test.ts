@@ -5,7 +5,7 @@ import * as ledger from '../../db/ledger';
 import { enableAppLogin, migrate } from '../../db/migrate';
 import { APP_PASSWORD, asApplication } from '../harness/database-roles';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../scripts/embedded-postgres';
-import { freePort } from '../../scripts/free-port';
+import { freePort } from '../../scripts/ports';
 import { cloud, randomAddress } from '../harness/ledger';
 import { startTestApi, startTestWorker, type TestApi, type TestWorker } from '../harness/stack';
 

@@ -17,8 +17,8 @@ import { createStripeClient } from '../../clients/stripe';
 import type { Config } from '../../config/config';
 import { createPool } from '../../db/pool';
 import { applicationConfig, testConfig } from './stack';
-import { ensureTemporalTestServer, waitForPort } from '../../scripts/temporal-test-server';
-import { freePort } from '../../scripts/free-port';
+import { freePort, waitForPort } from '../../scripts/ports';
+import { ensureTemporalTestServer } from '../../scripts/temporal-test-server';
 import { createWorker } from '../../workers/worker';
 import { SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
 import { httpClient, type HttpRequest } from './http-client';
@@ -198,7 +198,7 @@ async function startTestServer(): Promise<{ env: TestWorkflowEnvironment; stop()
     await new Promise((resolve) => child.once('exit', resolve));
   };
   try {
-    await waitForPort(port, child, 60_000);
+    await waitForPort('the Temporal test server', port, child, 60_000);
     const env = await (TestWorkflowEnvironment as unknown as EnvironmentFactory).create({
       server: { type: 'existing' }, address: `127.0.0.1:${port}`, namespace: 'default', supportsTimeSkipping: true, client: { dataConverter },
     });

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { createStripeClient } from '../../clients/stripe';
 import { createApp } from '../../api/app';
 import { createPool } from '../../db/pool';
-import { freePort } from '../../scripts/free-port';
+import { freePort } from '../../scripts/ports';
 import { testConfig } from '../harness/stack';
 
 describe('readiness', () => {

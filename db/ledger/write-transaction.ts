@@ -1,5 +1,6 @@
 import type { PoolClient } from 'pg';
 import type { LedgerEntry, LedgerTransaction, LotSource, TransactionType } from '../../domain/ledger-types';
+import type { DomainEvent } from '../../domain/events';
 import type { LotCategory } from '../../domain/lots';
 import { toJsonParam } from '../json';
 
@@ -21,12 +22,6 @@ export interface NewLot {
   expiresAt: Date | null;
   parentLotId: string | null;
   amount: bigint;
-}
-
-export interface DomainEvent {
-  type: string;
-  aggregateId: string;
-  payload: Record<string, unknown>;
 }
 
 export interface TransactionPlan {

@@ -6,6 +6,7 @@ import { PURCHASE_STATUSES } from '../../domain/credit-purchase';
 import { PROPOSAL_STATUSES } from '../../domain/governance/proposal';
 import { RULE_STATUSES } from '../../domain/governance/revenue-rule';
 import { GOVERNANCE_MODELS, THRESHOLD_COMPARISONS } from '../../domain/governance/settings';
+import { EVENT_TYPES } from '../../domain/events';
 import { HOLD_STATUSES } from '../../domain/hold';
 import { LOT_SOURCES, TRANSACTION_TYPES } from '../../domain/ledger-types';
 import { LOT_CATEGORIES } from '../../domain/lots';
@@ -41,6 +42,7 @@ const MAPPED: Record<string, readonly string[]> = {
   'governance_settings.majority_cmp': THRESHOLD_COMPARISONS,
   'governance_settings.supermajority_cmp': THRESHOLD_COMPARISONS,
   'proposals.status': PROPOSAL_STATUSES,
+  'outbox.event_type': EVENT_TYPES,
 };
 
 interface ListConstraint {

@@ -160,11 +160,21 @@ export async function findProposal(pool: Pool, id: string): Promise<ProposalReco
   return rows[0] && toProposal(rows[0]);
 }
 
-/** Records the outcome, once: the first close wins and a repeat changes nothing. */
+/**
+ * Records the outcome, once: the first close wins and a repeat changes nothing. Every stakeholder
+ * cooperative gets its `proposal.decided` event in the same transaction.
+ */
 export async function recordProposalOutcome(pool: Pool, o: { id: string; status: ProposalOutcome; result: unknown; audit: unknown; signatures: Record<string, string>; executionTransaction: string | null }): Promise<void> {
   await inSystemTransaction(pool, (client) =>
     client.query(
-      `UPDATE proposals SET status = $2, result = $3, audit = $4, signatures = $5, execution_transaction = $6 WHERE id = $1 AND status = 'open'`,
+      `WITH decided AS (
+         UPDATE proposals SET status = $2, result = $3, audit = $4, signatures = $5, execution_transaction = $6 WHERE id = $1 AND status = 'open'
+         RETURNING id, title, stakeholders, origin_cooperative_id
+       )
+       INSERT INTO outbox (cooperative_id, event_type, aggregate_id, payload)
+       SELECT s.cooperative_id, 'proposal.decided', d.id::text,
+              jsonb_build_object('proposalId', d.id, 'title', d.title, 'status', $2::text, 'originCooperativeId', d.origin_cooperative_id, 'executionTransaction', $6::uuid)
+         FROM decided d CROSS JOIN LATERAL unnest(d.stakeholders) AS s(cooperative_id)`,
       [o.id, o.status, JSON.stringify(o.result), JSON.stringify(o.audit), JSON.stringify(o.signatures), o.executionTransaction],
     ),
   );

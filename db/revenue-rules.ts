@@ -3,6 +3,7 @@ import { BusinessError } from '../domain/errors';
 import type { RuleAction, RuleStatus } from '../domain/governance/revenue-rule';
 import type { RevenueRule, RuleShare } from '../domain/governance/revenue-rule-record';
 import { idempotent, requestHash } from './idempotency';
+import { recordEvent } from './outbox';
 import { inSystemTransaction, inTenantTransaction } from './transaction';
 
 interface Row {
@@ -103,9 +104,10 @@ export function applyRuleTransition(pool: Pool, t: RuleTransition): Promise<void
       [t.ruleId, t.cooperativeId, t.step, t.action, t.from, t.to, t.actor ?? null, t.reason ?? null],
     );
     if (recorded.rowCount === 0) return;
+    let superseded: { rows: Array<{ id: string }> } = { rows: [] };
     if (t.to === 'active') {
       await client.query(`SELECT pg_advisory_xact_lock(hashtext('revenue-rule-active:' || $1))`, [t.cooperativeId]);
-      const superseded = await client.query<{ id: string }>(`UPDATE revenue_rules SET status = 'superseded' WHERE cooperative_id = $1 AND status = 'active' AND id <> $2 RETURNING id`, [t.cooperativeId, t.ruleId]);
+      superseded = await client.query<{ id: string }>(`UPDATE revenue_rules SET status = 'superseded' WHERE cooperative_id = $1 AND status = 'active' AND id <> $2 RETURNING id`, [t.cooperativeId, t.ruleId]);
       for (const old of superseded.rows) {
         await client.query(
           `INSERT INTO revenue_rule_events (rule_id, cooperative_id, step_key, action, from_status, to_status, actor, reason) VALUES ($1, $2, $3, 'supersede', 'active', 'superseded', $4, $5)`,
@@ -121,5 +123,11 @@ export function applyRuleTransition(pool: Pool, t: RuleTransition): Promise<void
     );
     // The rule is no longer where this step starts from: refuse (and roll back its event) rather than overwrite.
     if (moved.rowCount === 0) throw new BusinessError('CONFLICT', `revenue rule ${t.ruleId} is not ${t.from}`);
+    if (t.to === 'active') {
+      await recordEvent(client, t.cooperativeId, {
+        type: 'revenue_rule.activated', aggregateId: t.ruleId,
+        payload: { ruleId: t.ruleId, supersededRuleIds: superseded.rows.map((r) => r.id), actor: t.actor ?? null, action: t.action },
+      });
+    }
   });
 }

@@ -1,11 +1,11 @@
 import type { Pool } from 'pg';
-import { BusinessError } from '../../domain/errors';
 import type { LedgerTransaction, LotSource } from '../../domain/ledger-types';
 import type { LotCategory } from '../../domain/lots';
 import type { LotView, MemberBalance } from '../../domain/member-balance';
 import { USD_MICROS_PER_CLOUD_MICRO } from '../../domain/money';
 import { resolveAccounts } from './accounts';
 import { transactionsPage } from './replay';
+import { readCursor, toPage, type Page } from '../cursor';
 import { inTenantTransaction } from '../transaction';
 import { isUuid } from '../../domain/ids';
 
@@ -47,23 +47,11 @@ export function memberBalance(pool: Pool, cooperativeId: string, memberId: strin
   });
 }
 
-export interface Page<T> {
-  items: T[];
-  nextCursor: string | null;
-}
-
-/** A member's transactions, newest first, by opaque cursor. */
 export function memberTransactions(pool: Pool, cooperativeId: string, memberId: string, options: { limit: number; cursor?: string }): Promise<Page<LedgerTransaction>> {
-  let after: { micros: string; id: string } | undefined;
-  if (options.cursor) {
-    try {
-      const [micros, id] = JSON.parse(Buffer.from(options.cursor, 'base64url').toString('utf8')) as [string, string];
-      if (!/^\d{1,19}$/.test(micros) || BigInt(micros) > MAX_INT8 || !isUuid(id)) throw new Error('bad cursor');
-      after = { micros, id };
-    } catch {
-      throw new BusinessError('VALIDATION_ERROR', 'cursor is not valid');
-    }
-  }
+  const after = readCursor(options.cursor, ([micros, id]) => {
+    if (typeof micros !== 'string' || !/^\d{1,19}$/.test(micros) || BigInt(micros) > MAX_INT8 || typeof id !== 'string' || !isUuid(id)) throw new Error('bad cursor');
+    return { micros, id };
+  });
   return inTenantTransaction(pool, cooperativeId, async (client) => {
     const accounts = await resolveAccounts(client, cooperativeId, [
       { member: memberId, account: 'wallet' },
@@ -71,9 +59,6 @@ export function memberTransactions(pool: Pool, cooperativeId: string, memberId: 
       { member: memberId, account: 'receivable' },
     ]);
     const rows = await transactionsPage(client, accounts.map((a) => a.id), options.limit + 1, after);
-    const page = rows.slice(0, options.limit);
-    const last = page.at(-1);
-    const more = rows.length > options.limit && last;
-    return { items: page.map((r) => r.transaction), nextCursor: more ? Buffer.from(JSON.stringify([last.position.micros, last.position.id])).toString('base64url') : null };
+    return toPage(rows, options.limit, (r) => [r.position.micros, r.position.id], (r) => r.transaction);
   });
 }

@@ -12,6 +12,7 @@ import { inTenantTransaction } from '../../transaction';
 import { requireKey } from '../../idempotency';
 import { requirePositiveAmount } from '../validate';
 import { writeTransaction, type LotChange } from '../write-transaction';
+import { recordEventStatement } from '../../outbox';
 import { retireAccountRefs, retirePostings, toRetireAccounts, type CategorySplit } from './retire';
 import { isUuid } from '../../../domain/ids';
 
@@ -91,10 +92,13 @@ export async function reserveHold(pool: Pool, req: ReserveHoldRequest): Promise<
          ), l AS (
            UPDATE lots SET available = available - x.amount, reserved = reserved + x.amount
              FROM jsonb_to_recordset($10::jsonb) AS x(lot_id uuid, amount bigint) WHERE lots.id = x.lot_id
+         ), ob AS (
+           INSERT INTO outbox (cooperative_id, event_type, aggregate_id, payload)
+           VALUES ($2, 'cloud.held', $3::text, jsonb_build_object('holdId', $1::text, 'memberId', $3::text, 'amount', $11::text, 'expiresAt', $8::timestamptz))
          )
          SELECT * FROM h`,
         values: [id, req.cooperativeId, req.memberId, wallet!.id, req.idempotencyKey, hash, req.amount, expiresAt, toJsonParam(req.metadata ?? {}),
-          toJsonParam(allocations.map((a) => ({ lot_id: a.lotId, amount: a.amount })))],
+          toJsonParam(allocations.map((a) => ({ lot_id: a.lotId, amount: a.amount }))), formatMicros(req.amount)],
       });
       rememberHoldWallet(id, { accountId: wallet!.id, memberId: req.memberId });
       return { hold: toHold(rows[0]!), replayed: false };
@@ -173,6 +177,14 @@ export async function resolveHold(pool: Pool, cooperativeId: string, holdId: str
              FROM jsonb_to_recordset(${escapeLiteral(toJsonParam(changes.map((c) => ({ id: c.lotId, av: c.available, rs: c.reserved, cs: c.consumed }))))}::jsonb)
                   AS x(id uuid, av bigint, rs bigint, cs bigint) WHERE lots.id = x.id`,
         );
+      }
+      // What the hold gives back to the wallet: all of it, or what a finalize did not charge.
+      const released = hold.amount - charge;
+      if (released > 0n) {
+        defer(recordEventStatement(cooperativeId, {
+          type: 'cloud.released', aggregateId: hold.member_id,
+          payload: { holdId, memberId: hold.member_id, amount: formatMicros(released), outcome: wanted },
+        }));
       }
       defer(
         `UPDATE holds SET status = '${wanted}', final_amount = ${outcome.kind === 'finalize' ? charge.toString() : 'NULL'},

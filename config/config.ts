@@ -64,6 +64,8 @@ export const EnvSchema = z.object({
   STRIPE_WEBHOOK_SECRET: z.string().regex(/^whsec_\w+$/, 'must look like whsec_…').default('whsec_local_development_secret'),
   STRIPE_MOCK_PORT: port.default(12111),
 
+  /** Published domain events (the outbox behind webhooks and the events API) are kept this many days. */
+  EVENT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
   /**
    * Requests allowed per window (the billing seed's budgets): per IP for requests without a valid
    * token, per principal otherwise. Shared by every API process through PostgreSQL.
@@ -112,6 +114,7 @@ export interface Config {
     uiPort: number;
   };
   governance: { revenueRuleCooldownMs: number };
+  operations: { eventRetentionDays: number };
   rateLimits: { windowMs: number; public: number; memberQueries: number; memberMutations: number; admin: number; service: number };
   stripe: {
     secretKey: string;
@@ -200,6 +203,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       uiPort: e.TEMPORAL_UI_PORT,
     },
     governance: { revenueRuleCooldownMs: e.REVENUE_RULE_COOLDOWN_SECONDS * 1000 },
+    operations: { eventRetentionDays: e.EVENT_RETENTION_DAYS },
     rateLimits: {
       windowMs: e.RATE_LIMIT_WINDOW_SECONDS * 1000,
       public: e.RATE_LIMIT_PUBLIC,

@@ -2,11 +2,12 @@ import { Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import pino from 'pino';
 import { loadConfig } from '../config/config';
-import { temporalConnectionOptions } from '../clients/temporal';
+import { connectTemporalClient, temporalConnectionOptions } from '../clients/temporal';
 import { createStripeClient } from '../clients/stripe';
 import { createPool } from '../db/pool';
 import { bundleWorkflows } from './bundle';
 import { installWorkerRuntime } from './runtime';
+import { ensureSchedules } from './schedules';
 import { ensureSearchAttributes } from './search-attributes';
 import { createWorker } from './worker';
 
@@ -30,7 +31,16 @@ async function main(): Promise<void> {
   try {
     const workflowBundle = config.worker.workflowBundlePath ? { codePath: config.worker.workflowBundlePath } : await bundleWorkflows();
     const stripe = createStripeClient(config.stripe);
-    const worker = await createWorker({ connection, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, pool, stripe, workflowBundle });
+    // Schedules are the only scheduler (no timers in processes): every worker makes sure they exist as defined.
+    const { client, connection: clientConnection } = await connectTemporalClient(config.temporal);
+    try {
+      await ensureSchedules(client, config.temporal.taskQueue, log);
+    } catch (err) {
+      throw new Error(`could not create or update the Temporal Schedules (${err instanceof Error ? err.message : String(err)}); check that this worker may manage schedules in namespace ${config.temporal.namespace}`);
+    } finally {
+      await clientConnection.close();
+    }
+    const worker = await createWorker({ connection, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, dependencies: { pool, stripe, operations: config.operations }, workflowBundle });
     log.info({ taskQueue: worker.options.taskQueue, namespace: config.temporal.namespace }, 'worker started');
     await worker.run();
     log.info('worker stopped');

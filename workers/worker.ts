@@ -1,14 +1,12 @@
 import { Worker, type NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
-import type { Pool } from 'pg';
-import type Stripe from 'stripe';
-import { createActivities, type Activities } from '../activities';
+import { createActivities, type Activities, type ActivityDependencies } from '../activities';
 import { dataConverter } from '../clients/data-converter';
 
 export interface WorkerDependencies {
   connection: NativeConnection;
   namespace: string;
-  pool: Pool;
-  stripe: Stripe;
+  /** What the activities are built from. */
+  dependencies: ActivityDependencies;
   workflowBundle: WorkflowBundleOption;
   /** From the config (TEMPORAL_TASK_QUEUE): the one place the queue is named. */
   taskQueue: string;
@@ -23,7 +21,7 @@ export function createWorker(deps: WorkerDependencies): Promise<Worker> {
     namespace: deps.namespace,
     taskQueue: deps.taskQueue,
     workflowBundle: deps.workflowBundle,
-    activities: { ...createActivities({ pool: deps.pool, stripe: deps.stripe }), ...deps.activityOverrides },
+    activities: { ...createActivities(deps.dependencies), ...deps.activityOverrides },
     dataConverter,
     shutdownGraceTime: '30 seconds',
   });

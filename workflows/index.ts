@@ -3,3 +3,4 @@ export { cooperativeProvisioning } from './cooperative-provisioning';
 export { creditPurchase } from './credit-purchase';
 export { proposal } from './proposal';
 export { revenueRule } from './revenue-rule';
+export { scheduledJob } from './scheduled-job';

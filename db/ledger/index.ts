@@ -10,4 +10,4 @@ export { refundClawback, type RefundClawbackRequest } from './ops/refund-clawbac
 export { distributeRevenue, type RevenueDistributionRequest } from './ops/revenue-distribution';
 export { expireDueLots } from './ops/expire-lots';
 export { memberBalance, memberTransactions } from './reads';
-export { integrityReport } from './integrity';
+export { integrityReport, INTEGRITY_CHECKS, type IntegrityCheck, type IntegrityFinding, type IntegrityReport } from './integrity';

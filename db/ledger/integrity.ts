@@ -1,7 +1,7 @@
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import { COOPERATIVE_ACCOUNTS, MEMBER_ACCOUNTS } from '../../domain/chart-of-accounts';
 import { cooperativeIds } from '../cooperatives';
-import { inTenantSnapshot } from '../transaction';
+import { inSystemTransaction, inTenantSnapshot } from '../transaction';
 
 export interface IntegrityFinding {
   check: string;
@@ -19,9 +19,9 @@ export interface IntegrityReport {
 
 /**
  * Every ledger invariant, as one query each returning the rows that break it: (cooperative, subject,
- * detail). `$1` is the cooperative; each check runs in that cooperative's own scope.
+ * detail). `$1` is the cooperative, `$2` the instant checked; each check runs in that cooperative's own scope.
  */
-const CHECKS: Record<string, string> = {
+const CHECKS = {
   account_balance_equals_entries: `
     SELECT a.cooperative_id, a.id::text, format('balance %s, entries say %s', b.total, a.normal_sign * COALESCE(e.total, 0))
       FROM accounts a
@@ -65,20 +65,62 @@ const CHECKS: Record<string, string> = {
       FROM lots l
       LEFT JOIN (SELECT hl.lot_id, sum(hl.amount) AS total FROM hold_lots hl JOIN holds h ON h.id = hl.hold_id WHERE h.status = 'open' GROUP BY hl.lot_id) h ON h.lot_id = l.id
      WHERE l.reserved <> COALESCE(h.total, 0) AND ($1::uuid IS NULL OR l.cooperative_id = $1)`,
+  lot_parts_add_up: `
+    SELECT l.cooperative_id, l.id::text, format('original %s, available %s + reserved %s + consumed %s', l.original, l.available, l.reserved, l.consumed)
+      FROM lots l WHERE l.available + l.reserved + l.consumed <> l.original AND ($1::uuid IS NULL OR l.cooperative_id = $1)`,
+  // The hold-expiry schedule runs every minute: a hold still open five minutes past its expiry was missed.
+  no_open_hold_past_expiry: `
+    SELECT h.cooperative_id, h.id::text, format('open, expired at %s', h.expires_at)
+      FROM holds h WHERE h.status = 'open' AND h.expires_at < $2::timestamptz - interval '5 minutes' AND ($1::uuid IS NULL OR h.cooperative_id = $1)`,
+  purchase_minted_once: `
+    SELECT p.cooperative_id, p.id::text, format('payment %s was paid and minted %s time(s)', p.payment_intent_id, count(l.id))
+      FROM credit_purchases p LEFT JOIN lots l ON l.cooperative_id = p.cooperative_id AND l.source = 'purchase' AND l.source_id = p.payment_intent_id
+     WHERE p.status IN ('minted', 'refunded') AND ($1::uuid IS NULL OR p.cooperative_id = $1)
+     GROUP BY p.cooperative_id, p.id, p.payment_intent_id HAVING count(l.id) <> 1`,
+  purchase_lot_has_one_payment: `
+    SELECT l.cooperative_id, l.id::text, format('purchase lot for payment %s has %s paid purchase(s)', l.source_id, count(p.id))
+      FROM lots l LEFT JOIN credit_purchases p ON p.cooperative_id = l.cooperative_id AND p.payment_intent_id = l.source_id AND p.status IN ('minted', 'refunded')
+     WHERE l.source = 'purchase' AND ($1::uuid IS NULL OR l.cooperative_id = $1)
+     GROUP BY l.cooperative_id, l.id, l.source_id HAVING count(p.id) <> 1`,
 };
 
-/** Runs every check (for one cooperative, or all) and returns what each found. The daily reconciliation and tests call it. */
-export async function integrityReport(pool: Pool, cooperativeId?: string): Promise<IntegrityReport> {
+/**
+ * Checks that span cooperatives, run once in the network scope. A Stripe payment reported succeeded
+ * more than an hour ago must have been minted by now.
+ */
+const NETWORK_CHECKS = {
+  succeeded_payment_minted: `
+    SELECT p.cooperative_id, e.id, format('Stripe reported %s at %s; the purchase is %s', e.type, e.received_at, p.status)
+      FROM stripe_events e JOIN credit_purchases p ON p.id = e.purchase_id
+     WHERE e.type IN ('payment_intent.succeeded', 'checkout.session.completed') AND e.received_at < $2::timestamptz - interval '1 hour'
+       AND p.status NOT IN ('minted', 'refunded') AND ($1::uuid IS NULL OR p.cooperative_id = $1)`,
+};
+
+export type IntegrityCheck = keyof typeof CHECKS | keyof typeof NETWORK_CHECKS;
+export const INTEGRITY_CHECKS = [...Object.keys(CHECKS), ...Object.keys(NETWORK_CHECKS)] as IntegrityCheck[];
+
+export interface IntegrityOptions {
+  /** Only these checks (default: all). */
+  checks?: readonly IntegrityCheck[];
+  /** The instant checked, for checks about due dates (default: now). */
+  asOf?: Date;
+}
+
+/** Runs the checks (for one cooperative, or all) and returns what each found. The daily reconciliation and tests call it. */
+export async function integrityReport(pool: Pool, cooperativeId?: string, options: IntegrityOptions = {}): Promise<IntegrityReport> {
+  const asOf = options.asOf ?? new Date();
+  const wanted = options.checks ?? INTEGRITY_CHECKS;
+  const findings: IntegrityFinding[] = [];
+  const run = async (client: PoolClient, checks: Record<string, string>, cooperativeId: string | null) => {
+    for (const [check, sql] of Object.entries(checks)) {
+      if (!wanted.includes(check as IntegrityCheck)) continue;
+      const { rows } = await client.query<[string, string, string]>({ text: sql, values: [cooperativeId, asOf], rowMode: 'array' });
+      for (const [c, subject, detail] of rows) findings.push({ check, cooperativeId: c, subject, detail });
+    }
+  };
   // Each cooperative's books are checked inside its own scope, as the application role sees them.
   const cooperatives = cooperativeId ? [cooperativeId] : await cooperativeIds(pool);
-  const findings: IntegrityFinding[] = [];
-  for (const coop of cooperatives) {
-    await inTenantSnapshot(pool, coop, async (client) => {
-      for (const [check, sql] of Object.entries(CHECKS)) {
-        const { rows } = await client.query<[string, string, string]>({ text: sql, values: [coop], rowMode: 'array' });
-        for (const [c, subject, detail] of rows) findings.push({ check, cooperativeId: c, subject, detail });
-      }
-    });
-  }
-  return { checkedAt: new Date().toISOString(), checks: Object.keys(CHECKS), findings, clean: findings.length === 0 };
+  for (const coop of cooperatives) await inTenantSnapshot(pool, coop, (client) => run(client, CHECKS, coop));
+  await inSystemTransaction(pool, (client) => run(client, NETWORK_CHECKS, cooperativeId ?? null));
+  return { checkedAt: asOf.toISOString(), checks: [...wanted], findings, clean: findings.length === 0 };
 }

@@ -85,7 +85,10 @@ export async function startTestWorker(options: { taskQueue?: string; activityOve
   runtimeInstalled ||= (installWorkerRuntime(pino({ level: process.env.LOG_LEVEL ?? 'silent' })), true);
   const pool = createPool(config.database.url, { max: 10 });
   const connection = await NativeConnection.connect({ address: config.temporal.address });
-  const worker = await createWorker({ connection, namespace: config.temporal.namespace, pool, workflowBundle: { codePath: bundlePath }, taskQueue: config.temporal.taskQueue, stripe: createStripeClient(config.stripe), activityOverrides: options.activityOverrides });
+  const worker = await createWorker({
+    connection, namespace: config.temporal.namespace, workflowBundle: { codePath: bundlePath }, taskQueue: config.temporal.taskQueue,
+    dependencies: { pool, stripe: createStripeClient(config.stripe), operations: config.operations }, activityOverrides: options.activityOverrides,
+  });
   const running = worker.run();
   return {
     worker,

@@ -102,14 +102,14 @@ export async function startTimeSkippingStack(options: TimeSkippingOptions = {}):
     const pool = createPool(testConfig().database.url, { max: 5 });
     closers.push(() => Promise.all([appPool.end(), pool.end()]));
     const stripe = createStripeClient(config.stripe);
-    const activities = createActivities({ pool: appPool, stripe });
+    const dependencies = { pool: appPool, stripe, operations: config.operations };
+    const activities = createActivities(dependencies);
 
     const worker: Worker = await createWorker({
       connection: env.nativeConnection,
       namespace: config.temporal.namespace,
       taskQueue,
-      pool: appPool,
-      stripe,
+      dependencies,
       workflowBundle: { codePath: bundlePath },
       activityOverrides: options.activityOverrides?.(activities),
     });

@@ -1,0 +1,36 @@
+/** Reconciliation runs: what is reconciled (stream accounting adds its own kind) and how a run ends. */
+export const RECONCILIATION_KINDS = ['ledger'] as const;
+export type ReconciliationKind = (typeof RECONCILIATION_KINDS)[number];
+
+export const RECONCILIATION_STATUSES = ['running', 'passed', 'failed'] as const;
+export type ReconciliationStatus = (typeof RECONCILIATION_STATUSES)[number];
+
+export interface ReconciliationCheckResult {
+  name: string;
+  passed: boolean;
+  findings: number;
+}
+
+export interface ReconciliationFinding {
+  check: string;
+  cooperativeId: string | null;
+  subject: string;
+  detail: string;
+}
+
+export interface ReconciliationRun {
+  id: string;
+  kind: ReconciliationKind;
+  runKey: string;
+  scheduledFor: string;
+  status: ReconciliationStatus;
+  checks: ReconciliationCheckResult[];
+  findingCount: number;
+  startedAt: string;
+  finishedAt: string | null;
+}
+
+/** A run's business key: one run per kind and scheduled instant (to the second). */
+export function reconciliationRunKey(kind: ReconciliationKind, scheduledFor: Date): string {
+  return `${kind}:${new Date(Math.floor(scheduledFor.getTime() / 1000) * 1000).toISOString()}`;
+}

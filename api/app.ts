@@ -18,6 +18,7 @@ import { healthRouter } from './routes/health';
 import { holdRoutes } from './routes/holds';
 import { memberRoutes } from './routes/members';
 import { operationRoutes } from './routes/operations';
+import { reconciliationRoutes } from './routes/reconciliations';
 import { rateCardRoutes } from './routes/rate-cards';
 import { revenueRuleRoutes } from './routes/revenue-rules';
 import { stripeWebhookRouter } from './routes/stripe-webhook';
@@ -65,6 +66,7 @@ export function createApp(deps: ApiDependencies): express.Express {
     ...holdRoutes(deps),
     ...rateCardRoutes(deps),
     ...operationRoutes(deps),
+    ...reconciliationRoutes(deps),
     ...creditPurchaseRoutes(deps),
     ...revenueRuleRoutes(deps),
     ...governanceRoutes(deps),

@@ -3,7 +3,8 @@
 -- fires twice, a retried activity or a backfill of the same instant finds the run it already made.
 CREATE TABLE reconciliation_runs (
   id            uuid PRIMARY KEY,
-  kind          text NOT NULL CHECK (kind IN ('ledger')),
+  -- Written as = ANY (ARRAY[…]): a one-value IN would be stored as `kind = 'ledger'`, which is not read back as a list.
+  kind          text NOT NULL CHECK (kind = ANY (ARRAY['ledger'])),
   run_key       text NOT NULL UNIQUE CHECK (length(run_key) BETWEEN 1 AND 200),
   scheduled_for timestamptz NOT NULL,
   status        text NOT NULL CHECK (status IN ('running', 'passed', 'failed')),

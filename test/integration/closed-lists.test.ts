@@ -8,6 +8,7 @@ import { RULE_STATUSES } from '../../domain/governance/revenue-rule';
 import { GOVERNANCE_MODELS, THRESHOLD_COMPARISONS } from '../../domain/governance/settings';
 import { EVENT_TYPES } from '../../domain/events';
 import { HOLD_STATUSES } from '../../domain/hold';
+import { RECONCILIATION_KINDS, RECONCILIATION_STATUSES } from '../../domain/reconciliation';
 import { LOT_SOURCES, TRANSACTION_TYPES } from '../../domain/ledger-types';
 import { LOT_CATEGORIES } from '../../domain/lots';
 import { CURRENCIES } from '../../domain/money';
@@ -43,6 +44,8 @@ const MAPPED: Record<string, readonly string[]> = {
   'governance_settings.supermajority_cmp': THRESHOLD_COMPARISONS,
   'proposals.status': PROPOSAL_STATUSES,
   'outbox.event_type': EVENT_TYPES,
+  'reconciliation_runs.kind': RECONCILIATION_KINDS,
+  'reconciliation_runs.status': RECONCILIATION_STATUSES,
 };
 
 interface ListConstraint {

@@ -1,0 +1,35 @@
+import { RECONCILIATION_KINDS, RECONCILIATION_STATUSES } from '../../domain/reconciliation';
+import { Uuid } from './common';
+import { z } from './zod';
+
+const RunFields = {
+  id: Uuid,
+  kind: z.enum(RECONCILIATION_KINDS),
+  runKey: z.string(),
+  scheduledFor: z.iso.datetime(),
+  status: z.enum(RECONCILIATION_STATUSES),
+  checks: z.array(z.object({ name: z.string(), passed: z.boolean(), findings: z.number().int() })),
+  findingCount: z.number().int().openapi({ description: 'Every finding of the run; at most 1,000 per check are stored' }),
+  startedAt: z.iso.datetime(),
+  finishedAt: z.iso.datetime().nullable(),
+};
+
+export const ReconciliationRunView = z.object(RunFields).openapi('ReconciliationRun');
+
+export const ReconciliationDetailView = z
+  .object({
+    ...RunFields,
+    findings: z.array(z.object({ check: z.string(), cooperativeId: Uuid.nullable(), subject: z.string(), detail: z.string() })),
+  })
+  .openapi('ReconciliationDetail');
+
+export const ReconciliationPage = z.object({ items: z.array(ReconciliationRunView), nextCursor: z.string().nullable() }).openapi('ReconciliationPage');
+
+export const ReconciliationListQuery = z.strictObject({
+  kind: z.enum(RECONCILIATION_KINDS).optional(),
+  status: z.enum(RECONCILIATION_STATUSES).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(25),
+  cursor: z.string().max(200).optional(),
+});
+
+export const ReconciliationParams = z.strictObject({ id: Uuid });

@@ -1,10 +1,12 @@
 import { heartbeat, metricMeter } from '@temporalio/activity';
 import type { Pool } from 'pg';
+import { BusinessError } from '../domain/errors';
 import type { ScheduledJob, ScheduledJobResult } from '../domain/scheduled-jobs';
 import { cooperativeIds } from '../db/cooperatives';
 import { expireDueHolds, expireDueLots } from '../db/ledger';
 import { reconcileLedger } from '../db/reconciliations';
 import { pruneEvents } from '../db/retention';
+import { asActivity } from './business-failure';
 
 export interface ScheduledJobDependencies {
   pool: Pool;
@@ -13,6 +15,8 @@ export interface ScheduledJobDependencies {
 }
 
 const DAY_MS = 86_400_000;
+/** How far ahead of this worker's clock a scheduled instant may be: the Temporal server's clock may run slightly ahead. */
+const CLOCK_SKEW_MS = 60_000;
 
 /**
  * The work of each scheduled job, for one scheduled instant. Every job is idempotent by that instant:
@@ -22,24 +26,31 @@ const DAY_MS = 86_400_000;
 export function createScheduledJobActivities(deps: ScheduledJobDependencies) {
   const { pool } = deps;
 
-  /** Runs `work` for every cooperative, in its own scope, heartbeating between them. */
-  async function eachCooperative(work: (cooperativeId: string) => Promise<number>): Promise<number> {
+  /** Runs `work` for every cooperative (or the one named), in its own scope, heartbeating between them. */
+  async function eachCooperative(only: string | undefined, work: (cooperativeId: string) => Promise<number>): Promise<number> {
     let total = 0;
-    for (const cooperativeId of await cooperativeIds(pool)) {
+    for (const cooperativeId of only ? [only] : await cooperativeIds(pool)) {
       total += await work(cooperativeId);
       heartbeat();
     }
     return total;
   }
 
-  const jobs: Record<ScheduledJob, (scheduledFor: Date) => Promise<ScheduledJobResult>> = {
-    'hold-expiry': async (asOf) => ({ status: 'completed', detail: { expired: await eachCooperative(async (c) => (await expireDueHolds(pool, c, asOf)).length) } }),
-    'lot-expiry': async (asOf) => ({ status: 'completed', detail: { expired: await eachCooperative(async (c) => (await expireDueLots(pool, c, asOf)).length) } }),
-    'event-retention': async (asOf) => {
+  /** A job that spans the network refuses to be narrowed to one cooperative rather than quietly doing it all. */
+  const networkWide = (only: string | undefined) => {
+    if (only) throw new BusinessError('VALIDATION_ERROR', 'this job runs for the whole network, not one cooperative');
+  };
+
+  const jobs: Record<ScheduledJob, (scheduledFor: Date, only: string | undefined) => Promise<ScheduledJobResult>> = {
+    'hold-expiry': async (asOf, only) => ({ status: 'completed', detail: { expired: await eachCooperative(only, async (c) => (await expireDueHolds(pool, c, asOf)).length) } }),
+    'lot-expiry': async (asOf, only) => ({ status: 'completed', detail: { expired: await eachCooperative(only, async (c) => (await expireDueLots(pool, c, asOf)).length) } }),
+    'event-retention': async (asOf, only) => {
+      networkWide(only);
       const before = new Date(asOf.getTime() - deps.eventRetentionDays * DAY_MS);
       return { status: 'completed', detail: { deleted: await pruneEvents(pool, before, heartbeat), before: before.toISOString() } };
     },
-    'ledger-reconciliation': async (asOf) => {
+    'ledger-reconciliation': async (asOf, only) => {
+      networkWide(only);
       const { run, alerted, replayed } = await reconcileLedger(pool, asOf);
       if (!replayed) {
         metricMeter.createCounter('reconciliation_runs', 'runs', 'Finished reconciliation runs, by kind and result').add(1, { kind: run.kind, status: run.status });
@@ -53,8 +64,15 @@ export function createScheduledJobActivities(deps: ScheduledJobDependencies) {
   };
 
   return {
-    runScheduledJob(input: { job: ScheduledJob; scheduledFor: string }): Promise<ScheduledJobResult> {
-      return jobs[input.job](new Date(input.scheduledFor));
+    runScheduledJob(input: { job: ScheduledJob; scheduledFor: string; cooperativeId?: string }): Promise<ScheduledJobResult> {
+      return asActivity(() => {
+        const scheduledFor = new Date(input.scheduledFor);
+        // A run for an instant still to come would expire credits before they are due.
+        if (Number.isNaN(scheduledFor.getTime()) || scheduledFor.getTime() > Date.now() + CLOCK_SKEW_MS) {
+          throw new BusinessError('VALIDATION_ERROR', `a run is for an instant that has come (got ${input.scheduledFor})`);
+        }
+        return jobs[input.job](scheduledFor, input.cooperativeId);
+      });
     },
   };
 }

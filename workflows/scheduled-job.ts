@@ -2,7 +2,7 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 import { proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { ScheduledJobActivities } from '../activities/scheduled-jobs';
 import type { ScheduledJob, ScheduledJobResult } from '../domain/scheduled-jobs';
-import { BusinessStatus } from './search-attributes';
+import { BusinessStatus, CooperativeId } from './search-attributes';
 
 /** Set by Temporal on every workflow a Schedule starts (a backfill included): the instant the run is for. */
 const TemporalScheduledStartTime = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
@@ -11,6 +11,8 @@ export interface ScheduledJobInput {
   job: ScheduledJob;
   /** The instant the run is for; defaults to the Schedule's scheduled time, or the start time of a manual run. */
   scheduledFor?: string;
+  /** Expiry jobs only: an operator's run for one cooperative. */
+  cooperativeId?: string;
 }
 
 // A failing job retries for a while and then fails the run, visibly in the Temporal UI; the next
@@ -24,8 +26,8 @@ const { runScheduledJob } = proxyActivities<ScheduledJobActivities>({
 export async function scheduledJob(input: ScheduledJobInput): Promise<ScheduledJobResult> {
   const info = workflowInfo();
   const scheduledFor = input.scheduledFor ?? (info.typedSearchAttributes.get(TemporalScheduledStartTime) ?? info.startTime).toISOString();
-  upsertSearchAttributes([{ key: BusinessStatus, value: 'running' }]);
-  const result = await runScheduledJob({ job: input.job, scheduledFor });
+  upsertSearchAttributes([{ key: BusinessStatus, value: 'running' }, ...(input.cooperativeId ? [{ key: CooperativeId, value: input.cooperativeId }] : [])]);
+  const result = await runScheduledJob({ job: input.job, scheduledFor, cooperativeId: input.cooperativeId });
   upsertSearchAttributes([{ key: BusinessStatus, value: result.status }]);
   return result;
 }

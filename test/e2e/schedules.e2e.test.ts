@@ -7,6 +7,8 @@ import { eventually } from '../harness/eventually';
 import { cloud, randomAddress } from '../harness/ledger';
 import { startTestApi, startTestWorker, type TestApi, type TestWorker } from '../harness/stack';
 
+const DAY = 86_400_000;
+
 /**
  * The recurring jobs as Temporal runs them: schedules created at worker start, fired by the schedule
  * (a trigger or a backfill stands in for the clock), each run a `scheduledJob` workflow on the real worker.
@@ -38,6 +40,17 @@ describe('scheduled jobs', () => {
     await Promise.all(SCHEDULES.map((s) => schedule(s.id).delete().catch(() => undefined)));
     await Promise.all([api?.close(), worker?.stop()]);
   });
+
+  /** Pauses the minutely hold expiry (and waits out a run in flight) so that only the test's own runs expire holds. */
+  async function withoutHoldExpiry(work: () => Promise<void>): Promise<void> {
+    await schedule('hold-expiry').pause('a test runs hold expiry itself');
+    try {
+      await eventually(async () => (await schedule('hold-expiry').describe()).info.runningActions.length, (n) => n === 0);
+      await work();
+    } finally {
+      await schedule('hold-expiry').unpause();
+    }
+  }
 
   /** Waits for the run the schedule started for `scheduledAt` (or its latest) and returns what it did. */
   async function runOf(handle: ScheduleHandle, took: (scheduledAt: Date) => boolean): Promise<ScheduledJobResult[]> {
@@ -87,11 +100,40 @@ describe('scheduled jobs', () => {
     expect(rows.map((r) => r.payload)).toEqual([expect.objectContaining({ holdId: hold.body.id, amount: '4', outcome: 'expired' })]);
   });
 
+  it('expires a lot and a hold in runs for chosen instants, only once they are due, each once', async () => {
+    await withoutHoldExpiry(async () => {
+      // Runs for chosen instants, as a backfill makes them, stand in for the clock (a month back for the
+      // lot). Narrowed to this cooperative, they touch no other test's holds or lots.
+      const run = (job: 'hold-expiry' | 'lot-expiry', at: number) =>
+        api.temporal.workflow.execute('scheduledJob', { workflowId: `${job}-by-hand-${randomUUID()}`, taskQueue: taskQueue(), args: [{ job, cooperativeId: coop, scheduledFor: new Date(at).toISOString() }] }) as Promise<ScheduledJobResult>;
+      const member = (await api.request('POST', `/v1/cooperatives/${coop}/members`, { token: await api.token({ subject: 'admin', role: 'coop_admin', cooperativeId: coop }), body: { address: randomAddress() } })).body.id;
+      const start = Date.now() - 31 * DAY;
+      await ledger.mint(api.pool, { cooperativeId: coop, memberId: member, amount: cloud(3), source: 'grant', sourceId: `g-${randomUUID()}`, expiresAt: new Date(start + 30 * DAY), idempotencyKey: 'month' });
+      await ledger.mint(api.pool, { cooperativeId: coop, memberId: member, amount: cloud(5), source: 'grant', sourceId: `g-${randomUUID()}`, idempotencyKey: 'lasting' });
+      const { hold } = await ledger.reserveHold(api.pool, { cooperativeId: coop, memberId: member, amount: cloud(1), ttlSeconds: 1, idempotencyKey: 'second' });
+      const holdDue = Date.parse(hold.expiresAt);
+      await eventually(async () => Date.now(), (now) => now > holdDue);
+
+      expect(await run('hold-expiry', holdDue - 1)).toEqual({ status: 'completed', detail: { expired: 0 } });
+      expect(await run('hold-expiry', holdDue)).toEqual({ status: 'completed', detail: { expired: 1 } });
+      expect(await run('hold-expiry', holdDue)).toEqual({ status: 'completed', detail: { expired: 0 } });
+      expect(await run('lot-expiry', start + 30 * DAY - 1)).toEqual({ status: 'completed', detail: { expired: 0 } });
+      expect(await run('lot-expiry', start + 30 * DAY)).toEqual({ status: 'completed', detail: { expired: 1 } });
+      expect(await run('lot-expiry', Date.now())).toEqual({ status: 'completed', detail: { expired: 0 } });
+      expect(await ledger.memberBalance(api.pool, coop, member)).toMatchObject({ wallet: cloud(5), available: cloud(5), held: 0n });
+      expect((await ledger.integrityReport(api.pool, coop)).findings).toEqual([]);
+      // An instant that has not come yet would expire credits early: refused.
+      await expect(run('lot-expiry', Date.now() + DAY)).rejects.toThrow(/workflow execution failed/i);
+      // A job that spans the network is not narrowed to one cooperative: the run fails rather than doing it all.
+      await expect(
+        api.temporal.workflow.execute('scheduledJob', { workflowId: `narrowed-${randomUUID()}`, taskQueue: taskQueue(), args: [{ job: 'ledger-reconciliation', cooperativeId: coop }] }),
+      ).rejects.toThrow(/workflow execution failed/i);
+    });
+  });
+
   it('reconciles a scheduled instant once however often it runs, finds planted inconsistencies and raises an alert', async () => {
     // Nothing may heal the planted open hold while this runs.
-    await schedule('hold-expiry').pause('reconciliation test');
-    await eventually(async () => (await schedule('hold-expiry').describe()).info.runningActions.length, (n) => n === 0);
-    try {
+    await withoutHoldExpiry(async () => {
       const instant = new Date(Date.UTC(2026, 0, 15, 0, 30));
       // 1. A hold left open long past its expiry.
       const hold = await api.request('POST', `/v1/cooperatives/${coop}/holds`, { token: service, body: { memberId: alice, amount: '1', ttlSeconds: 600 }, headers: { 'idempotency-key': randomUUID() } });
@@ -154,8 +196,6 @@ describe('scheduled jobs', () => {
       expect(alerts.rows.map((r) => r.payload)).toEqual([expect.objectContaining({ runId, findings: 4 })]);
       expect((await api.request('GET', `/v1/operations/reconciliations/${randomUUID()}`, { token: operator })).status).toBe(404);
       expect((await api.request('GET', '/v1/operations/reconciliations', { token: service })).status).toBe(403);
-    } finally {
-      await schedule('hold-expiry').unpause();
-    }
+    });
   });
 });

@@ -13,6 +13,7 @@ import { countedByRoute, rateLimiters } from './rate-limits';
 import { mountRoute } from './route';
 import { cooperativeRoutes } from './routes/cooperatives';
 import { creditPurchaseRoutes } from './routes/credit-purchases';
+import { deadLetterRoutes } from './routes/dead-letter';
 import { governanceRoutes } from './routes/governance';
 import { healthRouter } from './routes/health';
 import { holdRoutes } from './routes/holds';
@@ -67,6 +68,7 @@ export function createApp(deps: ApiDependencies): express.Express {
     ...rateCardRoutes(deps),
     ...operationRoutes(deps),
     ...reconciliationRoutes(deps),
+    ...deadLetterRoutes(deps),
     ...creditPurchaseRoutes(deps),
     ...revenueRuleRoutes(deps),
     ...governanceRoutes(deps),

@@ -79,6 +79,15 @@ export const EnvSchema = z.object({
 
   /** Cooling-off period between a revenue rule's approval and its activation. */
   REVENUE_RULE_COOLDOWN_SECONDS: z.coerce.number().int().min(1).default(48 * 3600),
+  /**
+   * Seconds before each automatic retry of a dead-letter item, comma-separated; manual review follows
+   * the last. The default is the queue's own (domain/dead-letter.ts; the config test holds them equal).
+   */
+  DEAD_LETTER_RETRY_DELAYS: z
+    .string()
+    .regex(/^\d{1,7}(,\d{1,7}){0,9}$/, 'must be 1 to 10 comma-separated whole seconds, like 60,300,1800')
+    .refine((v) => v.split(',').every((s) => Number(s) >= 1), 'each delay must be at least 1 second')
+    .default('60,300,1800'),
 
   JWT_ISSUER: z.string().min(1).default('coop-credits'),
   /** Member tokens. The *_PREVIOUS_SECRET of each class is still accepted while secrets rotate. */
@@ -115,6 +124,8 @@ export interface Config {
   };
   governance: { revenueRuleCooldownMs: number };
   operations: { eventRetentionDays: number };
+  /** Passed by whoever starts a workflow that may hand work to the dead-letter queue. */
+  deadLetter: { retryDelaysMs: number[] };
   rateLimits: { windowMs: number; public: number; memberQueries: number; memberMutations: number; admin: number; service: number };
   stripe: {
     secretKey: string;
@@ -204,6 +215,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     },
     governance: { revenueRuleCooldownMs: e.REVENUE_RULE_COOLDOWN_SECONDS * 1000 },
     operations: { eventRetentionDays: e.EVENT_RETENTION_DAYS },
+    deadLetter: { retryDelaysMs: e.DEAD_LETTER_RETRY_DELAYS.split(',').map((s) => Number(s) * 1000) },
     rateLimits: {
       windowMs: e.RATE_LIMIT_WINDOW_SECONDS * 1000,
       public: e.RATE_LIMIT_PUBLIC,

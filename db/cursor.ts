@@ -1,4 +1,5 @@
 import { BusinessError } from '../domain/errors';
+import { isUuid } from '../domain/ids';
 
 /**
  * Lists page by an opaque cursor: the position of the last item shown, as base64url JSON. A cursor is
@@ -32,3 +33,31 @@ export function toPage<R, T>(rows: R[], limit: number, position: (row: R) => Arr
   const last = page.at(-1);
   return { items: page.map(view), nextCursor: rows.length > limit && last !== undefined ? makeCursor(position(last)) : null };
 }
+
+/**
+ * The position of a row in a list newest first by creation time: the time in whole microseconds since
+ * the epoch (exact, unlike a JS Date, so rows created in the same millisecond are neither skipped nor
+ * repeated) and the id. `micros` and `after` are the SQL that reads and compares it.
+ */
+export interface CreationPosition {
+  micros: string;
+  id: string;
+}
+
+/** A position's microseconds are a BIGINT; anything larger was not made by us. */
+const MAX_INT8 = 2n ** 63n - 1n;
+
+export function readCreationCursor(cursor: string | undefined): CreationPosition | undefined {
+  return readCursor(cursor, ([micros, id]) => {
+    if (typeof micros !== 'string' || !/^\d{1,19}$/.test(micros) || BigInt(micros) > MAX_INT8 || typeof id !== 'string' || !isUuid(id)) throw new Error('bad cursor');
+    return { micros, id };
+  });
+}
+
+export const creationPosition = {
+  /** SQL: the microseconds of a row's creation time column, as text. */
+  micros: (createdAt: string) => `(extract(epoch FROM ${createdAt}) * 1000000)::bigint::text`,
+  /** SQL: the row comes after the position given by the parameters `micros` (null on the first page) and `id`. */
+  after: (createdAt: string, id: string, micros: string, idParam: string) =>
+    `(${micros}::bigint IS NULL OR (${createdAt}, ${id}) < (timestamptz 'epoch' + ${micros}::bigint * interval '1 microsecond', ${idParam}::uuid))`,
+};

@@ -1,5 +1,10 @@
-/** A card purchase of credits, as its workflow moves it along (see workflows/credit-purchase.ts). */
-export const PURCHASE_STATUSES = ['creating_payment', 'awaiting_payment', 'minted', 'expired', 'refunded'] as const;
+/**
+ * A card purchase of credits, as its workflow moves it along (see workflows/credit-purchase.ts).
+ * `mint_failed`: paid, but minting failed beyond its retries and went to the dead-letter queue; the
+ * purchase moves on to `minted` if a retry there succeeds, and stays here if an operator resolves or
+ * discards it (decision 0014).
+ */
+export const PURCHASE_STATUSES = ['creating_payment', 'awaiting_payment', 'minted', 'mint_failed', 'expired', 'refunded'] as const;
 export type PurchaseStatus = (typeof PURCHASE_STATUSES)[number];
 
 /** What a payment provider's event means for a purchase (api/stripe-events.ts maps Stripe's events to these). */

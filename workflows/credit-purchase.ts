@@ -2,6 +2,8 @@ import { condition, defineQuery, defineSignal, defineUpdate, proxyActivities, se
 import type { LedgerActivities } from '../activities/ledger';
 import type { PaymentActivities } from '../activities/payments';
 import type { PaymentEventKind, PurchaseStatus } from '../domain/credit-purchase';
+import { unlessFailed } from './activity-outcome';
+import { deadLetterSettlements, handOverToDeadLetter } from './dead-letter-handover';
 import { BusinessStatus, CooperativeId, MemberId } from './search-attributes';
 
 export interface CreditPurchaseInput {
@@ -15,6 +17,8 @@ export interface CreditPurchaseInput {
   paymentTimeoutMs?: number;
   /** How long after minting a refund or dispute is still clawed back (default 120 days, Stripe's dispute window). */
   refundWindowMs?: number;
+  /** Delays of the dead-letter queue's automatic retries of a ledger write that failed beyond its own (default 60 s, 300 s, 1,800 s). */
+  deadLetterRetryDelaysMs?: number[];
 }
 
 /** A Stripe webhook event, as the webhook endpoint signals it. */
@@ -32,6 +36,8 @@ export interface CreditPurchaseState {
   clientSecret?: string;
   mintTransactionId?: string;
   clawedBackCents: bigint;
+  /** The dead-letter item of a mint that failed beyond its retries. */
+  deadLetterItemId?: string;
 }
 
 export const paymentEvent = defineSignal<[PaymentEvent]>('paymentEvent');
@@ -47,15 +53,19 @@ const { createPaymentIntent, settleUnpaidPayment, recordPurchaseStep } = proxyAc
   retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
 });
 // A ledger write takes milliseconds: a short timeout lets a write lost with a killed worker be retried soon.
+// Its retries are bounded (about four minutes of them): a write still failing then goes to the
+// dead-letter queue rather than failing the paid purchase (decision 0014).
 const { mintCredits, refundClawback } = proxyActivities<LedgerActivities>({
   startToCloseTimeout: '10 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '1 minute', nonRetryableErrorTypes: ['VALIDATION_ERROR', 'CONFLICT', 'NOT_FOUND'] },
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute', maximumAttempts: 10, nonRetryableErrorTypes: ['VALIDATION_ERROR', 'CONFLICT', 'NOT_FOUND'] },
 });
 
 /**
  * One card purchase: create the Stripe payment, wait for the webhook's outcome or the deadline, mint
  * once, then claw back refunds and disputes until the refund window closes. Webhooks may arrive twice,
  * late, early or out of order: events are taken once by id, and every ledger write is keyed by the purchase.
+ * A ledger write that fails beyond its retries after the payment goes to the dead-letter queue: the
+ * purchase waits for a mint's outcome there, and leaves a clawback to it (decision 0014).
  */
 export async function creditPurchase(input: CreditPurchaseInput): Promise<CreditPurchaseState> {
   const state: CreditPurchaseState = { status: 'creating_payment', clawedBackCents: 0n };
@@ -65,6 +75,7 @@ export async function creditPurchase(input: CreditPurchaseInput): Promise<Credit
   let paid: PaymentEvent | undefined;
   let payable = false;
   setHandler(creditPurchaseStatus, () => state);
+  const deadLetters = deadLetterSettlements();
   setHandler(paymentReady, async () => {
     await condition(() => payable);
     return state;
@@ -116,15 +127,31 @@ export async function creditPurchase(input: CreditPurchaseInput): Promise<Credit
     }
   }
 
-  const minted = await mintCredits({
+  const mint = {
     cooperativeId: input.cooperativeId,
     memberId: input.memberId,
     amount: input.amount,
-    source: 'purchase',
+    source: 'purchase' as const,
     sourceId: intent.paymentIntentId,
     idempotencyKey: `purchase:${input.purchaseId}:mint`,
     metadata: { purchaseId: input.purchaseId, stripeEventId: paidBy },
-  });
+  };
+  const first = await unlessFailed(() => mintCredits(mint));
+  if (first.error !== undefined) {
+    // Paid but not minted: the queue retries the mint under its key, and an operator decides if that fails too.
+    state.deadLetterItemId = await deadLetters.handOver({
+      operationType: 'mint_credits', businessKey: mint.idempotencyKey, cooperativeId: input.cooperativeId, payload: mint, lastError: first.error, retryDelaysMs: input.deadLetterRetryDelaysMs,
+    });
+    await step('mint-failed', 'mint_failed', { detail: { error: first.error, deadLetterItemId: state.deadLetterItemId } });
+    const settled = await deadLetters.settlement(state.deadLetterItemId);
+    if (settled !== 'succeeded') {
+      // Resolved or discarded by an operator: nothing was minted under the key, so nothing here can be clawed back either.
+      await step(`mint-${settled}`, 'mint_failed', { detail: { deadLetterItemId: state.deadLetterItemId, deadLetterStatus: settled } });
+      return state;
+    }
+  }
+  // After a successful retry in the queue, the same request under the same key replays that mint.
+  const minted = first.error === undefined ? first.value : await mintCredits(mint);
   state.mintTransactionId = minted.transaction.id;
   await step('minted', 'minted', { detail: { stripeEventId: paidBy }, set: { mintTransaction: minted.transaction.id } });
 
@@ -142,15 +169,20 @@ export async function creditPurchase(input: CreditPurchaseInput): Promise<Credit
     const owed = refundedCents + disputedCents;
     const target = owed < input.amountCents ? owed : input.amountCents;
     if (target <= state.clawedBackCents) continue;
-    await refundClawback({
+    const clawback = {
       cooperativeId: input.cooperativeId,
       memberId: input.memberId,
       amount: (target - state.clawedBackCents) * 1_000n,
       paymentSourceId: intent.paymentIntentId,
       idempotencyKey: `purchase:${input.purchaseId}:clawback-to:${target}`,
+    };
+    const clawed = await unlessFailed(() => refundClawback(clawback));
+    // Each clawback takes its own increase, so one left to the queue needs nothing from those that follow.
+    const deadLetterItemId = clawed.error === undefined ? undefined : await handOverToDeadLetter({
+      operationType: 'refund_clawback', businessKey: clawback.idempotencyKey, cooperativeId: input.cooperativeId, payload: clawback, lastError: clawed.error, retryDelaysMs: input.deadLetterRetryDelaysMs,
     });
     state.clawedBackCents = target;
-    await step(event.eventId, 'refunded', { detail: { kind: event.kind, refundedCents: target.toString() }, set: { refundedCents: target } });
+    await step(event.eventId, 'refunded', { detail: { kind: event.kind, refundedCents: target.toString(), ...(deadLetterItemId ? { deadLetterItemId } : {}) }, set: { refundedCents: target } });
   }
   return state;
 }

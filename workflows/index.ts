@@ -1,6 +1,7 @@
 // The workflow bundle's entry point: every workflow the worker runs.
 export { cooperativeProvisioning } from './cooperative-provisioning';
 export { creditPurchase } from './credit-purchase';
+export { deadLetter } from './dead-letter';
 export { proposal } from './proposal';
 export { revenueRule } from './revenue-rule';
 export { scheduledJob } from './scheduled-job';

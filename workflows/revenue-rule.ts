@@ -1,7 +1,8 @@
-import { allHandlersFinished, ApplicationFailure, condition, defineQuery, defineUpdate, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import { allHandlersFinished, condition, defineQuery, defineUpdate, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import type { RevenueRuleActivities } from '../activities/revenue-rules';
 import { BusinessError } from '../domain/errors';
 import { nextRuleStatus, type RuleAction, type RuleActor, type RuleStatus } from '../domain/governance/revenue-rule';
+import { refuseOnBusinessError } from './business-refusal';
 import { BusinessStatus, CooperativeId } from './search-attributes';
 
 export interface RevenueRuleInput {
@@ -68,16 +69,11 @@ export async function revenueRule(input: RevenueRuleInput): Promise<RevenueRuleS
     upsertSearchAttributes([{ key: BusinessStatus, value: to }]);
   };
 
-  /** Validators run before anything is recorded: a refused action leaves no trace in history. */
-  const validate = (action: RuleAction) => (args: RuleActionInput) => {
-    try {
+  const validate = (action: RuleAction) => (args: RuleActionInput) =>
+    refuseOnBusinessError(() => {
       if (busy || rejecting || activating) throw new BusinessError('CONFLICT', 'another step of this rule is in progress');
       nextRuleStatus(state.status, action, { proposer: input.proposer, actor: args.actor, reason: args.reason });
-    } catch (err) {
-      if (!(err instanceof BusinessError)) throw err;
-      throw ApplicationFailure.create({ type: err.code, message: err.message, nonRetryable: true });
-    }
-  };
+    });
 
   setHandler(submitRule, async (args) => (await transition('submit', 'pending_approval', args), state), { validator: validate('submit') });
   setHandler(

@@ -44,7 +44,10 @@ export async function buyCredits(deps: ApiDependencies, req: PurchaseRequest): P
     deps.temporal.workflow.start(creditPurchase, {
       taskQueue: deps.config.temporal.taskQueue,
       workflowId,
-      args: [{ purchaseId: purchase.id, cooperativeId: req.cooperativeId, memberId: purchase.memberId, amount: purchase.amount, amountCents: purchase.amountCents }],
+      args: [{
+        purchaseId: purchase.id, cooperativeId: req.cooperativeId, memberId: purchase.memberId, amount: purchase.amount, amountCents: purchase.amountCents,
+        deadLetterRetryDelaysMs: deps.config.deadLetter.retryDelaysMs,
+      }],
       workflowIdConflictPolicy: 'USE_EXISTING',
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
     }),

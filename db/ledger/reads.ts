@@ -5,12 +5,8 @@ import type { LotView, MemberBalance } from '../../domain/member-balance';
 import { USD_MICROS_PER_CLOUD_MICRO } from '../../domain/money';
 import { resolveAccounts } from './accounts';
 import { transactionsPage } from './replay';
-import { readCursor, toPage, type Page } from '../cursor';
+import { readCreationCursor, toPage, type Page } from '../cursor';
 import { inTenantTransaction } from '../transaction';
-import { isUuid } from '../../domain/ids';
-
-/** A cursor's position is a BIGINT of microseconds; anything larger was not made by us. */
-const MAX_INT8 = 2n ** 63n - 1n;
 
 export function memberBalance(pool: Pool, cooperativeId: string, memberId: string, now = new Date()): Promise<MemberBalance> {
   return inTenantTransaction(pool, cooperativeId, async (client) => {
@@ -48,10 +44,7 @@ export function memberBalance(pool: Pool, cooperativeId: string, memberId: strin
 }
 
 export function memberTransactions(pool: Pool, cooperativeId: string, memberId: string, options: { limit: number; cursor?: string }): Promise<Page<LedgerTransaction>> {
-  const after = readCursor(options.cursor, ([micros, id]) => {
-    if (typeof micros !== 'string' || !/^\d{1,19}$/.test(micros) || BigInt(micros) > MAX_INT8 || typeof id !== 'string' || !isUuid(id)) throw new Error('bad cursor');
-    return { micros, id };
-  });
+  const after = readCreationCursor(options.cursor);
   return inTenantTransaction(pool, cooperativeId, async (client) => {
     const accounts = await resolveAccounts(client, cooperativeId, [
       { member: memberId, account: 'wallet' },

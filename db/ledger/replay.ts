@@ -1,6 +1,7 @@
 import { escapeLiteral, type PoolClient } from 'pg';
 import type { Currency } from '../../domain/money';
 import type { LedgerTransaction, TransactionType } from '../../domain/ledger-types';
+import { creationPosition, type CreationPosition } from '../cursor';
 
 interface Row {
   id: string;
@@ -46,20 +47,17 @@ export async function findTransaction(client: PoolClient, id: string): Promise<L
   return rows[0] && toTransaction(rows[0]);
 }
 
-/**
- * Transactions touching any of the accounts, newest first, strictly after `after`. Each comes with its
- * position (creation time in whole microseconds since the epoch, and id): exact, unlike a JS Date.
- */
+/** Transactions touching any of the accounts, newest first, strictly after `after`, each with its position (db/cursor.ts). */
 export async function transactionsPage(
   client: PoolClient,
   accountIds: string[],
   limit: number,
-  after?: { micros: string; id: string },
-): Promise<Array<{ transaction: LedgerTransaction; position: { micros: string; id: string } }>> {
+  after?: CreationPosition,
+): Promise<Array<{ transaction: LedgerTransaction; position: CreationPosition }>> {
   const { rows } = await client.query<Row & { micros: string }>(
-    `${SELECT_TRANSACTION.replace('SELECT t.id,', "SELECT (extract(epoch FROM t.created_at) * 1000000)::bigint::text AS micros, t.id,")}
+    `${SELECT_TRANSACTION.replace('SELECT t.id,', `SELECT ${creationPosition.micros('t.created_at')} AS micros, t.id,`)}
       WHERE t.id IN (SELECT transaction_id FROM entries WHERE account_id = ANY($1::uuid[]))
-        AND ($3::bigint IS NULL OR (t.created_at, t.id) < (timestamptz 'epoch' + $3::bigint * interval '1 microsecond', $4::uuid))
+        AND ${creationPosition.after('t.created_at', 't.id', '$3', '$4')}
       GROUP BY t.id ORDER BY t.created_at DESC, t.id DESC LIMIT $2`,
     [accountIds, limit, after?.micros ?? null, after?.id ?? null],
   );

@@ -3,6 +3,7 @@ import { createPool } from '../../db/pool';
 import { ACCOUNT_OWNER_TYPES, ACCOUNT_TYPES } from '../../domain/chart-of-accounts';
 import { COOPERATIVE_STATUSES } from '../../domain/cooperative';
 import { PURCHASE_STATUSES } from '../../domain/credit-purchase';
+import { DEAD_LETTER_HISTORY_ACTIONS, DEAD_LETTER_OPERATION_TYPES, DEAD_LETTER_STATUSES } from '../../domain/dead-letter';
 import { PROPOSAL_STATUSES } from '../../domain/governance/proposal';
 import { RULE_STATUSES } from '../../domain/governance/revenue-rule';
 import { GOVERNANCE_MODELS, THRESHOLD_COMPARISONS } from '../../domain/governance/settings';
@@ -46,6 +47,11 @@ const MAPPED: Record<string, readonly string[]> = {
   'outbox.event_type': EVENT_TYPES,
   'reconciliation_runs.kind': RECONCILIATION_KINDS,
   'reconciliation_runs.status': RECONCILIATION_STATUSES,
+  'dead_letter_items.operation_type': DEAD_LETTER_OPERATION_TYPES,
+  'dead_letter_items.status': DEAD_LETTER_STATUSES,
+  'dead_letter_actions.action': DEAD_LETTER_HISTORY_ACTIONS,
+  'dead_letter_actions.from_status': DEAD_LETTER_STATUSES,
+  'dead_letter_actions.to_status': DEAD_LETTER_STATUSES,
 };
 
 interface ListConstraint {

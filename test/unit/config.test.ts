@@ -1,4 +1,5 @@
 import { ConfigError, loadConfig } from '../../config/config';
+import { DEFAULT_DEAD_LETTER_RETRY_DELAYS_MS } from '../../domain/dead-letter';
 
 describe('loadConfig', () => {
   it('runs on local defaults with embedded PostgreSQL and the Temporal dev server', () => {
@@ -46,5 +47,11 @@ describe('loadConfig', () => {
     const config = loadConfig({ JWT_ADMIN_SECRET: 'a'.repeat(32), JWT_ADMIN_PREVIOUS_SECRET: 'b'.repeat(32) });
     expect(config.jwt.admin).toEqual(['a'.repeat(32), 'b'.repeat(32)]);
     expect(config.jwt.member).toHaveLength(1);
+  });
+
+  it("defaults the dead-letter retry delays to the queue's own, and reads shorter ones as whole seconds", () => {
+    expect(loadConfig({}).deadLetter.retryDelaysMs).toEqual([...DEFAULT_DEAD_LETTER_RETRY_DELAYS_MS]);
+    expect(loadConfig({ DEAD_LETTER_RETRY_DELAYS: '1,2,3' }).deadLetter.retryDelaysMs).toEqual([1000, 2000, 3000]);
+    for (const bad of ['0,1', '1.5', '60,,300', 'soon', '1,2,3,4,5,6,7,8,9,10,11']) expect(() => loadConfig({ DEAD_LETTER_RETRY_DELAYS: bad })).toThrow(/DEAD_LETTER_RETRY_DELAYS/);
   });
 });

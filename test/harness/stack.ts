@@ -3,7 +3,7 @@ import type { Client } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import pino from 'pino';
 import type { Pool } from 'pg';
-import type { Activities } from '../../activities';
+import { createActivities, type Activities } from '../../activities';
 import { createStripeClient } from '../../clients/stripe';
 import { connectTemporalClient } from '../../clients/temporal';
 import { httpClient, type HttpRequest } from './http-client';
@@ -77,17 +77,21 @@ export interface TestWorker {
 
 let runtimeInstalled = false;
 
-/** A real worker on the run's Temporal server, using the workflow bundle global-setup built once. */
-export async function startTestWorker(options: { taskQueue?: string; activityOverrides?: Partial<Activities>; env?: Record<string, string> } = {}): Promise<TestWorker> {
+/**
+ * A real worker on the run's Temporal server, using the workflow bundle global-setup built once.
+ * `activityOverrides` replaces some activities, given the real ones: only to inject a fault.
+ */
+export async function startTestWorker(options: { taskQueue?: string; activityOverrides?: (real: Activities) => Partial<Activities>; env?: Record<string, string> } = {}): Promise<TestWorker> {
   const config = applicationConfig({ ...options.env, ...(options.taskQueue ? { TEMPORAL_TASK_QUEUE: options.taskQueue } : {}) });
   const bundlePath = process.env.TEST_WORKFLOW_BUNDLE;
   if (!bundlePath) throw new Error('TEST_WORKFLOW_BUNDLE is not set: run the tests through jest (global-setup).');
   runtimeInstalled ||= (installWorkerRuntime(pino({ level: process.env.LOG_LEVEL ?? 'silent' })), true);
   const pool = createPool(config.database.url, { max: 10 });
   const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const dependencies = { pool, stripe: createStripeClient(config.stripe), operations: config.operations };
   const worker = await createWorker({
     connection, namespace: config.temporal.namespace, workflowBundle: { codePath: bundlePath }, taskQueue: config.temporal.taskQueue,
-    dependencies: { pool, stripe: createStripeClient(config.stripe), operations: config.operations }, activityOverrides: options.activityOverrides,
+    dependencies, activityOverrides: options.activityOverrides?.(createActivities(dependencies)),
   });
   const running = worker.run();
   return {

@@ -142,7 +142,8 @@ export async function creditPurchase(input: CreditPurchaseInput): Promise<Credit
     state.deadLetterItemId = await deadLetters.handOver({
       operationType: 'mint_credits', businessKey: mint.idempotencyKey, cooperativeId: input.cooperativeId, payload: mint, lastError: first.error, retryDelaysMs: input.deadLetterRetryDelaysMs,
     });
-    await step('mint-failed', 'mint_failed', { detail: { error: first.error, deadLetterItemId: state.deadLetterItemId } });
+    // The member sees that the mint is in the queue; the error itself is for operators, on the item.
+    await step('mint-failed', 'mint_failed', { detail: { deadLetterItemId: state.deadLetterItemId } });
     const settled = await deadLetters.settlement(state.deadLetterItemId);
     if (settled !== 'succeeded') {
       // Resolved or discarded by an operator: nothing was minted under the key, so nothing here can be clawed back either.

@@ -1,18 +1,25 @@
 import type { Pool } from 'pg';
 import type Stripe from 'stripe';
+import type { WakeDeliveries } from '../clients/webhook-delivery';
 import type { Config } from '../config/config';
+import { secretBox } from '../db/secret-box';
 import { createCooperativeActivities } from './cooperatives';
 import { createDeadLetterActivities, deadLetterHandlers } from './dead-letter';
 import { createLedgerActivities } from './ledger';
+import { createOutboxActivities } from './outbox';
 import { createGovernanceActivities } from './governance';
 import { createPaymentActivities } from './payments';
 import { createRevenueRuleActivities } from './revenue-rules';
 import { createScheduledJobActivities } from './scheduled-jobs';
+import { createWebhookActivities } from './webhooks';
 
 export interface ActivityDependencies {
   pool: Pool;
   stripe: Stripe;
   operations: Config['operations'];
+  webhooks: Config['webhooks'];
+  /** Wakes endpoints' delivery workflows (through the Temporal client, clients/webhook-delivery.ts). */
+  wake: WakeDeliveries;
 }
 
 /** Every activity the worker registers, built from its dependencies. */
@@ -26,6 +33,8 @@ export function createActivities(deps: ActivityDependencies) {
     ...createGovernanceActivities(deps.pool),
     ...createScheduledJobActivities({ pool: deps.pool, eventRetentionDays: deps.operations.eventRetentionDays }),
     ...createDeadLetterActivities(deps.pool, deadLetterHandlers({ ledger })),
+    ...createOutboxActivities({ pool: deps.pool, wake: deps.wake }),
+    ...createWebhookActivities({ pool: deps.pool, secrets: secretBox(deps.webhooks.secretsKey), allowPrivateTargets: deps.webhooks.allowPrivateTargets }),
   };
 }
 

@@ -14,6 +14,7 @@ import { mountRoute } from './route';
 import { cooperativeRoutes } from './routes/cooperatives';
 import { creditPurchaseRoutes } from './routes/credit-purchases';
 import { deadLetterRoutes } from './routes/dead-letter';
+import { eventRoutes } from './routes/events';
 import { governanceRoutes } from './routes/governance';
 import { healthRouter } from './routes/health';
 import { holdRoutes } from './routes/holds';
@@ -24,6 +25,7 @@ import { rateCardRoutes } from './routes/rate-cards';
 import { revenueRuleRoutes } from './routes/revenue-rules';
 import { stripeWebhookRouter } from './routes/stripe-webhook';
 import { walletRoutes } from './routes/wallets';
+import { webhookEndpointRoutes } from './routes/webhook-endpoints';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -72,6 +74,8 @@ export function createApp(deps: ApiDependencies): express.Express {
     ...creditPurchaseRoutes(deps),
     ...revenueRuleRoutes(deps),
     ...governanceRoutes(deps),
+    ...webhookEndpointRoutes(deps),
+    ...eventRoutes(deps),
   ];
   const verifyPrincipal = principalVerifier(deps.pool);
   const gate = {

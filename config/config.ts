@@ -64,6 +64,10 @@ export const EnvSchema = z.object({
   STRIPE_WEBHOOK_SECRET: z.string().regex(/^whsec_\w+$/, 'must look like whsec_…').default('whsec_local_development_secret'),
   STRIPE_MOCK_PORT: port.default(12111),
 
+  /** Seals webhook signing secrets at rest (AES-256-GCM, db/secret-box.ts). Changing it makes stored secrets unreadable: rotate every endpoint's secret after. */
+  WEBHOOK_SECRETS_KEY: secret.default(`webhooks-${DEV_SECRET_NOTICE}`),
+  /** Whether webhooks may go to loopback, private and link-local addresses: unset, yes except in production. */
+  WEBHOOK_ALLOW_PRIVATE_TARGETS: bool.optional(),
   /** Published domain events (the outbox behind webhooks and the events API) are kept this many days. */
   EVENT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
   /**
@@ -126,6 +130,7 @@ export interface Config {
   operations: { eventRetentionDays: number };
   /** Passed by whoever starts a workflow that may hand work to the dead-letter queue. */
   deadLetter: { retryDelaysMs: number[] };
+  webhooks: { secretsKey: string; allowPrivateTargets: boolean };
   rateLimits: { windowMs: number; public: number; memberQueries: number; memberMutations: number; admin: number; service: number };
   stripe: {
     secretKey: string;
@@ -169,7 +174,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   const e = parsed.data;
   const problems: string[] = [];
   if (e.NODE_ENV === 'production') {
-    for (const name of ['JWT_MEMBER_SECRET', 'JWT_ADMIN_SECRET', 'JWT_SERVICE_SECRET'] as const) {
+    for (const name of ['JWT_MEMBER_SECRET', 'JWT_ADMIN_SECRET', 'JWT_SERVICE_SECRET', 'WEBHOOK_SECRETS_KEY'] as const) {
       if (e[name].includes(DEV_SECRET_NOTICE)) problems.push(`${name}: must be set in production`);
     }
   }
@@ -216,6 +221,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     governance: { revenueRuleCooldownMs: e.REVENUE_RULE_COOLDOWN_SECONDS * 1000 },
     operations: { eventRetentionDays: e.EVENT_RETENTION_DAYS },
     deadLetter: { retryDelaysMs: e.DEAD_LETTER_RETRY_DELAYS.split(',').map((s) => Number(s) * 1000) },
+    webhooks: { secretsKey: e.WEBHOOK_SECRETS_KEY, allowPrivateTargets: e.WEBHOOK_ALLOW_PRIVATE_TARGETS ?? e.NODE_ENV !== 'production' },
     rateLimits: {
       windowMs: e.RATE_LIMIT_WINDOW_SECONDS * 1000,
       public: e.RATE_LIMIT_PUBLIC,

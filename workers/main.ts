@@ -5,11 +5,13 @@ import { loadConfig } from '../config/config';
 import { connectTemporalClient, temporalConnectionOptions } from '../clients/temporal';
 import { createStripeClient } from '../clients/stripe';
 import { createPool } from '../db/pool';
+import { outboxPublisher } from '../activities/outbox';
 import { bundleWorkflows } from './bundle';
+import { startOutboxRelay } from './outbox-relay';
 import { installWorkerRuntime } from './runtime';
 import { ensureSchedules } from './schedules';
 import { ensureSearchAttributes } from './search-attributes';
-import { createWorker } from './worker';
+import { activityDependencies, createWorker } from './worker';
 
 /** Worker process entry point. SIGINT/SIGTERM stop polling and let running activities finish. */
 async function main(): Promise<void> {
@@ -31,19 +33,28 @@ async function main(): Promise<void> {
   try {
     const workflowBundle = config.worker.workflowBundlePath ? { codePath: config.worker.workflowBundlePath } : await bundleWorkflows();
     const stripe = createStripeClient(config.stripe);
-    // Schedules are the only scheduler (no timers in processes): every worker makes sure they exist as defined.
+    // The client manages the schedules, and signals webhook delivery workflows for the relay and the activities.
     const { client, connection: clientConnection } = await connectTemporalClient(config.temporal);
     try {
-      await ensureSchedules(client, config.temporal.taskQueue, log);
-    } catch (err) {
-      throw new Error(`could not create or update the Temporal Schedules (${err instanceof Error ? err.message : String(err)}); check that this worker may manage schedules in namespace ${config.temporal.namespace}`);
+      // Schedules are the only scheduler (no timers in processes): every worker makes sure they exist as defined.
+      try {
+        await ensureSchedules(client, config.temporal.taskQueue, log);
+      } catch (err) {
+        throw new Error(`could not create or update the Temporal Schedules (${err instanceof Error ? err.message : String(err)}); check that this worker may manage schedules in namespace ${config.temporal.namespace}`);
+      }
+      const dependencies = activityDependencies(config, { pool, stripe, temporal: client });
+      const worker = await createWorker({ connection, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, dependencies, workflowBundle });
+      const relay = startOutboxRelay({ databaseUrl: config.database.url, publish: outboxPublisher(dependencies), log });
+      log.info({ taskQueue: worker.options.taskQueue, namespace: config.temporal.namespace }, 'worker started');
+      try {
+        await worker.run();
+      } finally {
+        await relay.stop();
+      }
+      log.info('worker stopped');
     } finally {
       await clientConnection.close();
     }
-    const worker = await createWorker({ connection, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, dependencies: { pool, stripe, operations: config.operations }, workflowBundle });
-    log.info({ taskQueue: worker.options.taskQueue, namespace: config.temporal.namespace }, 'worker started');
-    await worker.run();
-    log.info('worker stopped');
   } finally {
     await connection.close();
     await pool.end();

@@ -1,6 +1,22 @@
+import type { Client } from '@temporalio/client';
 import { Worker, type NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
+import type { Pool } from 'pg';
+import type Stripe from 'stripe';
 import { createActivities, type Activities, type ActivityDependencies } from '../activities';
 import { dataConverter } from '../clients/data-converter';
+import { webhookDeliveryWaker } from '../clients/webhook-delivery';
+import type { Config } from '../config/config';
+
+/** What the activities are built from, the same in the worker process and in tests. */
+export function activityDependencies(config: Config, clients: { pool: Pool; stripe: Stripe; temporal: Client }): ActivityDependencies {
+  return {
+    pool: clients.pool,
+    stripe: clients.stripe,
+    operations: config.operations,
+    webhooks: config.webhooks,
+    wake: webhookDeliveryWaker(clients.temporal, config.temporal.taskQueue),
+  };
+}
 
 export interface WorkerDependencies {
   connection: NativeConnection;

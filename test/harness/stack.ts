@@ -4,6 +4,7 @@ import { NativeConnection, type Worker } from '@temporalio/worker';
 import pino from 'pino';
 import type { Pool } from 'pg';
 import { createActivities, type Activities } from '../../activities';
+import { outboxPublisher } from '../../activities/outbox';
 import { createStripeClient } from '../../clients/stripe';
 import { connectTemporalClient } from '../../clients/temporal';
 import { httpClient, type HttpRequest } from './http-client';
@@ -12,7 +13,8 @@ import { signToken, type TokenClaims } from '../../api/auth/tokens';
 import { loadConfig, type Config } from '../../config/config';
 import { createPool } from '../../db/pool';
 import { installWorkerRuntime } from '../../workers/runtime';
-import { createWorker } from '../../workers/worker';
+import { startOutboxRelay } from '../../workers/outbox-relay';
+import { activityDependencies, createWorker } from '../../workers/worker';
 
 /** The configuration global-setup prepared for this run, with any overrides (e.g. a task queue of a test's own). */
 export function testConfig(overrides: Record<string, string> = {}): Config {
@@ -79,28 +81,33 @@ let runtimeInstalled = false;
 
 /**
  * A real worker on the run's Temporal server, using the workflow bundle global-setup built once.
- * `activityOverrides` replaces some activities, given the real ones: only to inject a fault.
+ * `activityOverrides` replaces some activities, given the real ones: only to inject a fault. With
+ * `relay`, the outbox relay runs beside it, as workers/main.ts runs it in production: tests of webhooks
+ * need it, and the others leave the outbox alone.
  */
-export async function startTestWorker(options: { taskQueue?: string; activityOverrides?: (real: Activities) => Partial<Activities>; env?: Record<string, string> } = {}): Promise<TestWorker> {
+export async function startTestWorker(options: { taskQueue?: string; activityOverrides?: (real: Activities) => Partial<Activities>; env?: Record<string, string>; relay?: boolean } = {}): Promise<TestWorker> {
   const config = applicationConfig({ ...options.env, ...(options.taskQueue ? { TEMPORAL_TASK_QUEUE: options.taskQueue } : {}) });
   const bundlePath = process.env.TEST_WORKFLOW_BUNDLE;
   if (!bundlePath) throw new Error('TEST_WORKFLOW_BUNDLE is not set: run the tests through jest (global-setup).');
   runtimeInstalled ||= (installWorkerRuntime(pino({ level: process.env.LOG_LEVEL ?? 'silent' })), true);
   const pool = createPool(config.database.url, { max: 10 });
   const connection = await NativeConnection.connect({ address: config.temporal.address });
-  const dependencies = { pool, stripe: createStripeClient(config.stripe), operations: config.operations };
+  const temporal = await connectTemporalClient(config.temporal);
+  const dependencies = activityDependencies(config, { pool, stripe: createStripeClient(config.stripe), temporal: temporal.client });
   const worker = await createWorker({
     connection, namespace: config.temporal.namespace, workflowBundle: { codePath: bundlePath }, taskQueue: config.temporal.taskQueue,
     dependencies, activityOverrides: options.activityOverrides?.(createActivities(dependencies)),
   });
   const running = worker.run();
+  const relay = options.relay ? startOutboxRelay({ databaseUrl: config.database.url, publish: outboxPublisher(dependencies), log: pino({ level: process.env.LOG_LEVEL ?? 'silent' }) }) : undefined;
   return {
     worker,
     pool,
     async stop() {
+      await relay?.stop();
       worker.shutdown();
       await running;
-      await connection.close();
+      await Promise.all([connection.close(), temporal.connection.close()]);
       await pool.end();
     },
   };

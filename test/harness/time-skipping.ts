@@ -19,7 +19,7 @@ import { createPool } from '../../db/pool';
 import { applicationConfig, testConfig } from './stack';
 import { freePort, waitForPort } from '../../scripts/ports';
 import { ensureTemporalTestServer } from '../../scripts/temporal-test-server';
-import { createWorker } from '../../workers/worker';
+import { activityDependencies, createWorker } from '../../workers/worker';
 import { SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
 import { httpClient, type HttpRequest } from './http-client';
 
@@ -102,7 +102,7 @@ export async function startTimeSkippingStack(options: TimeSkippingOptions = {}):
     const pool = createPool(testConfig().database.url, { max: 5 });
     closers.push(() => Promise.all([appPool.end(), pool.end()]));
     const stripe = createStripeClient(config.stripe);
-    const dependencies = { pool: appPool, stripe, operations: config.operations };
+    const dependencies = activityDependencies(config, { pool: appPool, stripe, temporal: env.client });
     const activities = createActivities(dependencies);
 
     const worker: Worker = await createWorker({

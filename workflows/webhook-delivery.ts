@@ -1,0 +1,80 @@
+import { ActivityFailure, ApplicationFailure, condition, continueAsNew, defineQuery, defineSignal, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import type { DeliveryRef, WebhookActivities } from '../activities/webhooks';
+import { DELIVERIES_PENDING_SIGNAL, type WebhookDeliveryInput, type WebhookDeliveryRunStatus } from '../domain/webhooks';
+import { BusinessStatus, CooperativeId } from './search-attributes';
+
+export interface WebhookDeliveryState {
+  status: WebhookDeliveryRunStatus;
+  /** Deliveries this run delivered, and handed to the dead-letter queue. */
+  delivered: number;
+  deadLettered: number;
+}
+
+export const deliveriesPending = defineSignal(DELIVERIES_PENDING_SIGNAL);
+export const webhookDeliveryState = defineQuery<WebhookDeliveryState>('state');
+
+const DEFAULT_IDLE_TIMEOUT_MS = 5 * 60_000;
+/** Deliveries read per listing: small enough for a short activity, large enough to rarely list. */
+const LISTING = 100;
+
+const { pendingWebhookDeliveries, markWebhookDeadLettered } = proxyActivities<WebhookActivities>({
+  startToCloseTimeout: '10 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
+});
+// Each POST gets a few quick attempts; a receiver that is down for longer is the dead-letter queue's
+// (its retries are minutes apart), so one failing delivery holds the endpoint's others back only seconds.
+const { deliverWebhook } = proxyActivities<WebhookActivities>({
+  startToCloseTimeout: '15 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumAttempts: 3 },
+});
+
+/** What a delivery failed with once its retries were spent, for the dead-letter item. */
+function lastError(err: unknown): string {
+  if (!(err instanceof ActivityFailure)) throw err;
+  const cause = err.cause;
+  return cause instanceof ApplicationFailure && cause.type ? `${cause.type}: ${cause.message}` : (cause?.message ?? err.message);
+}
+
+/**
+ * The delivery workflow of one endpoint (`webhooks:<endpointId>`): delivers its pending deliveries one
+ * at a time, in the order their events were committed, so each aggregate's events arrive in order.
+ * Woken by a signal when the outbox relay (or sweep) gives it deliveries; idle for `idleTimeoutMs`, it
+ * completes, and the next wake-up (signal-with-start) starts a new run. At least once: a delivery
+ * whose answer was lost is sent again, with the same event id.
+ */
+export async function webhookDelivery(input: WebhookDeliveryInput): Promise<WebhookDeliveryState> {
+  const state: WebhookDeliveryState = { status: 'delivering', delivered: 0, deadLettered: 0 };
+  let woken = false;
+  setHandler(deliveriesPending, () => void (woken = true));
+  setHandler(webhookDeliveryState, () => state);
+  const setStatus = (status: WebhookDeliveryRunStatus) => {
+    state.status = status;
+    upsertSearchAttributes([{ key: BusinessStatus, value: status }]);
+  };
+  upsertSearchAttributes([{ key: CooperativeId, value: input.cooperativeId }, { key: BusinessStatus, value: state.status }]);
+
+  for (;;) {
+    // A wake-up that arrives while this listing runs is kept, so it is never lost between listing and waiting.
+    woken = false;
+    const pending = await pendingWebhookDeliveries({ endpointId: input.endpointId, cooperativeId: input.cooperativeId, limit: LISTING });
+    if (pending.length === 0) {
+      setStatus('idle');
+      if (!(await condition(() => woken, input.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS))) return state;
+      setStatus('delivering');
+      continue;
+    }
+    for (const deliveryId of pending) {
+      const ref: DeliveryRef = { deliveryId, cooperativeId: input.cooperativeId };
+      try {
+        // Disabled meanwhile: the next listing finds nothing until the endpoint is enabled again.
+        if ((await deliverWebhook(ref)) === 'endpoint_disabled') break;
+        state.delivered++;
+      } catch (err) {
+        lastError(err);
+        await markWebhookDeadLettered(ref);
+        state.deadLettered++;
+      }
+    }
+    if (workflowInfo().continueAsNewSuggested) await continueAsNew<typeof webhookDelivery>(input);
+  }
+}

@@ -76,7 +76,7 @@ export interface EventFeedPage {
 }
 
 /** A cooperative's events after `cursor`, in the order webhooks deliver them, optionally of one type. */
-export function readEvents(pool: Pool, cooperativeId: string, options: { cursor?: string; limit: number; type?: EventType }): Promise<EventFeedPage> {
+export async function readEvents(pool: Pool, cooperativeId: string, options: { cursor?: string; limit: number; type?: EventType }): Promise<EventFeedPage> {
   const after = readCursor(options.cursor, (p) => {
     if (p.length !== 2 || !p.every((part) => typeof part === 'string' && DECIMAL.test(part))) throw new Error('not an event position');
     return p as [string, string];

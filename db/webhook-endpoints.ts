@@ -157,7 +157,7 @@ export function findEndpoint(pool: Pool, cooperativeId: string, endpointId: stri
 }
 
 /** A cooperative's endpoints, oldest first. */
-export function listEndpoints(pool: Pool, cooperativeId: string, options: { limit: number; cursor?: string }): Promise<Page<WebhookEndpoint>> {
+export async function listEndpoints(pool: Pool, cooperativeId: string, options: { limit: number; cursor?: string }): Promise<Page<WebhookEndpoint>> {
   const after = readCursor(options.cursor, ([micros, id]) => {
     if (typeof micros !== 'string' || !/^\d{1,16}$/.test(micros) || typeof id !== 'string' || !isUuid(id)) throw new Error('not an endpoint position');
     return { micros, id };

@@ -15,6 +15,7 @@ import { LOT_CATEGORIES } from '../../domain/lots';
 import { CURRENCIES } from '../../domain/money';
 import { PRIMITIVES } from '../../domain/rate-card';
 import { STAKING_POSITION_STATUSES } from '../../domain/staking';
+import { WEBHOOK_DELIVERY_STATUSES, WEBHOOK_ENDPOINT_STATUSES } from '../../domain/webhooks';
 import { testConfig } from '../harness/stack';
 
 /**
@@ -52,6 +53,8 @@ const MAPPED: Record<string, readonly string[]> = {
   'dead_letter_actions.action': DEAD_LETTER_HISTORY_ACTIONS,
   'dead_letter_actions.from_status': DEAD_LETTER_STATUSES,
   'dead_letter_actions.to_status': DEAD_LETTER_STATUSES,
+  'webhook_endpoints.status': WEBHOOK_ENDPOINT_STATUSES,
+  'webhook_deliveries.status': WEBHOOK_DELIVERY_STATUSES,
 };
 
 interface ListConstraint {

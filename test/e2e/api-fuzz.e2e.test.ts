@@ -71,7 +71,9 @@ describe('API fuzzing from the OpenAPI document', () => {
               (SELECT count(*) FROM rate_cards WHERE cooperative_id = $1)::int AS rate_cards, (SELECT count(*) FROM outbox WHERE cooperative_id = $1)::int AS outbox,
               (SELECT count(*) FROM credit_purchases WHERE cooperative_id = $1)::int AS purchases, (SELECT count(*) FROM revenue_rules WHERE cooperative_id = $1)::int AS rules,
               (SELECT count(*) FROM proposals WHERE origin_cooperative_id = $1)::int AS proposals, (SELECT md5(string_agg(delegator::text || delegate::text, ',' ORDER BY delegator)) FROM delegations WHERE cooperative_id = $1) AS delegations,
-              (SELECT md5(row(g.*)::text) FROM governance_settings g WHERE cooperative_id = $1) AS settings`,
+              (SELECT md5(row(g.*)::text) FROM governance_settings g WHERE cooperative_id = $1) AS settings,
+              (SELECT md5(string_agg(row(w.*)::text, ',' ORDER BY id)) FROM webhook_endpoints w WHERE cooperative_id = $1) AS webhook_endpoints,
+              (SELECT count(*) FROM webhook_endpoint_secrets WHERE cooperative_id = $1)::int AS webhook_secrets`,
       [coop],
     );
     return rows[0];

@@ -61,6 +61,20 @@ describe('concurrent identical writes', () => {
     oneResource(await burst('POST', '/v1/revenue-rules', admin, { name: 'Once', shares: [{ name: 'all', memberId: alice.id, basisPoints: 10_000 }] }, randomUUID()));
   });
 
+  it('registers one webhook endpoint, makes one secret per rotation, and disables and enables it once', async () => {
+    const path = `/v1/cooperatives/${coop}/webhook-endpoints`;
+    const created = await burst('POST', path, admin, { url: 'https://example.org/hook', eventTypes: ['*'] }, randomUUID());
+    const id = oneResource(created);
+    expect(new Set(created.map((r) => r.body.secret)).size).toBe(1);
+    const rotated = await burst('POST', `${path}/${id}/rotate-secret`, admin, {}, randomUUID());
+    expect(rotated.every((r) => r.status === 200)).toBe(true);
+    expect(new Set(rotated.map((r) => r.body.secret)).size).toBe(1);
+    expect((await api.pool.query('SELECT count(*)::int AS n FROM webhook_endpoint_secrets WHERE endpoint_id = $1', [id])).rows[0].n).toBe(2);
+    for (const step of ['disable', 'enable']) {
+      expect((await burst('POST', `${path}/${id}/${step}`, admin)).map((r) => r.status)).toEqual(Array(N).fill(200));
+    }
+  });
+
   it('moves credits once: transfers, usage, holds and their resolution', async () => {
     const before = (await api.request('GET', `/v1/cooperatives/${coop}/members/${alice.id}/balance`, { token: alice.token })).body.available;
     oneResource(await burst('POST', `/v1/cooperatives/${coop}/transfers`, alice.token, { toMemberId: bob.id, amount: '1' }, randomUUID()));

@@ -10,11 +10,8 @@ export type DeadLetterHandler = (payload: Record<string, unknown>) => Promise<un
 
 export interface DeadLetterHandlerDependencies {
   ledger: Pick<LedgerActivities, 'mintCredits' | 'refundClawback'>;
-  /**
-   * One delivery attempt of an outbound webhook, from activities/webhooks.ts. Until that is wired in,
-   * webhook items fail with "no handler" and wait in manual review.
-   */
-  deliverWebhookOnce?: DeadLetterHandler;
+  /** One delivery attempt of an outbound webhook (activities/webhooks.ts). */
+  deliverWebhookOnce: DeadLetterHandler;
 }
 
 /**
@@ -27,15 +24,12 @@ function asRequest<T extends { amount: bigint }>(payload: Record<string, unknown
   return { ...payload, amount: BigInt(payload.amount) } as unknown as T;
 }
 
-const noHandler = (type: DeadLetterOperationType): DeadLetterHandler => () =>
-  Promise.reject(ApplicationFailure.nonRetryable(`no handler is registered for ${type} items yet`, 'NoDeadLetterHandler'));
-
 /** The handler of each operation type: the operation's own activity, run with its stored request. */
 export function deadLetterHandlers(deps: DeadLetterHandlerDependencies): Record<DeadLetterOperationType, DeadLetterHandler> {
   return {
     mint_credits: (payload) => deps.ledger.mintCredits(asRequest(payload)),
     refund_clawback: (payload) => deps.ledger.refundClawback(asRequest(payload)),
-    webhook_delivery: deps.deliverWebhookOnce ?? noHandler('webhook_delivery'),
+    webhook_delivery: deps.deliverWebhookOnce,
   };
 }
 

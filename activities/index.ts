@@ -11,7 +11,7 @@ import { createGovernanceActivities } from './governance';
 import { createPaymentActivities } from './payments';
 import { createRevenueRuleActivities } from './revenue-rules';
 import { createScheduledJobActivities } from './scheduled-jobs';
-import { createWebhookActivities } from './webhooks';
+import { createWebhookActivities, deliverWebhookOnce } from './webhooks';
 
 export interface ActivityDependencies {
   pool: Pool;
@@ -25,6 +25,7 @@ export interface ActivityDependencies {
 /** Every activity the worker registers, built from its dependencies. */
 export function createActivities(deps: ActivityDependencies) {
   const ledger = createLedgerActivities(deps.pool);
+  const webhooks = { pool: deps.pool, secrets: secretBox(deps.webhooks.secretsKey), allowPrivateTargets: deps.webhooks.allowPrivateTargets };
   return {
     ...createCooperativeActivities(deps.pool),
     ...ledger,
@@ -32,9 +33,9 @@ export function createActivities(deps: ActivityDependencies) {
     ...createRevenueRuleActivities(deps.pool),
     ...createGovernanceActivities(deps.pool),
     ...createScheduledJobActivities({ pool: deps.pool, eventRetentionDays: deps.operations.eventRetentionDays }),
-    ...createDeadLetterActivities(deps.pool, deadLetterHandlers({ ledger })),
+    ...createDeadLetterActivities(deps.pool, deadLetterHandlers({ ledger, deliverWebhookOnce: deliverWebhookOnce(webhooks) })),
     ...createOutboxActivities({ pool: deps.pool, wake: deps.wake }),
-    ...createWebhookActivities({ pool: deps.pool, secrets: secretBox(deps.webhooks.secretsKey), allowPrivateTargets: deps.webhooks.allowPrivateTargets }),
+    ...createWebhookActivities(webhooks),
   };
 }
 

@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import type { Config } from '../config/config';
 import { DELIVERIES_PENDING_SIGNAL, WEBHOOK_DELIVERY_WORKFLOW_TYPE, webhookDeliveryWorkflowId, type EndpointRef, type WebhookDeliveryInput } from '../domain/webhooks';
 
 /** Tells endpoints' delivery workflows that deliveries are pending. */
@@ -13,12 +14,12 @@ const CONCURRENT_SIGNALS = 16;
  * relay, the outbox sweep and the API (re-enabling an endpoint), which name the workflow by its
  * registered type because activities and the API do not load workflow code.
  */
-export function webhookDeliveryWaker(client: Client, taskQueue: string, options: Pick<WebhookDeliveryInput, 'idleTimeoutMs' | 'deadLetterRetryDelaysMs'> = {}): WakeDeliveries {
+export function webhookDeliveryWaker(client: Client, config: Pick<Config, 'temporal' | 'deadLetter'>): WakeDeliveries {
   const wake = (endpoint: EndpointRef) => {
-    const input: WebhookDeliveryInput = { endpointId: endpoint.endpointId, cooperativeId: endpoint.cooperativeId, ...options };
+    const input: WebhookDeliveryInput = { endpointId: endpoint.endpointId, cooperativeId: endpoint.cooperativeId, deadLetterRetryDelaysMs: config.deadLetter.retryDelaysMs };
     return client.workflow.signalWithStart(WEBHOOK_DELIVERY_WORKFLOW_TYPE, {
       workflowId: webhookDeliveryWorkflowId(endpoint.endpointId),
-      taskQueue,
+      taskQueue: config.temporal.taskQueue,
       args: [input],
       signal: DELIVERIES_PENDING_SIGNAL,
       signalArgs: [],

@@ -14,7 +14,7 @@ export function activityDependencies(config: Config, clients: { pool: Pool; stri
     stripe: clients.stripe,
     operations: config.operations,
     webhooks: config.webhooks,
-    wake: webhookDeliveryWaker(clients.temporal, config.temporal.taskQueue),
+    wake: webhookDeliveryWaker(clients.temporal, config),
   };
 }
 

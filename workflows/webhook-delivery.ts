@@ -1,6 +1,8 @@
-import { ActivityFailure, ApplicationFailure, condition, continueAsNew, defineQuery, defineSignal, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { condition, continueAsNew, defineQuery, defineSignal, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { DeliveryRef, WebhookActivities } from '../activities/webhooks';
 import { DELIVERIES_PENDING_SIGNAL, type WebhookDeliveryInput, type WebhookDeliveryRunStatus } from '../domain/webhooks';
+import { unlessFailed } from './activity-outcome';
+import { handOverToDeadLetter } from './dead-letter-handover';
 import { BusinessStatus, CooperativeId } from './search-attributes';
 
 export interface WebhookDeliveryState {
@@ -27,13 +29,6 @@ const { deliverWebhook } = proxyActivities<WebhookActivities>({
   startToCloseTimeout: '15 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumAttempts: 3 },
 });
-
-/** What a delivery failed with once its retries were spent, for the dead-letter item. */
-function lastError(err: unknown): string {
-  if (!(err instanceof ActivityFailure)) throw err;
-  const cause = err.cause;
-  return cause instanceof ApplicationFailure && cause.type ? `${cause.type}: ${cause.message}` : (cause?.message ?? err.message);
-}
 
 /**
  * The delivery workflow of one endpoint (`webhooks:<endpointId>`): delivers its pending deliveries one
@@ -65,15 +60,21 @@ export async function webhookDelivery(input: WebhookDeliveryInput): Promise<Webh
     }
     for (const deliveryId of pending) {
       const ref: DeliveryRef = { deliveryId, cooperativeId: input.cooperativeId };
-      try {
+      const outcome = await unlessFailed(() => deliverWebhook(ref));
+      if (outcome.error === undefined) {
         // Disabled meanwhile: the next listing finds nothing until the endpoint is enabled again.
-        if ((await deliverWebhook(ref)) === 'endpoint_disabled') break;
+        if (outcome.value === 'endpoint_disabled') break;
         state.delivered++;
-      } catch (err) {
-        lastError(err);
-        await markWebhookDeadLettered(ref);
-        state.deadLettered++;
+        continue;
       }
+      // Retries spent: the dead-letter queue keeps trying (minutes apart, then an operator), and the
+      // endpoint's later deliveries go on meanwhile.
+      await markWebhookDeadLettered(ref);
+      await handOverToDeadLetter({
+        operationType: 'webhook_delivery', businessKey: `webhook_delivery:${deliveryId}`, cooperativeId: input.cooperativeId,
+        payload: { ...ref }, lastError: outcome.error, retryDelaysMs: input.deadLetterRetryDelaysMs,
+      });
+      state.deadLettered++;
     }
     if (workflowInfo().continueAsNewSuggested) await continueAsNew<typeof webhookDelivery>(input);
   }

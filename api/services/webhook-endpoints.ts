@@ -9,7 +9,7 @@ import type { ApiDependencies } from '../dependencies';
  */
 export async function enableEndpoint(deps: ApiDependencies, cooperativeId: string, endpointId: string): Promise<WebhookEndpoint> {
   const endpoint = await setEndpointStatus(deps.pool, cooperativeId, endpointId, 'active');
-  await webhookDeliveryWaker(deps.temporal, deps.config.temporal.taskQueue)([{ endpointId, cooperativeId }]).catch((err: unknown) =>
+  await webhookDeliveryWaker(deps.temporal, deps.config)([{ endpointId, cooperativeId }]).catch((err: unknown) =>
     deps.logger.warn({ err, endpointId }, 'could not wake the delivery workflow of an enabled webhook endpoint; the outbox sweep will'),
   );
   return endpoint;

@@ -30,7 +30,9 @@ describe('outbound webhooks', () => {
   }
 
   beforeAll(async () => {
-    [api, worker, receiver] = await Promise.all([startTestApi(), startTestWorker({ relay: true }), startWebhookReceiver()]);
+    // Dead-letter retries 1 s apart (DEAD_LETTER_RETRY_DELAYS), passed by the relay to the delivery workflows it starts.
+    const env = { DEAD_LETTER_RETRY_DELAYS: '1,1,1' };
+    [api, worker, receiver] = await Promise.all([startTestApi(env), startTestWorker({ relay: true, env }), startWebhookReceiver()]);
     operator = await api.token({ subject: 'op', role: 'operator' });
   });
   afterAll(async () => {
@@ -222,6 +224,44 @@ describe('outbound webhooks', () => {
     expect((await api.request('GET', `${path}/${randomUUID()}`, { token: coop.admin })).status).toBe(404);
     expect((await api.request('POST', `${path}/${randomUUID()}/disable`, { token: coop.admin })).status).toBe(404);
     expect((await api.request('GET', `/v1/cooperatives/${other.id}/webhook-endpoints/${first.body.id}`, { token: other.admin })).status).toBe(404);
+  });
+
+  it('hands a delivery that keeps failing to the dead-letter queue, goes on with the others, and an operator retry delivers it once', async () => {
+    const coop = await cooperative(2);
+    const [alice, bob] = coop.members as [Coop['members'][0], Coop['members'][0]];
+    const endpoint = await register(coop, ['cloud.transferred']);
+    await buyAndPay(alice, '3');
+    // The receiver refuses the first transfer (1 CLOUD) until told otherwise, and takes the second (2 CLOUD).
+    let refusing = true;
+    const refused = (d: ReceivedDelivery) => d.body.cooperativeId === coop.id && d.body.data.amount === '1';
+    receiver.answer = (d) => (refused(d) && refusing ? 500 : 204);
+    try {
+      expect((await transfer(coop, alice, bob, '1')).status).toBe(201);
+      expect((await transfer(coop, alice, bob, '2')).status).toBe(201);
+      const operatorGet = (path: string) => api.request('GET', path, { token: operator });
+      const item = await eventually(
+        async () => (await operatorGet(`/v1/operations/dlq?operationType=webhook_delivery&cooperativeId=${coop.id}`)).body.items[0],
+        (i) => i?.status === 'manual_review',
+      );
+      const { rows: [delivery] } = await api.pool.query(`SELECT d.id::text AS id, d.status, d.attempts FROM webhook_deliveries d JOIN outbox o ON o.id = d.outbox_id WHERE d.endpoint_id = $1 AND o.payload->>'amount' = '1'`, [endpoint.id]);
+      expect(item).toMatchObject({ businessKey: `webhook_delivery:${delivery.id}`, attempts: 3, lastError: expect.stringContaining('HTTP 500'), payload: { deliveryId: delivery.id, cooperativeId: coop.id } });
+      expect(delivery).toMatchObject({ status: 'dead_lettered', attempts: 6 });
+      // Three quick attempts by the endpoint's workflow, three by the queue; the 2 CLOUD transfer went out once the first was handed over.
+      const attempts = received(coop).filter(refused);
+      expect(attempts.map((d) => [d.attempt, d.status])).toEqual([1, 2, 3, 4, 5, 6].map((n) => [n, 500]));
+      const second = received(coop).findIndex((d) => d.body.data.amount === '2');
+      expect(second).toBeGreaterThan(received(coop).indexOf(attempts[2]!));
+      expect(received(coop)[second]!.status).toBe(204);
+
+      refusing = false;
+      const retried = await api.request('POST', `/v1/operations/dlq/${item.id}/retry`, { token: operator, body: { note: 'receiver fixed' } });
+      expect([retried.status, retried.body.status]).toEqual([200, 'succeeded']);
+      const accepted = received(coop).filter((d) => refused(d) && d.status === 204);
+      expect(accepted.map((d) => [d.eventId, d.attempt])).toEqual([[attempts[0]!.eventId, 7]]);
+      expect((await api.pool.query('SELECT status FROM webhook_deliveries WHERE id = $1', [delivery.id])).rows[0].status).toBe('delivered');
+    } finally {
+      receiver.answer = () => 204;
+    }
   });
 
   it('loses nothing when the worker is killed mid-stream and comes back', async () => {

@@ -39,8 +39,16 @@ describe('loadConfig', () => {
 
   it('refuses development secrets in production and equal secrets anywhere', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/JWT_MEMBER_SECRET: must be set in production/);
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/WEBHOOK_SECRETS_KEY: must be set in production/);
     const same = 's'.repeat(40);
     expect(() => loadConfig({ JWT_MEMBER_SECRET: same, JWT_ADMIN_SECRET: same, JWT_SERVICE_SECRET: 't'.repeat(40) })).toThrow(/must all differ/);
+  });
+
+  it('lets webhooks reach private addresses outside production only, unless told', () => {
+    expect(loadConfig({}).webhooks.allowPrivateTargets).toBe(true);
+    const production = { NODE_ENV: 'production', JWT_MEMBER_SECRET: 'm'.repeat(32), JWT_ADMIN_SECRET: 'a'.repeat(32), JWT_SERVICE_SECRET: 's'.repeat(32), WEBHOOK_SECRETS_KEY: 'w'.repeat(32), STRIPE_SECRET_KEY: 'sk_live_x', STRIPE_WEBHOOK_SECRET: 'whsec_live' };
+    expect(loadConfig(production).webhooks).toEqual({ secretsKey: 'w'.repeat(32), allowPrivateTargets: false });
+    expect(loadConfig({ ...production, WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true' }).webhooks.allowPrivateTargets).toBe(true);
   });
 
   it('keeps a previous secret per token class for rotation', () => {

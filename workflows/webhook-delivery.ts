@@ -1,4 +1,4 @@
-import { condition, continueAsNew, defineQuery, defineSignal, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { condition, continueAsNew, defineQuery, defineSignal, proxyLocalActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { DeliveryRef, WebhookActivities } from '../activities/webhooks';
 import { DELIVERIES_PENDING_SIGNAL, type WebhookDeliveryInput, type WebhookDeliveryRunStatus } from '../domain/webhooks';
 import { unlessFailed } from './activity-outcome';
@@ -19,13 +19,17 @@ const DEFAULT_IDLE_TIMEOUT_MS = 5 * 60_000;
 /** Deliveries read per listing: small enough for a short activity, large enough to rarely list. */
 const LISTING = 100;
 
-const { pendingWebhookDeliveries, markWebhookDeadLettered } = proxyActivities<WebhookActivities>({
+// Local activities: run by the worker that runs the workflow, without a round trip through the
+// server's activity queue for each, which would bound an endpoint to a few deliveries a second and
+// add that much to every delivery's latency (bench/webhook-bench.ts). A worker lost mid-delivery
+// sends it again on replay: deliveries are at least once anyway.
+const { pendingWebhookDeliveries, markWebhookDeadLettered } = proxyLocalActivities<WebhookActivities>({
   startToCloseTimeout: '10 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
 });
 // Each POST gets a few quick attempts; a receiver that is down for longer is the dead-letter queue's
 // (its retries are minutes apart), so one failing delivery holds the endpoint's others back only seconds.
-const { deliverWebhook } = proxyActivities<WebhookActivities>({
+const { deliverWebhook } = proxyLocalActivities<WebhookActivities>({
   startToCloseTimeout: '15 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumAttempts: 3 },
 });

@@ -264,6 +264,22 @@ describe('outbound webhooks', () => {
     }
   });
 
+  it('keeps listening when the database drops its connection, and catches up at once', async () => {
+    const coop = await cooperative(2);
+    const [alice, bob] = coop.members as [Coop['members'][0], Coop['members'][0]];
+    await register(coop, ['cloud.transferred']);
+    await buyAndPay(alice, '3');
+    const relayBackends = `SELECT pid FROM pg_stat_activity WHERE application_name = 'coop-credits-outbox-relay'`;
+    const { rows: killed } = await api.pool.query(`SELECT pg_terminate_backend(pid) FROM (${relayBackends}) r`);
+    expect(killed.length).toBeGreaterThanOrEqual(1);
+    // Committed while nobody listens: the relay publishes it when it has listened again.
+    expect((await transfer(coop, alice, bob, '1')).status).toBe(201);
+    await eventually(async () => received(coop).length, (n) => n === 1);
+    expect((await api.pool.query(relayBackends)).rows.length).toBeGreaterThanOrEqual(1);
+    expect((await transfer(coop, alice, bob, '1')).status).toBe(201);
+    await eventually(async () => received(coop).length, (n) => n === 2);
+  });
+
   it('loses nothing when the worker is killed mid-stream and comes back', async () => {
     const coop = await cooperative(4);
     const members = coop.members;

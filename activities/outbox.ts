@@ -41,8 +41,9 @@ export function createOutboxActivities(deps: OutboxDependencies) {
   const publish = outboxPublisher(deps);
   return {
     /**
-     * Publishes what the relay has not (it was down, or missed a notification) and wakes endpoints
-     * whose deliveries have waited too long. Safe to run at any time, and at the same time as the relay.
+     * Publishes what the relay has not (no worker runs one, or a notification was lost) and wakes
+     * endpoints whose deliveries have waited too long (a wake-up was lost). Safe to run at any time,
+     * and at the same time as the relay.
      */
     async sweepOutbox(input: { staleAfterMs?: number }): Promise<{ published: number; woken: number }> {
       const { published } = await publish();

@@ -26,6 +26,11 @@ export const EnvSchema = z.object({
 
   /** A workflow bundle built beforehand (for example at image build): the worker loads it instead of bundling at start. */
   WORKER_WORKFLOW_BUNDLE: z.string().min(1).optional(),
+  /**
+   * Whether the worker runs the outbox relay (LISTEN/NOTIFY). Every worker of a deployment does; off
+   * only for a worker on a task queue of its own beside one that publishes the same database (tests).
+   */
+  WORKER_OUTBOX_RELAY: bool.default(true),
   /** Where the worker serves its Prometheus metrics (Temporal SDK worker metrics); 0 turns them off. */
   WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
 
@@ -112,7 +117,7 @@ export interface Config {
   logLevel: Env['LOG_LEVEL'];
   stateDir: string;
   api: { host: string; port: number; bodyLimit: string };
-  worker: { metricsPort: number; workflowBundlePath?: string };
+  worker: { metricsPort: number; workflowBundlePath?: string; outboxRelay: boolean };
   database: { url: string; ownerUrl: string; appPassword?: string; external: boolean; poolMax: number; embeddedPort: number };
   temporal: {
     address: string;
@@ -197,7 +202,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     stateDir: path.resolve(e.STATE_DIR),
     api: { host: e.API_HOST, port: e.API_PORT, bodyLimit: e.API_BODY_LIMIT },
-    worker: { metricsPort: e.WORKER_METRICS_PORT, workflowBundlePath: e.WORKER_WORKFLOW_BUNDLE },
+    worker: { metricsPort: e.WORKER_METRICS_PORT, workflowBundlePath: e.WORKER_WORKFLOW_BUNDLE, outboxRelay: e.WORKER_OUTBOX_RELAY },
     database: {
       url: e.DATABASE_URL ?? embeddedDatabaseUrl(e.EMBEDDED_PG_PORT),
       ownerUrl: e.DATABASE_OWNER_URL ?? e.DATABASE_URL ?? embeddedDatabaseUrl(e.EMBEDDED_PG_PORT, 'owner'),

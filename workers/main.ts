@@ -44,12 +44,12 @@ async function main(): Promise<void> {
       }
       const dependencies = activityDependencies(config, { pool, stripe, temporal: client });
       const worker = await createWorker({ connection, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, dependencies, workflowBundle });
-      const relay = startOutboxRelay({ databaseUrl: config.database.url, publish: outboxPublisher(dependencies), log });
+      const relay = config.worker.outboxRelay ? startOutboxRelay({ databaseUrl: config.database.url, publish: outboxPublisher(dependencies), log }) : undefined;
       log.info({ taskQueue: worker.options.taskQueue, namespace: config.temporal.namespace }, 'worker started');
       try {
         await worker.run();
       } finally {
-        await relay.stop();
+        await relay?.stop();
       }
       log.info('worker stopped');
     } finally {

@@ -17,8 +17,9 @@ const RETRY_DELAYS_MS = { first: 500, max: 10_000 };
  * and publishes (activities/outbox.ts) whenever a transaction that wrote events commits. Notifications
  * that arrive while it publishes fold into one more round. It survives a database restart: a lost
  * connection is opened again with backoff, and every (re)connection starts with a publish, which takes
- * whatever committed while nobody listened. What it still misses (the worker was down) is the outbox
- * sweep's, a Temporal Schedule: the relay is the fast path, not the only one.
+ * whatever committed while nobody listened, the time the worker was down included. What it cannot
+ * make good (a wake-up Temporal did not take, a worker that died between publishing and waking) is the
+ * outbox sweep's, run by a Temporal Schedule: the relay is the fast path, not the only one.
  */
 export function startOutboxRelay(options: { databaseUrl: string; publish: () => Promise<PublishResult>; log: Logger }): OutboxRelay {
   const { log } = options;
@@ -26,18 +27,19 @@ export function startOutboxRelay(options: { databaseUrl: string; publish: () => 
   let listener: Client | undefined;
   let running: Promise<void> | undefined;
   let again = false;
-  const timers = new Set<NodeJS.Timeout>();
   let heldBackDelay = HELD_BACK_DELAYS_MS.first;
   let publishErrorDelay = RETRY_DELAYS_MS.first;
   let connectDelay = RETRY_DELAYS_MS.first;
+  // At most one publish and one connection waiting to be tried again.
+  let publishTimer: NodeJS.Timeout | undefined;
+  let connectTimer: NodeJS.Timeout | undefined;
 
-  const later = (work: () => void, ms: number) => {
-    if (stopped) return;
-    const timer = setTimeout(() => {
-      timers.delete(timer);
-      work();
+  const publishLater = (ms: number) => {
+    if (stopped || publishTimer) return;
+    publishTimer = setTimeout(() => {
+      publishTimer = undefined;
+      publishSoon();
     }, ms);
-    timers.add(timer);
   };
 
   function publishSoon(): void {
@@ -55,12 +57,12 @@ export function startOutboxRelay(options: { databaseUrl: string; publish: () => 
         } while (again && !stopped);
         publishErrorDelay = RETRY_DELAYS_MS.first;
         if (result.waiting) {
-          later(publishSoon, heldBackDelay);
+          publishLater(heldBackDelay);
           heldBackDelay = Math.min(heldBackDelay * 2, HELD_BACK_DELAYS_MS.max);
         } else heldBackDelay = HELD_BACK_DELAYS_MS.first;
       } catch (err) {
         log.warn({ err }, 'outbox relay could not publish; trying again');
-        later(publishSoon, publishErrorDelay);
+        publishLater(publishErrorDelay);
         publishErrorDelay = Math.min(publishErrorDelay * 2, RETRY_DELAYS_MS.max);
       } finally {
         running = undefined;
@@ -77,7 +79,7 @@ export function startOutboxRelay(options: { databaseUrl: string; publish: () => 
       lost = true;
       log.warn({ err }, 'outbox relay lost its database connection; listening again');
       void client.end().catch(() => undefined);
-      later(() => void listen(), connectDelay);
+      if (!stopped) connectTimer = setTimeout(() => void listen(), connectDelay);
       connectDelay = Math.min(connectDelay * 2, RETRY_DELAYS_MS.max);
     };
     client.on('error', reconnect);
@@ -100,7 +102,8 @@ export function startOutboxRelay(options: { databaseUrl: string; publish: () => 
   return {
     async stop() {
       stopped = true;
-      for (const timer of timers) clearTimeout(timer);
+      clearTimeout(publishTimer);
+      clearTimeout(connectTimer);
       await listener?.end().catch(() => undefined);
       await running;
     },

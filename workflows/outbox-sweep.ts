@@ -14,8 +14,9 @@ const { sweepOutbox } = proxyActivities<OutboxActivities>({
 
 /**
  * The outbox's safety net, run by a Temporal Schedule every minute: publishes what the relay's
- * LISTEN path missed (the worker was down, a notification was lost) and wakes endpoints whose
- * deliveries have waited too long. The relay stays the fast path; this only bounds the delay when it fails.
+ * LISTEN path missed and wakes endpoints whose deliveries have waited too long (a wake-up Temporal did
+ * not take, a worker that died between publishing and waking). The relay stays the fast path; this only
+ * bounds the delay when it fails.
  */
 export async function outboxSweep(input: OutboxSweepInput = {}): Promise<{ published: number; woken: number }> {
   upsertSearchAttributes([{ key: BusinessStatus, value: 'running' }]);

@@ -4,6 +4,7 @@ import path from 'node:path';
 import Stripe from 'stripe';
 import { mint } from '../../db/ledger';
 import { webhookDeliveryWorkflowId } from '../../domain/webhooks';
+import { outboxSweep } from '../../workflows/outbox-sweep';
 import { keepRunning } from '../../scripts/restarting-process';
 import { eventually } from '../harness/eventually';
 import { randomAddress } from '../harness/ledger';
@@ -85,6 +86,10 @@ describe('outbound webhooks', () => {
     return byAggregate;
   }
 
+  /** Credits for a member whose purchase is not what a test is about. */
+  const fund = (coop: Coop, member: { id: string }, amount: bigint) =>
+    mint(api.pool, { cooperativeId: coop.id, memberId: member.id, amount, source: 'purchase', sourceId: `pi_${randomUUID()}`, idempotencyKey: `fund-${randomUUID()}` });
+
   async function buyAndPay(member: { token: string }, amount: string) {
     const purchase = (await api.request('POST', '/v1/credit-purchases', { token: member.token, body: { amount }, headers: { 'idempotency-key': randomUUID() } })).body;
     expect(purchase.paymentIntentId).toMatch(/^pi_/);
@@ -139,7 +144,7 @@ describe('outbound webhooks', () => {
     await register(other, ['*']);
     const [alice, bob] = coop.members as [Coop['members'][0], Coop['members'][0]];
     const baseline = await lastSequence(coop);
-    await buyAndPay(alice, '2');
+    await fund(coop, alice, 2_000_000n);
     expect((await transfer(coop, alice, bob, '1')).status).toBe(201);
     const expected = (await outboxEvents(coop, baseline)).filter((e) => e.event_type === 'cloud.transferred');
     expect(expected).toHaveLength(1);
@@ -153,7 +158,7 @@ describe('outbound webhooks', () => {
     const coop = await cooperative(2);
     const [alice, bob] = coop.members as [Coop['members'][0], Coop['members'][0]];
     const endpoint = await register(coop);
-    await buyAndPay(alice, '3');
+    await fund(coop, alice, 3_000_000n);
     const base = `/v1/cooperatives/${coop.id}/webhook-endpoints/${endpoint.id}`;
 
     const key = randomUUID();
@@ -186,7 +191,7 @@ describe('outbound webhooks', () => {
     const coop = await cooperative(2);
     const [alice, bob] = coop.members as [Coop['members'][0], Coop['members'][0]];
     const endpoint = await register(coop, ['cloud.transferred']);
-    await buyAndPay(alice, '3');
+    await fund(coop, alice, 3_000_000n);
     const base = `/v1/cooperatives/${coop.id}/webhook-endpoints/${endpoint.id}`;
     const disabled = await api.request('POST', `${base}/disable`, { token: coop.admin });
     expect([disabled.status, disabled.body.status]).toEqual([200, 'disabled']);
@@ -230,7 +235,7 @@ describe('outbound webhooks', () => {
     const coop = await cooperative(2);
     const [alice, bob] = coop.members as [Coop['members'][0], Coop['members'][0]];
     const endpoint = await register(coop, ['cloud.transferred']);
-    await buyAndPay(alice, '3');
+    await fund(coop, alice, 3_000_000n);
     // The receiver refuses the first transfer (1 CLOUD) until told otherwise, and takes the second (2 CLOUD).
     let refusing = true;
     const refused = (d: ReceivedDelivery) => d.body.cooperativeId === coop.id && d.body.data.amount === '1';
@@ -268,7 +273,7 @@ describe('outbound webhooks', () => {
     const coop = await cooperative(2);
     const [alice, bob] = coop.members as [Coop['members'][0], Coop['members'][0]];
     await register(coop, ['cloud.transferred']);
-    await buyAndPay(alice, '3');
+    await fund(coop, alice, 3_000_000n);
     const relayBackends = `SELECT pid FROM pg_stat_activity WHERE application_name = 'coop-credits-outbox-relay'`;
     const { rows: killed } = await api.pool.query(`SELECT pg_terminate_backend(pid) FROM (${relayBackends}) r`);
     expect(killed.length).toBeGreaterThanOrEqual(1);
@@ -278,6 +283,22 @@ describe('outbound webhooks', () => {
     expect((await api.pool.query(relayBackends)).rows.length).toBeGreaterThanOrEqual(1);
     expect((await transfer(coop, alice, bob, '1')).status).toBe(201);
     await eventually(async () => received(coop).length, (n) => n === 2);
+  });
+
+  it('the outbox sweep workflow wakes an endpoint whose delivery was published and never woken', async () => {
+    const coop = await cooperative(1);
+    const endpoint = await register(coop, ['cloud.burned']);
+    // Written as the relay writes it, without the wake-up, as when a worker dies between the two; a day
+    // old, so that this sweep wakes this endpoint only.
+    await api.pool.query(
+      `WITH o AS (INSERT INTO outbox (cooperative_id, event_type, aggregate_id, payload, published_at) VALUES ($1, 'cloud.burned', 'stranded', '{}', now()) RETURNING id)
+       INSERT INTO webhook_deliveries (cooperative_id, endpoint_id, outbox_id, created_at) SELECT $1, $2, id, now() - interval '1 day' FROM o`,
+      [coop.id, endpoint.id],
+    );
+    const swept = await api.temporal.workflow.execute(outboxSweep, { taskQueue: api.config.temporal.taskQueue, workflowId: `outbox-sweep-${randomUUID()}`, args: [{ staleAfterMs: 12 * 3600_000 }] });
+    expect(swept.woken).toBe(1);
+    const got = await eventually(async () => received(coop), (d) => d.length === 1);
+    expect(got[0]!.body).toMatchObject({ type: 'cloud.burned', aggregateId: 'stranded' });
   });
 
   it('loses nothing when the worker is killed mid-stream and comes back', async () => {
@@ -297,8 +318,8 @@ describe('outbound webhooks', () => {
       { initialBackoffMs: 200, maxBackoffMs: 1_000, stableAfterMs: 60_000 },
     );
     try {
-      // Funded directly: the stream is transfers, four senders, so four aggregates.
-      for (const m of members) await mint(api.pool, { cooperativeId: coop.id, memberId: m.id, amount: 100_000_000n, source: 'purchase', sourceId: `pi_${randomUUID()}`, idempotencyKey: `seed-${m.id}` });
+      // The stream is transfers from four senders, so four aggregates.
+      for (const m of members) await fund(coop, m, 100_000_000n);
       const stream = async (n: number) => {
         for (let i = 0; i < n; i++) expect((await transfer(coop, members[i % 4]!, members[(i + 1) % 4]!, '0.1')).status).toBe(201);
       };

@@ -6,7 +6,7 @@ import { secretBox } from '../db/secret-box';
 import { createCooperativeActivities } from './cooperatives';
 import { createDeadLetterActivities, deadLetterHandlers } from './dead-letter';
 import { createLedgerActivities } from './ledger';
-import { createOutboxActivities } from './outbox';
+import { outboxSweeper } from './outbox';
 import { createGovernanceActivities } from './governance';
 import { createPaymentActivities } from './payments';
 import { createRevenueRuleActivities } from './revenue-rules';
@@ -32,9 +32,8 @@ export function createActivities(deps: ActivityDependencies) {
     ...createPaymentActivities(deps.pool, deps.stripe),
     ...createRevenueRuleActivities(deps.pool),
     ...createGovernanceActivities(deps.pool),
-    ...createScheduledJobActivities({ pool: deps.pool, eventRetentionDays: deps.operations.eventRetentionDays }),
+    ...createScheduledJobActivities({ pool: deps.pool, eventRetentionDays: deps.operations.eventRetentionDays, sweepOutbox: outboxSweeper({ pool: deps.pool, wake: deps.wake }) }),
     ...createDeadLetterActivities(deps.pool, deadLetterHandlers({ ledger, deliverWebhookOnce: deliverWebhookOnce(webhooks) })),
-    ...createOutboxActivities({ pool: deps.pool, wake: deps.wake }),
     ...createWebhookActivities(webhooks),
   };
 }

@@ -11,7 +11,7 @@ export interface OutboxDependencies {
 /** Events per publishing transaction. */
 export const PUBLISH_BATCH = 500;
 /** A delivery pending this long had its wake-up lost (or its workflow stopped): the sweep wakes its endpoint again. */
-export const DEFAULT_STALE_AFTER_MS = 30_000;
+const STALE_AFTER_MS = 30_000;
 
 export interface PublishResult {
   published: number;
@@ -36,22 +36,18 @@ export function outboxPublisher(deps: OutboxDependencies): () => Promise<Publish
   };
 }
 
-/** The outbox sweep's activity (workflows/outbox-sweep.ts). */
-export function createOutboxActivities(deps: OutboxDependencies) {
+/**
+ * The outbox sweep, for one scheduled instant (the `outbox-sweep` scheduled job): publishes what the
+ * relay has not (no worker runs one, or a notification was lost) and wakes endpoints whose deliveries
+ * were pending 30 s before the instant (a wake-up was lost, or a worker died between publishing and
+ * waking). Safe to run at any time, and at the same time as the relay.
+ */
+export function outboxSweeper(deps: OutboxDependencies): (scheduledFor: Date) => Promise<{ published: number; woken: number }> {
   const publish = outboxPublisher(deps);
-  return {
-    /**
-     * Publishes what the relay has not (no worker runs one, or a notification was lost) and wakes
-     * endpoints whose deliveries have waited too long (a wake-up was lost). Safe to run at any time,
-     * and at the same time as the relay.
-     */
-    async sweepOutbox(input: { staleAfterMs?: number }): Promise<{ published: number; woken: number }> {
-      const { published } = await publish();
-      const stale = await endpointsWithStalePending(deps.pool, input.staleAfterMs ?? DEFAULT_STALE_AFTER_MS);
-      await deps.wake(stale);
-      return { published, woken: stale.length };
-    },
+  return async (scheduledFor) => {
+    const { published } = await publish();
+    const stale = await endpointsWithStalePending(deps.pool, new Date(scheduledFor.getTime() - STALE_AFTER_MS));
+    await deps.wake(stale);
+    return { published, woken: stale.length };
   };
 }
-
-export type OutboxActivities = ReturnType<typeof createOutboxActivities>;

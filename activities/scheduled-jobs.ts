@@ -12,6 +12,8 @@ export interface ScheduledJobDependencies {
   pool: Pool;
   /** Published events older than this are deleted by the event-retention job. */
   eventRetentionDays: number;
+  /** The outbox's safety net (activities/outbox.ts). */
+  sweepOutbox: (scheduledFor: Date) => Promise<{ published: number; woken: number }>;
 }
 
 const DAY_MS = 86_400_000;
@@ -48,6 +50,10 @@ export function createScheduledJobActivities(deps: ScheduledJobDependencies) {
       networkWide(only);
       const before = new Date(asOf.getTime() - deps.eventRetentionDays * DAY_MS);
       return { status: 'completed', detail: { deleted: await pruneEvents(pool, before, heartbeat), before: before.toISOString() } };
+    },
+    'outbox-sweep': async (asOf, only) => {
+      networkWide(only);
+      return { status: 'completed', detail: await deps.sweepOutbox(asOf) };
     },
     'ledger-reconciliation': async (asOf, only) => {
       networkWide(only);

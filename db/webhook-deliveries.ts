@@ -75,13 +75,13 @@ export function markDeadLettered(pool: Pool, cooperativeId: string, deliveryId: 
 }
 
 /** Active endpoints with a delivery pending for longer than `olderThanMs`: their workflow was not woken, or has stopped. */
-export function endpointsWithStalePending(pool: Pool, olderThanMs: number): Promise<EndpointRef[]> {
+export function endpointsWithStalePending(pool: Pool, createdBefore: Date): Promise<EndpointRef[]> {
   return inSystemTransaction(pool, async (client) => {
     const { rows } = await client.query<EndpointRef>(
       `SELECT DISTINCT d.endpoint_id AS "endpointId", d.cooperative_id AS "cooperativeId" FROM webhook_deliveries d
          JOIN webhook_endpoints e ON e.id = d.endpoint_id AND e.status = 'active'
-        WHERE d.status = 'pending' AND d.created_at < now() - $1 * interval '1 millisecond'`,
-      [olderThanMs],
+        WHERE d.status = 'pending' AND d.created_at < $1`,
+      [createdBefore],
     );
     return rows;
   });

@@ -21,6 +21,8 @@ export interface ScheduleDefinition {
 export const SCHEDULES: readonly ScheduleDefinition[] = [
   // Expired holds give their credits back within a minute.
   { id: 'hold-expiry', job: 'hold-expiry', spec: { intervals: [{ every: '1 minute' }] }, overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '5 minutes' },
+  // The relay publishes within milliseconds; this bounds the delay when it did not (decision 0015).
+  { id: 'outbox-sweep', job: 'outbox-sweep', spec: { intervals: [{ every: '1 minute' }] }, overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '5 minutes' },
   { id: 'lot-expiry', job: 'lot-expiry', spec: { intervals: [{ every: '1 hour' }] }, overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 hour' },
   { id: 'event-retention', job: 'event-retention', spec: { calendars: [{ hour: 3, minute: 0 }] }, overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 day' },
   // After midnight's activity has settled; a day missed while Temporal was down still runs once.

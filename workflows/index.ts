@@ -5,5 +5,4 @@ export { deadLetter } from './dead-letter';
 export { proposal } from './proposal';
 export { revenueRule } from './revenue-rule';
 export { scheduledJob } from './scheduled-job';
-export { outboxSweep } from './outbox-sweep';
 export { webhookDelivery } from './webhook-delivery';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import Stripe from 'stripe';
 import { mint } from '../../db/ledger';
 import { webhookDeliveryWorkflowId } from '../../domain/webhooks';
-import { outboxSweep } from '../../workflows/outbox-sweep';
+import type { ScheduledJobResult } from '../../domain/scheduled-jobs';
 import { keepRunning } from '../../scripts/restarting-process';
 import { eventually } from '../harness/eventually';
 import { randomAddress } from '../harness/ledger';
@@ -285,18 +285,20 @@ describe('outbound webhooks', () => {
     await eventually(async () => received(coop).length, (n) => n === 2);
   });
 
-  it('the outbox sweep workflow wakes an endpoint whose delivery was published and never woken', async () => {
+  it('the outbox sweep wakes an endpoint whose delivery was published and never woken', async () => {
     const coop = await cooperative(1);
     const endpoint = await register(coop, ['cloud.burned']);
     // Written as the relay writes it, without the wake-up, as when a worker dies between the two; a day
-    // old, so that this sweep wakes this endpoint only.
+    // old, and swept for an instant 12 hours back, so that this sweep wakes this endpoint only.
     await api.pool.query(
       `WITH o AS (INSERT INTO outbox (cooperative_id, event_type, aggregate_id, payload, published_at) VALUES ($1, 'cloud.burned', 'stranded', '{}', now()) RETURNING id)
        INSERT INTO webhook_deliveries (cooperative_id, endpoint_id, outbox_id, created_at) SELECT $1, $2, id, now() - interval '1 day' FROM o`,
       [coop.id, endpoint.id],
     );
-    const swept = await api.temporal.workflow.execute(outboxSweep, { taskQueue: api.config.temporal.taskQueue, workflowId: `outbox-sweep-${randomUUID()}`, args: [{ staleAfterMs: 12 * 3600_000 }] });
-    expect(swept.woken).toBe(1);
+    const swept = (await api.temporal.workflow.execute('scheduledJob', {
+      taskQueue: api.config.temporal.taskQueue, workflowId: `outbox-sweep-${randomUUID()}`, args: [{ job: 'outbox-sweep', scheduledFor: new Date(Date.now() - 12 * 3600_000).toISOString() }],
+    })) as ScheduledJobResult;
+    expect(swept.detail.woken).toBe(1);
     const got = await eventually(async () => received(coop), (d) => d.length === 1);
     expect(got[0]!.body).toMatchObject({ type: 'cloud.burned', aggregateId: 'stranded' });
   });

@@ -13,6 +13,7 @@ import { migrate } from '../db/migrate';
 import { createPool } from '../db/pool';
 import { checksumAddress } from '../domain/identity';
 import { startEmbeddedPostgres } from '../scripts/embedded-postgres';
+import { printTable } from './table';
 
 /**
  * `npm run bench`: ledger throughput and latency at 1, 8 and 32 concurrent clients (and a 16-client
@@ -183,14 +184,7 @@ async function main(): Promise<void> {
     rows.push(['mixed ledger operations', '16', mix.opsPerSecond.toFixed(0), ms(mix.p50), ms(mix.p99), (mix.opsPerSecond / reference.get(16)!.opsPerSecond).toFixed(2), String(mix.errors)]);
 
     const report = await ledger.integrityReport(pool, coop);
-    const header = ['workload', 'clients', 'ops/s', 'p50 ms', 'p99 ms', 'vs pgbench', 'errors'];
-    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-    const fmt = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-    log('');
-    log(fmt(header));
-    log(widths.map((w) => '-'.repeat(w)).join('  '));
-    for (const r of rows) log(fmt(r));
-    log('');
+    printTable(log, ['workload', 'clients', 'ops/s', 'p50 ms', 'p99 ms', 'vs pgbench', 'errors'], rows);
     log('"vs pgbench" divides ops/s by pgbench tpcb-like tps at the same client count, measured above on the same server.');
     log('One hold reserve+finalize is two ledger transactions and counts as one op.');
     log(`Aim: at 16+ clients >= 3000 mixed ops/s, p99 < 15 ms, >= 0.70 of pgbench. Measured mix: ${mix.opsPerSecond.toFixed(0)} ops/s, p99 ${ms(mix.p99)} ms, ${(mix.opsPerSecond / reference.get(16)!.opsPerSecond).toFixed(2)} of pgbench.`);

@@ -27,6 +27,7 @@ import { bundleWorkflows } from '../workers/bundle';
 import { startOutboxRelay } from '../workers/outbox-relay';
 import { installWorkerRuntime } from '../workers/runtime';
 import { activityDependencies, createWorker } from '../workers/worker';
+import { printTable } from './table';
 
 /**
  * `npm run bench` (or `npm run bench:webhooks` alone): how long after a transaction commits its
@@ -158,14 +159,7 @@ async function main(): Promise<void> {
       ['webhook delivery latency from commit', String(latencies.length), ms(delivery.p50), ms(delivery.p95), ms(delivery.max)],
       ['bare HTTP POST round trip (reference)', String(reference.length), ms(bare.p50), ms(bare.p95), ms(bare.max)],
     ];
-    const header = ['measure', 'n', 'p50 ms', 'p95 ms', 'max ms'];
-    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-    const fmt = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-    log('');
-    log(fmt(header));
-    log(widths.map((w) => '-'.repeat(w)).join('  '));
-    for (const r of rows) log(fmt(r));
-    log('');
+    printTable(log, ['measure', 'n', 'p50 ms', 'p95 ms', 'max ms'], rows);
     log(`Latency runs from the transfer's COMMIT returning to the receiver reading the delivery; ${missing} of ${commits.size} not delivered within 2 minutes.`);
     log(`Aim: delivery started within 2000 ms of the commit at p95. Measured p95: ${ms(delivery.p95)} ms (${ms(delivery.p95 / bare.p95)}x a bare POST).`);
   } finally {

@@ -12,6 +12,16 @@ const DEV_SECRET_NOTICE = 'insecure-local-development-secret';
 const port = z.coerce.number().int().min(1).max(65535);
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 const secret = z.string().min(32, 'must be at least 32 characters');
+const address = z
+  .string()
+  .regex(/^0x[0-9a-fA-F]{40}$/, 'must be a 0x-prefixed 20-byte hex address')
+  .transform((v) => v as `0x${string}`);
+
+/**
+ * Superfluid's CFAv1Forwarder has this address on every network Superfluid is deployed to; the embedded
+ * chain's test deployment puts it elsewhere and the start command passes that address on.
+ */
+export const CANONICAL_CFA_V1_FORWARDER: `0x${string}` = '0xcfA132E353cB4E398080B9700609bb008eceB125';
 
 export const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
@@ -73,6 +83,15 @@ export const EnvSchema = z.object({
   WEBHOOK_SECRETS_KEY: secret.default(`webhooks-${DEV_SECRET_NOTICE}`),
   /** Whether webhooks may go to loopback, private and link-local addresses: unset, yes except in production. */
   WEBHOOK_ALLOW_PRIVATE_TARGETS: bool.optional(),
+
+  /** Unset: the start command runs Anvil on ANVIL_PORT and deploys Superfluid there (decision 0017). */
+  CHAIN_RPC_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** Superfluid's host contract on CHAIN_RPC_URL's network; the agreements are found through it. */
+  SUPERFLUID_HOST_ADDRESS: address.optional(),
+  SUPERFLUID_CFA_FORWARDER_ADDRESS: address.default(CANONICAL_CFA_V1_FORWARDER),
+  /** The embedded Anvil's port; 0 lets the system pick a free one (tests). */
+  ANVIL_PORT: z.coerce.number().int().min(0).max(65535).default(8545),
+
   /** Published domain events (the outbox behind webhooks and the events API) are kept this many days. */
   EVENT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
   /**
@@ -147,12 +166,23 @@ export interface Config {
     webhookSecret: string;
     mockPort: number;
   };
+  /**
+   * CHAIN_RPC_URL with its Superfluid addresses, or (unset) the embedded Anvil on ANVIL_PORT, whose
+   * Superfluid addresses come from its deployment: the start command passes them on to the API and worker.
+   */
+  chain: { external: true; rpcUrl: string; superfluid: SuperfluidSettings } | { external: false; anvilPort: number };
   jwt: {
     issuer: string;
     member: string[];
     admin: string[];
     service: string[];
   };
+}
+
+/** Where Superfluid is on a chain: the host and the CFAv1Forwarder (the agreement is found through the host). */
+export interface SuperfluidSettings {
+  host: `0x${string}`;
+  cfaV1Forwarder: `0x${string}`;
 }
 
 export class ConfigError extends Error {
@@ -188,6 +218,15 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   }
   if (e.NODE_ENV === 'production' && (!e.STRIPE_SECRET_KEY || e.STRIPE_WEBHOOK_SECRET === 'whsec_local_development_secret')) {
     problems.push('STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET: must be set in production');
+  }
+  if (e.CHAIN_RPC_URL !== undefined && e.SUPERFLUID_HOST_ADDRESS === undefined) {
+    problems.push('SUPERFLUID_HOST_ADDRESS: must be set with CHAIN_RPC_URL (the Superfluid host contract of that network)');
+  }
+  if (e.CHAIN_RPC_URL === undefined && e.SUPERFLUID_HOST_ADDRESS !== undefined) {
+    problems.push('SUPERFLUID_HOST_ADDRESS: set CHAIN_RPC_URL too, or neither for the embedded chain');
+  }
+  if (e.NODE_ENV === 'production' && e.CHAIN_RPC_URL === undefined) {
+    problems.push('CHAIN_RPC_URL, SUPERFLUID_HOST_ADDRESS: must be set in production');
   }
   if (Boolean(e.TEMPORAL_TLS_CERT_PATH) !== Boolean(e.TEMPORAL_TLS_KEY_PATH)) {
     problems.push('TEMPORAL_TLS_CERT_PATH, TEMPORAL_TLS_KEY_PATH: set both or neither');
@@ -245,6 +284,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       webhookSecret: e.STRIPE_WEBHOOK_SECRET,
       mockPort: e.STRIPE_MOCK_PORT,
     },
+    chain:
+      e.CHAIN_RPC_URL !== undefined && e.SUPERFLUID_HOST_ADDRESS !== undefined
+        ? { external: true, rpcUrl: e.CHAIN_RPC_URL, superfluid: { host: e.SUPERFLUID_HOST_ADDRESS, cfaV1Forwarder: e.SUPERFLUID_CFA_FORWARDER_ADDRESS } }
+        : { external: false, anvilPort: e.ANVIL_PORT },
     jwt: {
       issuer: e.JWT_ISSUER,
       member: secrets(e.JWT_MEMBER_SECRET, e.JWT_MEMBER_PREVIOUS_SECRET),

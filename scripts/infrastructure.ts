@@ -1,12 +1,16 @@
 import path from 'node:path';
-import type { Config } from '../config/config';
+import type { Config, SuperfluidSettings } from '../config/config';
+import { startAnvil } from './anvil';
+import { ensureChainTools } from './chain-tools';
 import { startEmbeddedPostgres } from './embedded-postgres';
 import { startStripeMock } from './stripe-mock';
+import { ensureSuperfluidDeployment, type SuperfluidDeployment } from './superfluid-deployment';
 import { startTemporalDevServer } from './temporal-dev-server';
 
 /**
  * The components the system needs, started unless configured as external: PostgreSQL (embedded),
- * Temporal (the CLI dev server) and stripe-mock. Shared by the start command and the test run.
+ * Temporal (the CLI dev server), stripe-mock and an EVM chain with Superfluid (Anvil). Shared by the
+ * start command and the test run.
  */
 export interface Infrastructure {
   /** The application's connection (coop_app). */
@@ -15,7 +19,15 @@ export interface Infrastructure {
   databaseOwnerUrl: string;
   temporalAddress: string;
   temporalUiUrl?: string;
+  chain: InfrastructureChain;
   stop(): Promise<void>;
+}
+
+export interface InfrastructureChain {
+  rpcUrl: string;
+  superfluid: SuperfluidSettings;
+  /** The embedded chain's Superfluid deployment, with its test super token; none on an external chain. */
+  deployment?: SuperfluidDeployment;
 }
 
 export interface InfrastructureOptions {
@@ -27,6 +39,8 @@ export interface InfrastructureOptions {
   /** Faster, non-durable SQLite for Temporal (tests, benchmarks). */
   fastTemporalStore?: boolean;
   withTemporalUi: boolean;
+  /** Anvil keeps its chain in `<stateDir>/chain/` (true) or in memory (false). */
+  persistChain: boolean;
   log: (line: string) => void;
 }
 
@@ -74,9 +88,39 @@ export async function startInfrastructure(opts: InfrastructureOptions): Promise<
       const stripe = await startStripeMock({ port: config.stripe.mockPort, logFile: path.join(stateDir, 'logs', 'stripe-mock.log'), log });
       stops.push(stripe.stop);
     }
-    return { databaseUrl, databaseOwnerUrl, temporalAddress, temporalUiUrl, stop: stopAll };
+    let chain: InfrastructureChain;
+    if (config.chain.external) {
+      chain = { rpcUrl: config.chain.rpcUrl, superfluid: config.chain.superfluid };
+    } else {
+      await ensureChainTools(log);
+      log(`Starting Anvil on ${config.chain.anvilPort ? `port ${config.chain.anvilPort}` : 'a free port'}`);
+      const anvil = await startAnvil({
+        port: config.chain.anvilPort,
+        stateFile: opts.persistChain ? path.join(stateDir, 'chain', 'anvil-state.json') : undefined,
+        logFile: path.join(stateDir, 'logs', 'anvil.log'),
+        log,
+      });
+      stops.push(anvil.stop);
+      const deployment = await ensureSuperfluidDeployment({
+        rpcUrl: anvil.rpcUrl,
+        file: path.join(stateDir, 'chain', 'superfluid.json'),
+        logFile: path.join(stateDir, 'logs', 'superfluid-deploy.log'),
+        log,
+      });
+      chain = { rpcUrl: anvil.rpcUrl, superfluid: { host: deployment.host, cfaV1Forwarder: deployment.cfaV1Forwarder }, deployment };
+    }
+    return { databaseUrl, databaseOwnerUrl, temporalAddress, temporalUiUrl, chain, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;
   }
+}
+
+/** The variables that point the API, the worker and test files at the run's chain (config/config.ts reads them). */
+export function chainEnvironment(chain: InfrastructureChain): Record<string, string> {
+  return {
+    CHAIN_RPC_URL: chain.rpcUrl,
+    SUPERFLUID_HOST_ADDRESS: chain.superfluid.host,
+    SUPERFLUID_CFA_FORWARDER_ADDRESS: chain.superfluid.cfaV1Forwarder,
+  };
 }

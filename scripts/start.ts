@@ -2,14 +2,14 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { ConfigError, loadConfig } from '../config/config';
 import { enableAppLogin, migrate } from '../db/migrate';
-import { startInfrastructure, type Infrastructure } from './infrastructure';
+import { chainEnvironment, startInfrastructure, type Infrastructure } from './infrastructure';
 import { keepRunning, type RestartingProcess } from './restarting-process';
 
 /**
- * `npm start`: PostgreSQL and Temporal (unless external), migrations, the worker and the API, each kept
- * running (restarted with backoff if it crashes). Ctrl-C or
- * SIGTERM stops everything it started, in order: API, worker (running activities finish), Temporal,
- * PostgreSQL. Data stays in the state folder, so starting again keeps it.
+ * `npm start`: PostgreSQL, Temporal, stripe-mock and the chain (unless external), migrations, the worker
+ * and the API, each kept running (restarted with backoff if it crashes). Ctrl-C or SIGTERM stops
+ * everything it started, in order: API, worker (running activities finish), the chain (which writes its
+ * state), stripe-mock, Temporal, PostgreSQL. Data stays in the state folder, so starting again keeps it.
  */
 const log = (line: string) => process.stdout.write(`[start] ${line}\n`);
 
@@ -33,14 +33,14 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stop(0));
 
   try {
-    infrastructure = await startInfrastructure({ config, stateDir: config.stateDir, persistTemporal: true, withTemporalUi: true, log });
+    infrastructure = await startInfrastructure({ config, stateDir: config.stateDir, persistTemporal: true, persistChain: true, withTemporalUi: true, log });
     log('Running migrations');
     const applied = await migrate(infrastructure.databaseOwnerUrl, 'up');
     // The API and worker log in as coop_app, which row-level security binds; only migrations run as the owner.
     if (config.database.appPassword) await enableAppLogin(infrastructure.databaseOwnerUrl, config.database.appPassword);
     log(applied.length ? `Applied ${applied.join(', ')}` : 'Database is up to date');
 
-    const env = { ...process.env, DATABASE_URL: infrastructure.databaseUrl, TEMPORAL_ADDRESS: infrastructure.temporalAddress };
+    const env = { ...process.env, DATABASE_URL: infrastructure.databaseUrl, TEMPORAL_ADDRESS: infrastructure.temporalAddress, ...chainEnvironment(infrastructure.chain) };
     for (const name of ['worker', 'api'] as const) {
       const entry = path.join(__dirname, '..', name === 'worker' ? 'workers' : 'api', 'main.js');
       // Own process group: the terminal's Ctrl-C reaches only this process, which stops children in order.
@@ -55,6 +55,9 @@ async function main(): Promise<void> {
     log(`  API docs     ${apiUrl}/docs   (OpenAPI: ${apiUrl}/openapi.json)`);
     log(`  Temporal UI  ${infrastructure.temporalUiUrl ?? `(external Temporal at ${infrastructure.temporalAddress})`}`);
     log(`  Metrics      ${apiUrl}/metrics`);
+    log(`  Chain RPC    ${infrastructure.chain.rpcUrl}   (Superfluid host ${infrastructure.chain.superfluid.host})`);
+    const testToken = infrastructure.chain.deployment?.testSuperToken;
+    if (testToken) log(`  Test token   ${testToken.symbol} ${testToken.address} (over ${testToken.underlyingSymbol} ${testToken.underlying}, mintable by anyone)`);
     log('  A token for local use: npm run token -- --role operator');
     log('Press Ctrl-C to stop.');
   } catch (err) {

@@ -37,7 +37,7 @@ describe('docker-compose.yml', () => {
       const env = services[name]?.environment ?? {};
       const unknown = Object.keys(env).filter((k) => !known.has(k));
       expect({ service: name, unknown }).toEqual({ service: name, unknown: [] });
-      for (const required of ['NODE_ENV', 'DATABASE_URL', 'TEMPORAL_ADDRESS', 'JWT_MEMBER_SECRET', 'JWT_ADMIN_SECRET', 'JWT_SERVICE_SECRET', 'STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET']) {
+      for (const required of ['NODE_ENV', 'DATABASE_URL', 'TEMPORAL_ADDRESS', 'JWT_MEMBER_SECRET', 'JWT_ADMIN_SECRET', 'JWT_SERVICE_SECRET', 'STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'CHAIN_RPC_URL', 'SUPERFLUID_HOST_ADDRESS']) {
         expect(Object.keys(env)).toContain(required);
       }
     }

@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from '../../config/config';
+import { CANONICAL_CFA_V1_FORWARDER, ConfigError, loadConfig } from '../../config/config';
 import { DEFAULT_DEAD_LETTER_RETRY_DELAYS_MS } from '../../domain/dead-letter';
 
 describe('loadConfig', () => {
@@ -23,6 +23,23 @@ describe('loadConfig', () => {
     const config = loadConfig({ DATABASE_URL: 'postgresql://u:p@db:5432/x', TEMPORAL_ADDRESS: 'ns.acct.tmprl.cloud:7233', TEMPORAL_API_KEY: 'key' });
     expect(config.database).toMatchObject({ external: true, url: 'postgresql://u:p@db:5432/x' });
     expect(config.temporal).toMatchObject({ external: true, address: 'ns.acct.tmprl.cloud:7233', tls: true, apiKey: 'key' });
+  });
+
+  it('runs the embedded chain unless CHAIN_RPC_URL names one, which needs its Superfluid host', () => {
+    expect(loadConfig({}).chain).toEqual({ external: false, anvilPort: 8545 });
+    const host = '0x4E583d9390082B65Bef884b629DFA426114CED6d';
+    expect(loadConfig({ CHAIN_RPC_URL: 'https://rpc.example.org', SUPERFLUID_HOST_ADDRESS: host }).chain).toEqual({
+      external: true,
+      rpcUrl: 'https://rpc.example.org',
+      superfluid: { host, cfaV1Forwarder: CANONICAL_CFA_V1_FORWARDER },
+    });
+    const forwarder = '0x2CDd45c5182602a36d391F7F16DD9f8386C3bD8D';
+    expect(loadConfig({ CHAIN_RPC_URL: 'http://node:8545', SUPERFLUID_HOST_ADDRESS: host, SUPERFLUID_CFA_FORWARDER_ADDRESS: forwarder }).chain).toMatchObject({ superfluid: { cfaV1Forwarder: forwarder } });
+    expect(() => loadConfig({ CHAIN_RPC_URL: 'http://node:8545' })).toThrow(/SUPERFLUID_HOST_ADDRESS: must be set with CHAIN_RPC_URL/);
+    expect(() => loadConfig({ SUPERFLUID_HOST_ADDRESS: host })).toThrow(/SUPERFLUID_HOST_ADDRESS: set CHAIN_RPC_URL too/);
+    expect(() => loadConfig({ CHAIN_RPC_URL: 'ws://node:8546', SUPERFLUID_HOST_ADDRESS: host })).toThrow(/CHAIN_RPC_URL/);
+    expect(() => loadConfig({ CHAIN_RPC_URL: 'http://node:8545', SUPERFLUID_HOST_ADDRESS: '0x1234' })).toThrow(/SUPERFLUID_HOST_ADDRESS: must be a 0x-prefixed 20-byte hex address/);
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/CHAIN_RPC_URL, SUPERFLUID_HOST_ADDRESS: must be set in production/);
   });
 
   it('names every bad variable', () => {

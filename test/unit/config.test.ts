@@ -63,7 +63,7 @@ describe('loadConfig', () => {
 
   it('lets webhooks reach private addresses outside production only, unless told', () => {
     expect(loadConfig({}).webhooks.allowPrivateTargets).toBe(true);
-    const production = { NODE_ENV: 'production', JWT_MEMBER_SECRET: 'm'.repeat(32), JWT_ADMIN_SECRET: 'a'.repeat(32), JWT_SERVICE_SECRET: 's'.repeat(32), WEBHOOK_SECRETS_KEY: 'w'.repeat(32), STRIPE_SECRET_KEY: 'sk_live_x', STRIPE_WEBHOOK_SECRET: 'whsec_live' };
+    const production = { NODE_ENV: 'production', JWT_MEMBER_SECRET: 'm'.repeat(32), JWT_ADMIN_SECRET: 'a'.repeat(32), JWT_SERVICE_SECRET: 's'.repeat(32), WEBHOOK_SECRETS_KEY: 'w'.repeat(32), STRIPE_SECRET_KEY: 'sk_live_x', STRIPE_WEBHOOK_SECRET: 'whsec_live', CHAIN_RPC_URL: 'https://rpc.example.org', SUPERFLUID_HOST_ADDRESS: '0x4E583d9390082B65Bef884b629DFA426114CED6d' };
     expect(loadConfig(production).webhooks).toEqual({ secretsKey: 'w'.repeat(32), allowPrivateTargets: false });
     expect(loadConfig({ ...production, WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true' }).webhooks.allowPrivateTargets).toBe(true);
   });

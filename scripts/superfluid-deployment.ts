@@ -49,7 +49,14 @@ export async function ensureSuperfluidDeployment(opts: DeploymentOptions): Promi
 
 function readRecord(file: string, log: (line: string) => void): SuperfluidDeployment | undefined {
   if (!fs.existsSync(file)) return undefined;
-  const parsed = SuperfluidDeploymentSchema.safeParse(JSON.parse(fs.readFileSync(file, 'utf8')));
+  let json: unknown;
+  try {
+    json = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (err) {
+    log(`${file} is not JSON (${(err as Error).message}): deploying again`);
+    return undefined;
+  }
+  const parsed = SuperfluidDeploymentSchema.safeParse(json);
   if (!parsed.success) log(`${file} is not a deployment record this version reads (${parsed.error.issues[0]?.message}): deploying again`);
   return parsed.success ? parsed.data : undefined;
 }

@@ -18,8 +18,8 @@ export const testInfrastructure = globalThis as { __testInfrastructure?: Promise
 
 /**
  * One PostgreSQL, one Temporal dev server, one stripe-mock and one Anvil with Superfluid for the whole
- * run (or DATABASE_URL / TEMPORAL_ADDRESS when given), migrated once, and the workflow code bundled once; test files read what
- * they need from the environment this sets. Several jest projects use it (integration, workflows, e2e):
+ * run (or DATABASE_URL / TEMPORAL_ADDRESS when given), migrated once, and the workflow code bundled
+ * once; test files read what they need from the environment this sets. Several jest projects use it (integration, workflows, e2e):
  * jest runs a project's global setup only when one of its tests is selected, and the services start
  * once per run whichever project asks first. The unit project has no global setup and starts nothing.
  */

@@ -103,6 +103,8 @@ const NETWORK_CHECKS = {
        AND p.status NOT IN ('minted', 'refunded') AND ($1::uuid IS NULL OR p.cooperative_id = $1)`,
 };
 
+const COOPERATIVES_AT_ONCE = 4;
+
 export type IntegrityCheck = keyof typeof CHECKS | keyof typeof PAYMENT_CHECKS | keyof typeof NETWORK_CHECKS;
 /** The ledger's own invariants: what the report checks unless asked for others. */
 export const INTEGRITY_CHECKS = Object.keys(CHECKS) as IntegrityCheck[];
@@ -130,7 +132,10 @@ export async function integrityReport(pool: Pool, cooperativeId?: string, option
   };
   // Each cooperative's books are checked inside its own scope, as the application role sees them.
   const cooperatives = cooperativeId ? [cooperativeId] : await cooperativeIds(pool);
-  for (const coop of cooperatives) await inTenantSnapshot(pool, coop, (client) => run(client, { ...CHECKS, ...PAYMENT_CHECKS }, coop));
+  // A few cooperatives at a time: a network of hundreds is checked in a fraction of the time, without taking the pool.
+  for (let i = 0; i < cooperatives.length; i += COOPERATIVES_AT_ONCE) {
+    await Promise.all(cooperatives.slice(i, i + COOPERATIVES_AT_ONCE).map((coop) => inTenantSnapshot(pool, coop, (client) => run(client, { ...CHECKS, ...PAYMENT_CHECKS }, coop))));
+  }
   if (Object.keys(NETWORK_CHECKS).some((check) => wanted.includes(check as IntegrityCheck))) {
     await inSystemTransaction(pool, (client) => run(client, NETWORK_CHECKS, cooperativeId ?? null));
   }

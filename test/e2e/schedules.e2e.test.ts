@@ -131,6 +131,7 @@ describe('scheduled jobs', () => {
     });
   });
 
+  // A reconciliation checks every cooperative the whole test run has made: on a busy machine that takes a while.
   it('reconciles a scheduled instant once however often it runs, finds planted inconsistencies and raises an alert', async () => {
     // Nothing may heal the planted open hold while this runs.
     await withoutHoldExpiry(async () => {
@@ -197,5 +198,5 @@ describe('scheduled jobs', () => {
       expect((await api.request('GET', `/v1/operations/reconciliations/${randomUUID()}`, { token: operator })).status).toBe(404);
       expect((await api.request('GET', '/v1/operations/reconciliations', { token: service })).status).toBe(403);
     });
-  });
+  }, 180_000);
 });

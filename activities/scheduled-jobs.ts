@@ -1,4 +1,4 @@
-import { heartbeat, metricMeter } from '@temporalio/activity';
+import { heartbeat, log, metricMeter } from '@temporalio/activity';
 import type { Pool } from 'pg';
 import { BusinessError } from '../domain/errors';
 import type { ScheduledJob, ScheduledJobResult } from '../domain/scheduled-jobs';
@@ -28,14 +28,25 @@ const CLOCK_SKEW_MS = 60_000;
 export function createScheduledJobActivities(deps: ScheduledJobDependencies) {
   const { pool } = deps;
 
-  /** Runs `work` for every cooperative (or the one named), in its own scope, heartbeating between them. */
-  async function eachCooperative(only: string | undefined, work: (cooperativeId: string) => Promise<number>): Promise<number> {
-    let total = 0;
+  /**
+   * Runs `work` for every cooperative (or the one named), in its own scope, heartbeating between them.
+   * One cooperative that fails (a wallet a bug broke) does not hold the others back: the run reports it
+   * as failed, and the next run tries it again.
+   */
+  async function eachCooperative(only: string | undefined, work: (cooperativeId: string) => Promise<number>): Promise<ScheduledJobResult> {
+    let expired = 0;
+    const failed: string[] = [];
     for (const cooperativeId of only ? [only] : await cooperativeIds(pool)) {
-      total += await work(cooperativeId);
+      try {
+        expired += await work(cooperativeId);
+      } catch (err) {
+        if (only) throw err;
+        failed.push(cooperativeId);
+        log.warn('expiry failed for a cooperative', { cooperativeId, error: err instanceof Error ? err.message : String(err) });
+      }
       heartbeat();
     }
-    return total;
+    return failed.length === 0 ? { status: 'completed', detail: { expired } } : { status: 'failed', detail: { expired, failedCooperatives: failed } };
   }
 
   /** A job that spans the network refuses to be narrowed to one cooperative rather than quietly doing it all. */
@@ -44,8 +55,8 @@ export function createScheduledJobActivities(deps: ScheduledJobDependencies) {
   };
 
   const jobs: Record<ScheduledJob, (scheduledFor: Date, only: string | undefined) => Promise<ScheduledJobResult>> = {
-    'hold-expiry': async (asOf, only) => ({ status: 'completed', detail: { expired: await eachCooperative(only, async (c) => (await expireDueHolds(pool, c, asOf)).length) } }),
-    'lot-expiry': async (asOf, only) => ({ status: 'completed', detail: { expired: await eachCooperative(only, async (c) => (await expireDueLots(pool, c, asOf)).length) } }),
+    'hold-expiry': (asOf, only) => eachCooperative(only, async (c) => (await expireDueHolds(pool, c, asOf)).length),
+    'lot-expiry': (asOf, only) => eachCooperative(only, async (c) => (await expireDueLots(pool, c, asOf)).length),
     'event-retention': async (asOf, only) => {
       networkWide(only);
       const before = new Date(asOf.getTime() - deps.eventRetentionDays * DAY_MS);
@@ -53,11 +64,13 @@ export function createScheduledJobActivities(deps: ScheduledJobDependencies) {
     },
     'outbox-sweep': async (asOf, only) => {
       networkWide(only);
-      return { status: 'completed', detail: await deps.sweepOutbox(asOf) };
+      const swept = await deps.sweepOutbox(asOf);
+      heartbeat();
+      return { status: 'completed', detail: swept };
     },
     'ledger-reconciliation': async (asOf, only) => {
       networkWide(only);
-      const { run, alerted, replayed } = await reconcileLedger(pool, asOf);
+      const { run, alerted, replayed } = await reconcileLedger(pool, asOf, heartbeat);
       if (!replayed) {
         metricMeter.createCounter('reconciliation_runs', 'runs', 'Finished reconciliation runs, by kind and result').add(1, { kind: run.kind, status: run.status });
         metricMeter.createCounter('reconciliation_findings', 'findings', 'Findings of reconciliation runs, by kind').add(run.findingCount, { kind: run.kind });

@@ -53,7 +53,7 @@ export interface ReconciliationOutcome {
  * result, its findings and one `reconciliation.alert` event per cooperative with findings are written
  * in one transaction.
  */
-export async function reconcileLedger(pool: Pool, scheduledFor: Date): Promise<ReconciliationOutcome> {
+export async function reconcileLedger(pool: Pool, scheduledFor: Date, onProgress: () => void = () => {}): Promise<ReconciliationOutcome> {
   const runKey = reconciliationRunKey('ledger', scheduledFor);
   const started = await inSystemTransaction(pool, async (client) => {
     await client.query(`INSERT INTO reconciliation_runs (id, kind, run_key, scheduled_for, status) VALUES ($1, 'ledger', $2, $3, 'running') ON CONFLICT (run_key) DO NOTHING`, [
@@ -64,7 +64,7 @@ export async function reconcileLedger(pool: Pool, scheduledFor: Date): Promise<R
   });
   if (started.status !== 'running') return { run: started, alerted: [], replayed: true };
 
-  const report = await integrityReport(pool, undefined, { checks: Object.values(LEDGER_RECONCILIATION_CHECKS).flat(), asOf: scheduledFor });
+  const report = await integrityReport(pool, undefined, { checks: Object.values(LEDGER_RECONCILIATION_CHECKS).flat(), asOf: scheduledFor, onProgress });
   const checks = Object.entries(LEDGER_RECONCILIATION_CHECKS).map(([name, parts]) => {
     const findings = report.findings.filter((f) => parts.includes(f.check as IntegrityCheck)).length;
     return { name, passed: findings === 0, findings };

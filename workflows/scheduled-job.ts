@@ -16,9 +16,11 @@ export interface ScheduledJobInput {
 }
 
 // A failing job retries for a while and then fails the run, visibly in the Temporal UI; the next
-// scheduled run (or an operator's trigger or backfill) does the work again.
+// scheduled run (or an operator's trigger or backfill) does the work again. Jobs heartbeat as they go:
+// a worker lost mid-job is noticed within a minute, not at the hour's end (runs skip while one is open).
 const { runScheduledJob } = proxyActivities<ScheduledJobActivities>({
   startToCloseTimeout: '1 hour',
+  heartbeatTimeout: '1 minute',
   retry: { initialInterval: '2 seconds', maximumInterval: '1 minute', maximumAttempts: 10 },
 });
 

@@ -114,6 +114,8 @@ export interface IntegrityOptions {
   checks?: readonly IntegrityCheck[];
   /** The instant checked, for checks about due dates (default: now). */
   asOf?: Date;
+  /** Called as cooperatives are checked: a long report shows it is alive (an activity's heartbeat). */
+  onProgress?: () => void;
 }
 
 /** Runs the checks (for one cooperative, or all) and returns what each found. The daily reconciliation and tests call it. */
@@ -135,6 +137,7 @@ export async function integrityReport(pool: Pool, cooperativeId?: string, option
   // A few cooperatives at a time: a network of hundreds is checked in a fraction of the time, without taking the pool.
   for (let i = 0; i < cooperatives.length; i += COOPERATIVES_AT_ONCE) {
     await Promise.all(cooperatives.slice(i, i + COOPERATIVES_AT_ONCE).map((coop) => inTenantSnapshot(pool, coop, (client) => run(client, { ...CHECKS, ...PAYMENT_CHECKS }, coop))));
+    options.onProgress?.();
   }
   if (Object.keys(NETWORK_CHECKS).some((check) => wanted.includes(check as IntegrityCheck))) {
     await inSystemTransaction(pool, (client) => run(client, NETWORK_CHECKS, cooperativeId ?? null));

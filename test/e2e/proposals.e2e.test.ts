@@ -31,7 +31,8 @@ describe('proposals', () => {
     return { id, admin, members };
   }
 
-  async function settings(coop: Coop, model = 'majority', votingPeriodSeconds = 2) {
+  // Windows that close within the test: long enough for a few votes on a machine busy with the whole suite (2 s was not).
+  async function settings(coop: Coop, model = 'majority', votingPeriodSeconds = 8) {
     const res = await api.request('PUT', '/v1/governance/settings', {
       token: coop.admin,
       body: { model, quorum: { basisPoints: 5000, comparison: '>=' }, majority: { basisPoints: 5000, comparison: '>' }, supermajority: { basisPoints: 6600, comparison: '>=' }, votingPeriodSeconds, delegationAllowed: true },

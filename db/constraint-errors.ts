@@ -24,6 +24,15 @@ export const CONSTRAINT_ERRORS: Readonly<Record<string, { code: BusinessErrorCod
   delegations_delegate_cooperative_id_fkey: { code: 'NOT_FOUND', message: 'The delegate is not a member of this cooperative' },
   delegations_delegator_cooperative_id_fkey: { code: 'NOT_FOUND', message: 'The delegator is not a member of this cooperative' },
   revenue_rules_one_active: { code: 'CONFLICT', message: 'The cooperative already has an active revenue rule' },
+  staking_terms_cooperative_id_fkey: { code: 'NOT_FOUND', message: 'Cooperative not found' },
+  staking_position_locked: { code: 'CONFLICT', message: 'The staking position is still locked' },
+  staking_position_early_exit: { code: 'CONFLICT', message: "The staking position's term allows no early exit" },
+  campaigns_cooperative_id_fkey: { code: 'NOT_FOUND', message: 'Cooperative not found' },
+  campaign_within_budget: { code: 'INSUFFICIENT_FUNDS', message: "The batch exceeds the campaign's budget; nothing was granted" },
+  campaign_grants_pkey: { code: 'CONFLICT', message: 'The campaign already granted to this member' },
+  corrections_cooperative_id_fkey: { code: 'NOT_FOUND', message: 'Cooperative not found' },
+  correction_four_eyes: { code: 'FORBIDDEN', message: 'A correction above the threshold needs a second operator' },
+  corrections_one_per_transaction: { code: 'CONFLICT', message: 'This transaction already has a correction proposed or applied' },
 };
 
 /** The business error a database error stands for, or the error itself when it is not a known guard. */

@@ -80,6 +80,8 @@ export const IDEMPOTENCY_KEY_CONSTRAINTS: ReadonlySet<string> = new Set([
   'revenue_rules_cooperative_id_idempotency_key_key',
   'proposals_origin_cooperative_id_idempotency_key_key',
   'webhook_endpoint_secrets_cooperative_id_idempotency_key_key',
+  'campaigns_cooperative_id_idempotency_key_key',
+  'corrections_cooperative_id_idempotency_key_key',
 ]);
 
 /** A twin with the same key committed first: run the transaction again, and it replays. */

@@ -20,6 +20,11 @@ export const EVENT_TYPES = [
   'revenue_rule.activated',
   'proposal.decided',
   'reconciliation.alert',
+  'staking_terms.updated',
+  'campaign.created',
+  'correction.proposed',
+  'correction.rejected',
+  'correction.expired',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

@@ -1,5 +1,6 @@
 import type { LotSource } from './ledger-types';
 import type { LotCategory } from './lots';
+import type { StakingPosition } from './staking';
 
 /** One lot of a wallet as the balance read shows it. */
 export interface LotView {
@@ -26,7 +27,10 @@ export interface MemberBalance {
   expiring: bigint;
   /** The wallet's ledger balance: available + held + expiring. */
   wallet: bigint;
+  /** In the staking account: the sum of `positions`. */
   staked: bigint;
+  /** The active staking positions, oldest first: the staked part, position by position. */
+  positions: StakingPosition[];
   /** Credits spent and then refunded, owed by the member (in µCLOUD). */
   debt: bigint;
   lots: LotView[];

@@ -75,3 +75,27 @@ export function splitByBasisPoints(total: bigint, basisPoints: readonly number[]
   parts[remainderTo]! += remainder;
   return parts;
 }
+
+/**
+ * Splits `total` pro rata to `weights` by largest remainder: each part is its exact share rounded down,
+ * then the units left over (fewer than the number of parts) go one each to the parts with the largest
+ * fractions of a unit, ties to the earlier part. The parts sum exactly to `total`; a larger weight never
+ * gets less than a smaller one, and two equal weights differ by at most one unit. Callers order the
+ * parts (by id) so that ties break the same way every time.
+ */
+export function splitProRata(total: bigint, weights: readonly bigint[]): bigint[] {
+  if (total < 0n) throw new MoneyFormatError('cannot split a negative amount');
+  if (weights.some((w) => w < 0n)) throw new MoneyFormatError('weights must not be negative');
+  const sum = weights.reduce((a, w) => a + w, 0n);
+  if (sum === 0n) throw new MoneyFormatError('at least one weight must be positive');
+  const parts = weights.map((w) => (total * w) / sum);
+  let left = total - parts.reduce((a, p) => a + p, 0n);
+  // The fraction each part lost, in units of 1/sum: compared exactly, as integers.
+  const byFraction = weights.map((w, i) => ({ i, fraction: (total * w) % sum })).sort((a, b) => (a.fraction === b.fraction ? a.i - b.i : a.fraction > b.fraction ? -1 : 1));
+  for (const { i } of byFraction) {
+    if (left === 0n) break;
+    parts[i]! += 1n;
+    left -= 1n;
+  }
+  return parts;
+}

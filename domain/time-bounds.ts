@@ -4,7 +4,8 @@
  */
 export const CLOCK_SKEW_MS = 5 * 60_000;
 const EPOCH = 0;
-const YEAR_MS = 365.25 * 86_400_000;
+export const DAY_MS = 86_400_000;
+const YEAR_MS = 365.25 * DAY_MS;
 /** How far ahead a rate card may be published. */
 export const MAX_SCHEDULE_AHEAD_MS = 5 * YEAR_MS;
 

@@ -60,6 +60,12 @@ const CHECKS = {
       JOIN (SELECT account_id, sum(balance) AS total FROM account_balances GROUP BY account_id) b ON b.account_id = a.id
       LEFT JOIN (SELECT member_id, sum(amount) AS total FROM staking_positions WHERE status = 'active' GROUP BY member_id) p ON p.member_id = a.member_id
      WHERE a.code = '${MEMBER_ACCOUNTS.staking.code}' AND b.total <> COALESCE(p.total, 0) AND ($1::uuid IS NULL OR a.cooperative_id = $1)`,
+  // A campaign never grants past its budget, and its running total is what its grants add up to.
+  campaign_granted_within_budget: `
+    SELECT c.cooperative_id, c.id::text, format('budget %s, granted %s, grants sum to %s', c.budget, c.granted, COALESCE(g.total, 0))
+      FROM campaigns c
+      LEFT JOIN (SELECT campaign_id, sum(amount) AS total FROM campaign_grants GROUP BY campaign_id) g ON g.campaign_id = c.id
+     WHERE (c.granted > c.budget OR c.granted <> COALESCE(g.total, 0)) AND ($1::uuid IS NULL OR c.cooperative_id = $1)`,
   reserved_equals_open_holds: `
     SELECT l.cooperative_id, l.id::text, format('lot reserved %s, open holds on it %s', l.reserved, COALESCE(h.total, 0))
       FROM lots l

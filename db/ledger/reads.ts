@@ -6,6 +6,7 @@ import { USD_MICROS_PER_CLOUD_MICRO } from '../../domain/money';
 import { resolveAccounts } from './accounts';
 import { transactionsPage } from './replay';
 import { readCreationCursor, toPage, type Page } from '../cursor';
+import { activePositions } from '../staking-positions';
 import { inTenantTransaction } from '../transaction';
 
 export function memberBalance(pool: Pool, cooperativeId: string, memberId: string, now = new Date()): Promise<MemberBalance> {
@@ -37,6 +38,7 @@ export function memberBalance(pool: Pool, cooperativeId: string, memberId: strin
       expiring: sum((l) => (l.expired ? l.available : 0n)),
       wallet: balanceOf(wallet!.id),
       staked: balanceOf(staking!.id),
+      positions: await activePositions(client, memberId),
       debt: balanceOf(receivable!.id) / USD_MICROS_PER_CLOUD_MICRO,
       lots,
     };

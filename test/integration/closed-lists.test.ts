@@ -14,8 +14,9 @@ import { LOT_SOURCES, TRANSACTION_TYPES } from '../../domain/ledger-types';
 import { LOT_CATEGORIES } from '../../domain/lots';
 import { CURRENCIES } from '../../domain/money';
 import { PRIMITIVES } from '../../domain/rate-card';
-import { STAKING_POSITION_STATUSES } from '../../domain/staking';
+import { STAKING_POSITION_STATUSES, STAKING_RELEASE_KINDS } from '../../domain/staking';
 import { WEBHOOK_DELIVERY_STATUSES, WEBHOOK_ENDPOINT_STATUSES } from '../../domain/webhooks';
+import { CORRECTION_STATUSES } from '../../domain/corrections';
 import { testConfig } from '../harness/stack';
 
 /**
@@ -37,6 +38,8 @@ const MAPPED: Record<string, readonly string[]> = {
   'lots.category': LOT_CATEGORIES,
   'holds.status': HOLD_STATUSES,
   'staking_positions.status': STAKING_POSITION_STATUSES,
+  'staking_positions.release_kind': STAKING_RELEASE_KINDS,
+  'corrections.status': CORRECTION_STATUSES,
   'rate_card_rates.primitive': PRIMITIVES,
   'credit_purchases.status': PURCHASE_STATUSES,
   'revenue_rules.status': RULE_STATUSES,

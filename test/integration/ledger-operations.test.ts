@@ -139,11 +139,13 @@ describe('ledger operations', () => {
   it('stakes and unstakes, burns, corrects and expires lots', async () => {
     await ledger.mint(pool, { cooperativeId: coop, memberId: alice, amount: cloud(10), source: 'purchase', sourceId: 'p', idempotencyKey: 'm' });
     const positionId = randomUUID();
-    await ledger.stake(pool, { cooperativeId: coop, memberId: alice, positionId, amount: cloud(4), idempotencyKey: 's' });
+    // Staked 31 days ago for 30: unlocked now.
+    await ledger.stake(pool, { cooperativeId: coop, memberId: alice, positionId, amount: cloud(4), termDays: 30, stakedAt: new Date(Date.now() - 31 * 86_400_000), idempotencyKey: 's' });
     expect(await ledger.memberBalance(pool, coop, alice)).toMatchObject({ available: cloud(6), staked: cloud(4) });
     await expectClean(coop);
-    await ledger.unstake(pool, { cooperativeId: coop, positionId, idempotencyKey: 'us' });
-    expect(await code(ledger.unstake(pool, { cooperativeId: coop, positionId, idempotencyKey: 'us2' }))).toBe('CONFLICT');
+    const released = await ledger.unstake(pool, { cooperativeId: coop, positionId, at: new Date(), releasedBy: 'member' });
+    // Released once: a second release (the auto-release racing the member) replays the first.
+    expect(await ledger.unstake(pool, { cooperativeId: coop, positionId, at: new Date(), releasedBy: 'auto_release' })).toEqual({ ...released, replayed: true });
     expect(await ledger.memberBalance(pool, coop, alice)).toMatchObject({ available: cloud(10), staked: 0n });
 
     const sent = await ledger.transfer(pool, { cooperativeId: coop, fromMemberId: alice, toMemberId: bob, amount: cloud(3), idempotencyKey: 't' });

@@ -186,7 +186,9 @@ async function run(commands: Command[]): Promise<void> {
         const m = model.members[c.member]!;
         const expected = m.paid >= c.amount ? 'ok' : 'INSUFFICIENT_FUNDS';
         const positionId = randomUUID();
-        expect(await outcome(ledger.stake(pool, { cooperativeId: coop, memberId: ids[c.member]!, positionId, amount: c.amount, idempotencyKey: key() }))).toBe(expected);
+        // Staked a term ago: unlocked by the time the sequence unstakes it.
+        const stakedAt = new Date(Date.now() - 30 * 86_400_000);
+        expect(await outcome(ledger.stake(pool, { cooperativeId: coop, memberId: ids[c.member]!, positionId, amount: c.amount, termDays: 30, stakedAt, idempotencyKey: key() }))).toBe(expected);
         if (expected === 'ok') {
           m.paid -= c.amount;
           m.staked += c.amount;
@@ -197,7 +199,7 @@ async function run(commands: Command[]): Promise<void> {
       case 'unstake': {
         if (model.positions.length === 0) break;
         const [pos] = model.positions.splice(c.position % model.positions.length, 1);
-        await ledger.unstake(pool, { cooperativeId: coop, positionId: pos!.id, idempotencyKey: key() });
+        await ledger.unstake(pool, { cooperativeId: coop, positionId: pos!.id, at: new Date(), releasedBy: 'member' });
         model.members[pos!.member]!.staked -= pos!.amount;
         model.members[pos!.member]!.paid += pos!.amount;
         break;

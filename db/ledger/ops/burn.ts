@@ -13,6 +13,8 @@ export interface BurnRequest {
   memberId: string;
   amount: bigint;
   reason: string;
+  /** Who burned them (an operator's subject), recorded on the transaction beside its time. */
+  actor?: string;
   idempotencyKey: string;
 }
 
@@ -28,11 +30,11 @@ export function burn(pool: Pool, req: BurnRequest): Promise<LedgerResult> {
     const id = randomUUID();
     return writeTransaction(client, {
       id, cooperativeId, type: 'burn', idempotencyKey, requestHash,
-      metadata: { reason: req.reason },
+      metadata: { reason: req.reason, ...(req.actor ? { actor: req.actor } : {}) },
       entries: retirePostings(accounts, splitByCategory(allocations, categoryOf(lots))),
       lotChanges: consume(allocations),
       movements: allocations.map((a) => ({ lotId: a.lotId, amount: a.amount })),
-      events: [{ type: 'cloud.burned', aggregateId: req.memberId, payload: { transactionId: id, memberId: req.memberId, amount: formatMicros(req.amount), reason: req.reason } }],
+      events: [{ type: 'cloud.burned', aggregateId: req.memberId, payload: { transactionId: id, memberId: req.memberId, amount: formatMicros(req.amount), reason: req.reason, ...(req.actor ? { actor: req.actor } : {}) } }],
     });
   });
 }

@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import { BusinessError } from '../../../domain/errors';
 import { MEMBER_ACCOUNTS } from '../../../domain/chart-of-accounts';
+import { checkCorrectable } from '../../../domain/corrections';
 import type { LotCategory } from '../../../domain/lots';
+import { markApplied } from '../../corrections';
 import { lockAccounts } from '../accounts';
 import { findTransaction } from '../replay';
 import { runIdempotent, type LedgerResult } from '../run-operation';
@@ -14,10 +16,12 @@ export interface CorrectionRequest {
   transactionId: string;
   reason: string;
   idempotencyKey: string;
+  /**
+   * The operators' correction this applies (db/corrections.ts), marked applied in the same transaction,
+   * with the second operator who approved it (null when its amount needed none).
+   */
+  correction?: { id: string; proposedBy: string; approvedBy: string | null };
 }
-
-/** Positions are tied to these; they are undone by unstaking, not by correcting. */
-const NOT_CORRECTABLE = new Set(['stake', 'unstake', 'correction']);
 
 /**
  * Reverses a transaction with a new one whose entries are the originals negated; history is never
@@ -30,7 +34,7 @@ export function correct(pool: Pool, req: CorrectionRequest): Promise<LedgerResul
   return runIdempotent(pool, req.cooperativeId, 'correction', req.idempotencyKey, req, { accounts: [] }, async ({ client, cooperativeId, idempotencyKey, requestHash }) => {
     const original = await findTransaction(client, req.transactionId);
     if (!original) throw new BusinessError('NOT_FOUND', 'Transaction not found');
-    if (NOT_CORRECTABLE.has(original.type)) throw new BusinessError('CONFLICT', `A ${original.type} transaction cannot be corrected`);
+    checkCorrectable(original.type);
     const reversed = await client.query('SELECT id FROM transactions WHERE reverses_transaction_id = $1', [original.id]);
     if (reversed.rows[0]) throw new BusinessError('CONFLICT', `Transaction ${original.id} was already corrected`);
     const memberAccounts = original.entries.filter((e) => e.memberId !== null).map((e) => e.accountId);
@@ -57,14 +61,17 @@ export function correct(pool: Pool, req: CorrectionRequest): Promise<LedgerResul
       }
     }
     const walletCode = MEMBER_ACCOUNTS.wallet.code;
-    return writeTransaction(client, {
+    const by = req.correction;
+    const transaction = await writeTransaction(client, {
       id, cooperativeId, type: 'correction', idempotencyKey, requestHash, reversesTransactionId: original.id,
-      metadata: { reverses: original.id, reversedType: original.type, reason: req.reason },
+      metadata: { reverses: original.id, reversedType: original.type, reason: req.reason, ...(by ? { correctionId: by.id, proposedBy: by.proposedBy, approvedBy: by.approvedBy } : {}) },
       entries: original.entries.map((e) => ({ ...e, amount: -e.amount })),
       lotChanges,
       newLots,
       movements: [...lotChanges.map((c) => ({ lotId: c.lotId, amount: c.consumed })), ...newLots.map((l) => ({ lotId: l.id, amount: -l.amount }))],
       events: [{ type: 'cloud.corrected', aggregateId: original.id, payload: { transactionId: id, reverses: original.id, reason: req.reason, walletsTouched: original.entries.filter((e) => e.accountCode === walletCode).length } }],
     });
+    if (by) await markApplied(client, by.id, id, by.approvedBy);
+    return transaction;
   });
 }

@@ -4,6 +4,7 @@ import type { WakeDeliveries } from '../clients/webhook-delivery';
 import type { Config } from '../config/config';
 import { secretBox } from '../db/secret-box';
 import { createCooperativeActivities } from './cooperatives';
+import { createCorrectionActivities } from './corrections';
 import { createDeadLetterActivities, deadLetterHandlers } from './dead-letter';
 import { createLedgerActivities } from './ledger';
 import { outboxSweeper } from './outbox';
@@ -11,6 +12,7 @@ import { createGovernanceActivities } from './governance';
 import { createPaymentActivities } from './payments';
 import { createRevenueRuleActivities } from './revenue-rules';
 import { createScheduledJobActivities } from './scheduled-jobs';
+import { createStakingActivities } from './staking';
 import { createWebhookActivities, deliverWebhookOnce } from './webhooks';
 
 export interface ActivityDependencies {
@@ -32,6 +34,8 @@ export function createActivities(deps: ActivityDependencies) {
     ...createPaymentActivities(deps.pool, deps.stripe),
     ...createRevenueRuleActivities(deps.pool),
     ...createGovernanceActivities(deps.pool),
+    ...createStakingActivities(deps.pool),
+    ...createCorrectionActivities(deps.pool),
     ...createScheduledJobActivities({ pool: deps.pool, eventRetentionDays: deps.operations.eventRetentionDays, sweepOutbox: outboxSweeper({ pool: deps.pool, wake: deps.wake }) }),
     ...createDeadLetterActivities(deps.pool, deadLetterHandlers({ ledger, deliverWebhookOnce: deliverWebhookOnce(webhooks) })),
     ...createWebhookActivities(webhooks),

@@ -117,6 +117,11 @@ export const EnvSchema = z.object({
     .refine((v) => v.split(',').every((s) => Number(s) >= 1), 'each delay must be at least 1 second')
     .default('60,300,1800'),
 
+  /** Corrections moving more than this many whole CLOUD need a second operator's approval (four eyes). */
+  CORRECTION_APPROVAL_THRESHOLD: z.string().regex(/^\d{1,11}$/, 'must be a whole number of CLOUD, like 100').default('100'),
+  /** How long a correction waits for that approval before it expires unapplied (default 7 days). */
+  CORRECTION_APPROVAL_WINDOW_SECONDS: z.coerce.number().int().min(1).default(7 * 86_400),
+
   JWT_ISSUER: z.string().min(1).default('coop-credits'),
   /** Member tokens. The *_PREVIOUS_SECRET of each class is still accepted while secrets rotate. */
   JWT_MEMBER_SECRET: secret.default(`member-${DEV_SECRET_NOTICE}`),
@@ -155,6 +160,8 @@ export interface Config {
   /** Passed by whoever starts a workflow that may hand work to the dead-letter queue. */
   deadLetter: { retryDelaysMs: number[] };
   webhooks: { secretsKey: string; allowPrivateTargets: boolean };
+  /** Four eyes on corrections: µCLOUD above which a second operator approves, and how long they have. */
+  corrections: { approvalThreshold: bigint; approvalWindowMs: number };
   rateLimits: { windowMs: number; public: number; memberQueries: number; memberMutations: number; admin: number; service: number };
   stripe: {
     secretKey: string;
@@ -266,6 +273,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     operations: { eventRetentionDays: e.EVENT_RETENTION_DAYS },
     deadLetter: { retryDelaysMs: e.DEAD_LETTER_RETRY_DELAYS.split(',').map((s) => Number(s) * 1000) },
     webhooks: { secretsKey: e.WEBHOOK_SECRETS_KEY, allowPrivateTargets: e.WEBHOOK_ALLOW_PRIVATE_TARGETS ?? e.NODE_ENV !== 'production' },
+    corrections: { approvalThreshold: BigInt(e.CORRECTION_APPROVAL_THRESHOLD) * 1_000_000n, approvalWindowMs: e.CORRECTION_APPROVAL_WINDOW_SECONDS * 1000 },
     rateLimits: {
       windowMs: e.RATE_LIMIT_WINDOW_SECONDS * 1000,
       public: e.RATE_LIMIT_PUBLIC,

@@ -1,8 +1,10 @@
 // The workflow bundle's entry point: every workflow the worker runs.
 export { cooperativeProvisioning } from './cooperative-provisioning';
+export { correction } from './correction';
 export { creditPurchase } from './credit-purchase';
 export { deadLetter } from './dead-letter';
 export { proposal } from './proposal';
 export { revenueRule } from './revenue-rule';
 export { scheduledJob } from './scheduled-job';
+export { stake } from './stake';
 export { webhookDelivery } from './webhook-delivery';

@@ -6,7 +6,7 @@ export { burn, type BurnRequest } from './ops/burn';
 export { reserveHold, resolveHold, expireDueHolds, type HoldOutcome, type ReserveHoldRequest } from './ops/holds';
 export { stake, unstake, type StakeRequest, type StakeResult, type UnstakeRequest } from './ops/staking';
 export { grantBatch, type GrantBatchRequest, type GrantBatchResult } from './ops/campaign-grants';
-export { correct, type CorrectionRequest } from './ops/correction';
+export { applyCorrection, correct, type CorrectionRequest } from './ops/correction';
 export { refundClawback, type RefundClawbackRequest } from './ops/refund-clawback';
 export { distributeRevenue, type RevenueDistributionRequest } from './ops/revenue-distribution';
 export { expireDueLots } from './ops/expire-lots';

@@ -1,4 +1,5 @@
 import { CANONICAL_CFA_V1_FORWARDER, ConfigError, loadConfig } from '../../config/config';
+import { DEFAULT_CORRECTION_APPROVAL_WINDOW_MS } from '../../domain/corrections';
 import { DEFAULT_DEAD_LETTER_RETRY_DELAYS_MS } from '../../domain/dead-letter';
 
 describe('loadConfig', () => {
@@ -78,5 +79,11 @@ describe('loadConfig', () => {
     expect(loadConfig({}).deadLetter.retryDelaysMs).toEqual([...DEFAULT_DEAD_LETTER_RETRY_DELAYS_MS]);
     expect(loadConfig({ DEAD_LETTER_RETRY_DELAYS: '1,2,3' }).deadLetter.retryDelaysMs).toEqual([1000, 2000, 3000]);
     for (const bad of ['0,1', '1.5', '60,,300', 'soon', '1,2,3,4,5,6,7,8,9,10,11']) expect(() => loadConfig({ DEAD_LETTER_RETRY_DELAYS: bad })).toThrow(/DEAD_LETTER_RETRY_DELAYS/);
+  });
+
+  it('asks a second operator for corrections above 100 CLOUD by default, within the 7-day window corrections keep', () => {
+    expect(loadConfig({}).corrections).toEqual({ approvalThreshold: 100_000_000n, approvalWindowMs: DEFAULT_CORRECTION_APPROVAL_WINDOW_MS });
+    expect(loadConfig({ CORRECTION_APPROVAL_THRESHOLD: '0', CORRECTION_APPROVAL_WINDOW_SECONDS: '60' }).corrections).toEqual({ approvalThreshold: 0n, approvalWindowMs: 60_000 });
+    for (const bad of ['-1', '1.5', '1e3', 'many']) expect(() => loadConfig({ CORRECTION_APPROVAL_THRESHOLD: bad })).toThrow(/CORRECTION_APPROVAL_THRESHOLD/);
   });
 });

@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import { BusinessError } from '../../../domain/errors';
 import { MEMBER_ACCOUNTS } from '../../../domain/chart-of-accounts';
-import { checkCorrectable } from '../../../domain/corrections';
+import { checkCorrectable, correctionKey } from '../../../domain/corrections';
 import type { LotCategory } from '../../../domain/lots';
-import { markApplied } from '../../corrections';
+import { findCorrection, markApplied } from '../../corrections';
 import { lockAccounts } from '../accounts';
 import { findTransaction } from '../replay';
 import { runIdempotent, type LedgerResult } from '../run-operation';
@@ -73,5 +73,19 @@ export function correct(pool: Pool, req: CorrectionRequest): Promise<LedgerResul
     });
     if (by) await markApplied(client, by.id, id, by.approvedBy);
     return transaction;
+  });
+}
+
+/**
+ * Applies an operators' correction (db/corrections.ts) under its own key, so it is applied once
+ * whoever applies it: the API when its amount needs no second operator, its workflow when a second
+ * operator approves it. A correction rejected or expired meanwhile is refused (CONFLICT).
+ */
+export async function applyCorrection(pool: Pool, cooperativeId: string, correctionId: string, approvedBy: string | null): Promise<LedgerResult> {
+  const found = await findCorrection(pool, cooperativeId, correctionId);
+  if (!found) throw new BusinessError('NOT_FOUND', 'Correction not found');
+  return correct(pool, {
+    cooperativeId, transactionId: found.transactionId, reason: found.reason, idempotencyKey: correctionKey(found.id),
+    correction: { id: found.id, proposedBy: found.proposedBy, approvedBy },
   });
 }

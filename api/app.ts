@@ -11,7 +11,9 @@ import { authenticate } from './auth/authenticate';
 import { principalVerifier } from './auth/principal';
 import { countedByRoute, rateLimiters } from './rate-limits';
 import { mountRoute } from './route';
+import { campaignRoutes } from './routes/campaigns';
 import { cooperativeRoutes } from './routes/cooperatives';
+import { correctionRoutes } from './routes/corrections';
 import { creditPurchaseRoutes } from './routes/credit-purchases';
 import { deadLetterRoutes } from './routes/dead-letter';
 import { eventRoutes } from './routes/events';
@@ -23,6 +25,7 @@ import { operationRoutes } from './routes/operations';
 import { reconciliationRoutes } from './routes/reconciliations';
 import { rateCardRoutes } from './routes/rate-cards';
 import { revenueRuleRoutes } from './routes/revenue-rules';
+import { stakingRoutes } from './routes/staking';
 import { stripeWebhookRouter } from './routes/stripe-webhook';
 import { walletRoutes } from './routes/wallets';
 import { webhookEndpointRoutes } from './routes/webhook-endpoints';
@@ -76,6 +79,9 @@ export function createApp(deps: ApiDependencies): express.Express {
     ...governanceRoutes(deps),
     ...webhookEndpointRoutes(deps),
     ...eventRoutes(deps),
+    ...stakingRoutes(deps),
+    ...campaignRoutes(deps),
+    ...correctionRoutes(deps),
   ];
   const verifyPrincipal = principalVerifier(deps.pool);
   const gate = {

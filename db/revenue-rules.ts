@@ -35,8 +35,9 @@ const toRule = (r: Row): RevenueRule => ({
 export function createRule(pool: Pool, input: { id: string; cooperativeId: string; name: string; shares: RuleShare[]; proposer: string; idempotencyKey: string }): Promise<{ rule: RevenueRule; created: boolean }> {
   const hash = requestHash('revenue-rule', { name: input.name, shares: input.shares, proposer: input.proposer });
   return inTenantTransaction(pool, input.cooperativeId, async (client) => {
-    const ids = [...new Set(input.shares.map((s) => s.memberId))];
-    if (ids.length !== input.shares.length) throw new BusinessError('VALIDATION_ERROR', 'each share must name a different member');
+    const named = input.shares.flatMap((s) => (s.memberId === undefined ? [] : [s.memberId]));
+    const ids = [...new Set(named)];
+    if (ids.length !== named.length) throw new BusinessError('VALIDATION_ERROR', 'each share must name a different member');
     const found = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM members WHERE id = ANY($1::uuid[])', [ids]);
     if (found.rows[0]!.n !== ids.length) throw new BusinessError('VALIDATION_ERROR', 'every share must name a member of this cooperative');
     const read = async (where: string, value: string) => (await client.query<Row>(`${SELECT} WHERE ${where}`, [value])).rows[0];

@@ -13,6 +13,12 @@ export const ErrorBody = z
   })
   .openapi('Error');
 
+/** The query fields of every paginated list: a page of 1 to 100 (default 25) after the cursor of the last one (db/cursor.ts). */
+export const pageQuery = {
+  limit: z.coerce.number().int().min(1).max(100).default(25),
+  cursor: z.string().max(200).optional(),
+};
+
 export const Uuid = z.uuid().openapi({ example: '7f3c2a9e-4b1d-4e8f-9a2c-1d5e6f7a8b9c' });
 
 /** An identifier from another system (a distribution, an invoice): printable ASCII without spaces. */

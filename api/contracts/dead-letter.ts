@@ -1,5 +1,5 @@
 import { DEAD_LETTER_HISTORY_ACTIONS, DEAD_LETTER_OPERATION_TYPES, DEAD_LETTER_STATUSES, type DeadLetterHistoryEntry, type DeadLetterItem } from '../../domain/dead-letter';
-import { SafeText, Uuid } from './common';
+import { pageQuery, SafeText, Uuid } from './common';
 import { z } from './zod';
 
 export const DeadLetterParams = z.strictObject({ itemId: Uuid });
@@ -8,8 +8,7 @@ export const DeadLetterListQuery = z.strictObject({
   status: z.enum(DEAD_LETTER_STATUSES).optional(),
   operationType: z.enum(DEAD_LETTER_OPERATION_TYPES).optional(),
   cooperativeId: Uuid.optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(25),
-  cursor: z.string().max(200).optional(),
+  ...pageQuery,
 });
 
 export const RetryBody = z.strictObject({ note: SafeText(1, 2000).optional() }).openapi('DeadLetterRetry');

@@ -4,8 +4,9 @@ import { LOT_CATEGORIES } from '../../domain/lots';
 import type { MemberBalance } from '../../domain/member-balance';
 import { CURRENCIES, formatMicros } from '../../domain/money';
 import { PRIMITIVES } from '../../domain/rate-card';
-import { SafeText, Uuid } from './common';
+import { pageQuery, SafeText, Uuid } from './common';
 import { AmountString, PositiveAmount } from './money';
+import { PositionView, positionView } from './staking';
 import { z } from './zod';
 
 export const CooperativeScope = z.strictObject({ cooperativeId: Uuid });
@@ -33,8 +34,7 @@ export function transactionView(t: LedgerTransaction): z.infer<typeof Transactio
 export const TransactionPage = z.object({ items: z.array(TransactionView), nextCursor: z.string().nullable() }).openapi('TransactionPage');
 
 export const TransactionListQuery = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(100).default(25),
-  cursor: z.string().max(200).optional(),
+  ...pageQuery,
 });
 
 export const BalanceView = z
@@ -46,6 +46,7 @@ export const BalanceView = z
     expiring: AmountString,
     wallet: AmountString,
     staked: AmountString,
+    positions: z.array(PositionView).openapi({ description: 'the active staking positions, oldest first: the staked part, position by position' }),
     debt: AmountString,
     lots: z.array(
       z.object({
@@ -59,7 +60,7 @@ export const BalanceView = z
 export function balanceView(b: MemberBalance): z.infer<typeof BalanceView> {
   return {
     memberId: b.memberId, currency: 'CLOUD', available: formatMicros(b.available), held: formatMicros(b.held), expiring: formatMicros(b.expiring),
-    wallet: formatMicros(b.wallet), staked: formatMicros(b.staked), debt: formatMicros(b.debt),
+    wallet: formatMicros(b.wallet), staked: formatMicros(b.staked), positions: b.positions.map(positionView), debt: formatMicros(b.debt),
     lots: b.lots.map((l) => ({ ...l, original: formatMicros(l.original), available: formatMicros(l.available), reserved: formatMicros(l.reserved) })),
   };
 }

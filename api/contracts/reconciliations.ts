@@ -1,5 +1,5 @@
 import { RECONCILIATION_KINDS, RECONCILIATION_STATUSES } from '../../domain/reconciliation';
-import { Uuid } from './common';
+import { pageQuery, Uuid } from './common';
 import { z } from './zod';
 
 const RunFields = {
@@ -28,8 +28,7 @@ export const ReconciliationPage = z.object({ items: z.array(ReconciliationRunVie
 export const ReconciliationListQuery = z.strictObject({
   kind: z.enum(RECONCILIATION_KINDS).optional(),
   status: z.enum(RECONCILIATION_STATUSES).optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(25),
-  cursor: z.string().max(200).optional(),
+  ...pageQuery,
 });
 
 export const ReconciliationParams = z.strictObject({ id: Uuid });

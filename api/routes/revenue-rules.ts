@@ -113,7 +113,8 @@ export function revenueRuleRoutes(deps: ApiDependencies) {
       idempotencyKey: 'required',
       responses: { 200: { description: 'Replayed', schema: TransactionView }, 201: { description: 'Distributed', schema: TransactionView } },
       async handler({ body, auth, idempotencyKey }) {
-        const result = await distributeByActiveRule(deps, { cooperativeId: callerCooperative(auth), distributionId: body.distributionId, amount: body.amount, idempotencyKey: idempotencyKey! });
+        const period = body.period && { from: new Date(body.period.from), to: new Date(body.period.to) };
+        const result = await distributeByActiveRule(deps, { cooperativeId: callerCooperative(auth), distributionId: body.distributionId, amount: body.amount, period, idempotencyKey: idempotencyKey! });
         return { status: result.replayed ? 200 : 201, body: transactionView(result.transaction) };
       },
     }),

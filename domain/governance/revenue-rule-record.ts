@@ -1,11 +1,10 @@
 import type { RuleStatus } from './revenue-rule';
 
-/** One named share of a revenue rule, in basis points of the whole (validateShares in ./revenue-rule). */
-export interface RuleShare {
-  name: string;
-  memberId: string;
-  basisPoints: number;
-}
+/**
+ * One named share of a revenue rule, in basis points of the whole (validateShares in ./revenue-rule):
+ * paid to a member, or to the stakers, split over their positions (domain/staking-shares.ts).
+ */
+export type RuleShare = { name: string; basisPoints: number } & ({ memberId: string; stakers?: undefined } | { stakers: true; memberId?: undefined });
 
 /** One audited step of a rule's lifecycle. */
 export interface RuleHistoryEntry {

@@ -37,9 +37,13 @@ export function nextRuleStatus(current: RuleStatus, action: RuleAction, context:
   return next;
 }
 
-/** Named shares in basis points: each positive, names unique, summing to exactly 10,000 (members are checked where they are known: db/revenue-rules.ts). */
-export function validateShares(shares: ReadonlyArray<{ name: string; basisPoints: number }>): void {
+/**
+ * Named shares in basis points: each positive, names unique, at most one for the stakers, summing to
+ * exactly 10,000 (members are checked where they are known: db/revenue-rules.ts).
+ */
+export function validateShares(shares: ReadonlyArray<{ name: string; basisPoints: number; stakers?: boolean }>): void {
   if (shares.length === 0) throw new RangeError('a rule needs at least one share');
+  if (shares.filter((s) => s.stakers).length > 1) throw new RangeError('a rule has at most one stakers share');
   if (new Set(shares.map((s) => s.name)).size !== shares.length) throw new RangeError('share names must be unique');
   if (shares.some((s) => !Number.isInteger(s.basisPoints) || s.basisPoints <= 0)) throw new RangeError('each share is a positive whole number of basis points');
   const total = shares.reduce((sum, s) => sum + s.basisPoints, 0);

@@ -28,6 +28,12 @@ export interface WorkerDependencies {
   taskQueue: string;
   /** Replaces some activities: only for tests that inject a fault or an external answer. */
   activityOverrides?: Partial<Activities>;
+  /**
+   * Workflows kept in memory between tasks (the SDK's default when unset). Zero also means no sticky
+   * queue: only for tests that restart workers on the time-skipping server, which never hands a gone
+   * worker's sticky tasks back to the shared queue.
+   */
+  maxCachedWorkflows?: number;
 }
 
 /** The worker. On shutdown, running activities get time to finish. */
@@ -40,5 +46,6 @@ export function createWorker(deps: WorkerDependencies): Promise<Worker> {
     activities: { ...createActivities(deps.dependencies), ...deps.activityOverrides },
     dataConverter,
     shutdownGraceTime: '30 seconds',
+    ...(deps.maxCachedWorkflows === undefined ? {} : { maxCachedWorkflows: deps.maxCachedWorkflows }),
   });
 }

@@ -3,6 +3,7 @@ import type { CorrectionActivities } from '../activities/corrections';
 import { checkCorrectionDecision, DEFAULT_CORRECTION_APPROVAL_WINDOW_MS, type CorrectionDecision, type CorrectionStatus } from '../domain/corrections';
 import { BusinessError } from '../domain/errors';
 import { refuseOnBusinessError } from './business-refusal';
+import { deadline } from './deadline';
 import { BusinessStatus, CooperativeId } from './search-attributes';
 
 export interface CorrectionInput {
@@ -86,7 +87,7 @@ export async function correction(input: CorrectionInput): Promise<CorrectionStat
     { validator: validate('reject') },
   );
 
-  await condition(() => state.status !== 'proposed', Math.max(Date.parse(state.expiresAt) - Date.now(), 0));
+  await deadline(Date.parse(state.expiresAt) - Date.now()).until(() => state.status !== 'proposed');
   // A decision being recorded as the window ends goes first.
   await condition(() => !busy);
   if (state.status === 'proposed') {

@@ -3,6 +3,7 @@ import type { StakingActivities } from '../activities/staking';
 import { BusinessError } from '../domain/errors';
 import { releaseAt, type StakingReleasedBy, type StakingReleaseKind } from '../domain/staking';
 import { refuseOnBusinessError } from './business-refusal';
+import { deadline } from './deadline';
 import { BusinessStatus, CooperativeId, MemberId } from './search-attributes';
 
 export interface StakeInput {
@@ -92,10 +93,11 @@ export async function stake(input: StakeInput): Promise<StakeState> {
     },
   );
 
-  // The durable timer: until the unlock instant, unless an early exit releases the position first
-  // (one the ledger refuses leaves it locked, and the timer goes on).
-  while (state.status !== 'released' && Date.now() < unlocksAt.getTime()) {
-    await condition(() => releasing !== undefined, unlocksAt.getTime() - Date.now());
+  // The durable timer, until the unlock instant, unless an early exit releases the position first (one
+  // the ledger refuses leaves it locked, and the timer goes on).
+  const unlock = deadline(unlocksAt.getTime() - Date.now());
+  while (state.status !== 'released' && !unlock.passed) {
+    await unlock.until(() => releasing !== undefined);
     await releasing?.catch(() => undefined);
   }
   if (state.status !== 'released') {

@@ -63,6 +63,12 @@ export interface TimeSkippingStack {
    * virtual time, which runs ahead of the wall clock once a test has skipped time.
    */
   onVirtualClock<T>(fn: () => Promise<T>): Promise<T>;
+  /**
+   * Shuts the worker down, runs `meanwhile` with no worker polling (timers still fire; the workflow
+   * tasks they make wait), then starts a new worker, which picks the workflows up from their histories,
+   * as after a deploy or a crash. Needs `restartableWorkers`.
+   */
+  restartWorker(meanwhile: () => Promise<void>): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -73,6 +79,11 @@ export interface TimeSkippingOptions {
   activityOverrides?: (real: Activities) => Partial<Activities>;
   /** Configuration overrides (environment variable names), e.g. REVENUE_RULE_COOLDOWN_SECONDS. */
   configOverrides?: Record<string, string>;
+  /**
+   * Workers without a workflow cache, hence without sticky queues, so that restartWorker works: the test
+   * server never hands the sticky tasks of a worker that has gone back to the shared queue.
+   */
+  restartableWorkers?: boolean;
 }
 
 let runtimeInstalled = false;
@@ -105,19 +116,25 @@ export async function startTimeSkippingStack(options: TimeSkippingOptions = {}):
     const dependencies = activityDependencies(config, { pool: appPool, stripe, temporal: env.client });
     const activities = createActivities(dependencies);
 
-    const worker: Worker = await createWorker({
-      connection: env.nativeConnection,
-      namespace: config.temporal.namespace,
-      taskQueue,
-      dependencies,
-      workflowBundle: { codePath: bundlePath },
-      activityOverrides: options.activityOverrides?.(activities),
-    });
-    const running = worker.run();
-    closers.push(async () => {
-      worker.shutdown();
-      await running;
-    });
+    /** Starts a worker on the task queue; the function it returns shuts it down (running activities finish). */
+    const startWorker = async (): Promise<() => Promise<void>> => {
+      const worker: Worker = await createWorker({
+        connection: env.nativeConnection,
+        namespace: config.temporal.namespace,
+        taskQueue,
+        dependencies,
+        workflowBundle: { codePath: bundlePath },
+        activityOverrides: options.activityOverrides?.(activities),
+        ...(options.restartableWorkers ? { maxCachedWorkflows: 0 } : {}),
+      });
+      const running = worker.run();
+      return async () => {
+        worker.shutdown();
+        await running;
+      };
+    };
+    let stopWorker = await startWorker();
+    closers.push(() => stopWorker());
 
     let api: TimeSkippingStack['api'];
     if (options.api) {
@@ -159,6 +176,15 @@ export async function startTimeSkippingStack(options: TimeSkippingOptions = {}):
         if (!started) return undefined;
         const { seconds, nanos } = started.timerStartedEventAttributes!.startToFireTimeout!;
         return tsToMs(started.eventTime!) + Number(seconds ?? 0) * 1000 + Math.round((nanos ?? 0) / 1e6);
+      },
+      async restartWorker(meanwhile) {
+        if (!options.restartableWorkers) throw new Error('restartWorker needs a stack started with restartableWorkers');
+        await stopWorker();
+        try {
+          await meanwhile();
+        } finally {
+          stopWorker = await startWorker();
+        }
       },
       async onVirtualClock(fn) {
         const realNow = Date.now;

@@ -28,7 +28,8 @@ describe('correction approval window in virtual time', () => {
     [ana, ben] = await Promise.all([api.token({ subject: 'op-ana', role: 'operator' }), api.token({ subject: 'op-ben', role: 'operator' })]);
     coop = (await api.request('POST', '/v1/cooperatives', { token: ana, body: { slug: `vfix-${randomUUID().slice(0, 8)}`, name: 'Fixes' } })).body.id;
     const admin = await api.token({ subject: 'admin', role: 'coop_admin', cooperativeId: coop });
-    [from, to] = await Promise.all([0, 1].map(async () => (await api.request('POST', `/v1/cooperatives/${coop}/members`, { token: admin, body: { address: randomAddress() } })).body.id as string));
+    const member = async () => (await api.request('POST', `/v1/cooperatives/${coop}/members`, { token: admin, body: { address: randomAddress() } })).body.id as string;
+    [from, to] = [await member(), await member()];
     await ledger.mint(stack.pool, { cooperativeId: coop, memberId: from, amount: cloud(1000), source: 'purchase', sourceId: `pi_${randomUUID()}`, idempotencyKey: 'seed' });
   });
   afterAll(async () => {

@@ -4,8 +4,8 @@ import { BusinessError } from '../../../domain/errors';
 import { allocate, compareForConsumption, takeInOrder, type LotCategory } from '../../../domain/lots';
 import { cloudToUsd, formatMicros } from '../../../domain/money';
 import { releaseAt, releaseKey, termOf, unlockInstant, type StakingPositionStatus, type StakingReleasedBy } from '../../../domain/staking';
+import { findPosition } from '../../staking-positions';
 import { readStakingTerms } from '../../staking-terms';
-import { lockAccounts, resolveAccounts } from '../accounts';
 import { consume } from '../lots';
 import { credit, debit } from '../postings';
 import { runIdempotent, type LedgerResult } from '../run-operation';
@@ -90,7 +90,6 @@ export interface UnstakeRequest {
 }
 
 type PositionRow = {
-  member_id: string;
   amount: bigint;
   status: StakingPositionStatus;
   unlocks_at: Date;
@@ -109,20 +108,26 @@ type MovedLot = { lot_id: string; amount: bigint; category: LotCategory; priorit
  * exit's penalty is taken from those lots in consumption order and retired as breakage: CLOUD leg
  * Cr 1900 CLOUD Issued, USD leg Dr 2220 (staked credits are paid credits) / Cr 4490.
  */
-export function unstake(pool: Pool, req: UnstakeRequest): Promise<LedgerResult> {
+export async function unstake(pool: Pool, req: UnstakeRequest): Promise<LedgerResult> {
   if (Number.isNaN(req.at.getTime())) throw new BusinessError('VALIDATION_ERROR', 'at must be a time');
-  const spec = { accounts: [{ cooperative: 'cloudIssued' as const }, { cooperative: 'creditsOutstanding' as const }, { cooperative: 'breakageRevenue' as const }] };
+  // A position's member never changes, so it is read first: the runner then locks the member's
+  // accounts before it probes the key, and a release racing another one waits and replays it.
+  const memberId = (await findPosition(pool, req.cooperativeId, req.positionId))?.memberId;
+  if (!memberId) throw new BusinessError('NOT_FOUND', 'Staking position not found');
+  const spec = {
+    accounts: [
+      { member: memberId, account: 'wallet' as const },
+      { member: memberId, account: 'staking' as const },
+      { cooperative: 'cloudIssued' as const },
+      { cooperative: 'creditsOutstanding' as const },
+      { cooperative: 'breakageRevenue' as const },
+    ],
+    lock: [0, 1],
+  };
   return runIdempotent(pool, req.cooperativeId, 'unstake', releaseKey(req.positionId), { positionId: req.positionId }, spec, async ({ client, cooperativeId, idempotencyKey, requestHash, accounts }) => {
-    const [issued, outstanding, breakage] = accounts;
-    const read = async () => (await client.query<PositionRow>('SELECT member_id, amount, status, unlocks_at, early_exit_penalty_bp, stake_transaction FROM staking_positions WHERE id = $1', [req.positionId])).rows[0];
-    const found = await read();
-    if (!found) throw new BusinessError('NOT_FOUND', 'Staking position not found');
-    const [wallet, staking] = await resolveAccounts(client, cooperativeId, [
-      { member: found.member_id, account: 'wallet' },
-      { member: found.member_id, account: 'staking' },
-    ]);
-    await lockAccounts(client, [wallet!.id, staking!.id]);
-    const position = (await read())!;
+    const [wallet, staking, issued, outstanding, breakage] = accounts;
+    const { rows } = await client.query<PositionRow>('SELECT amount, status, unlocks_at, early_exit_penalty_bp, stake_transaction FROM staking_positions WHERE id = $1', [req.positionId]);
+    const position = rows[0]!;
     if (position.status !== 'active') throw new BusinessError('CONFLICT', 'Staking position is already released');
     const release = releaseAt({ amount: position.amount, unlocksAt: position.unlocks_at, earlyExitPenaltyBasisPoints: position.early_exit_penalty_bp }, req.at, req.earlyExit === true);
 
@@ -138,7 +143,7 @@ export function unstake(pool: Pool, req: UnstakeRequest): Promise<LedgerResult> 
     const id = randomUUID();
     const restored: NewLot[] = moved
       .map((m) => ({
-        id: randomUUID(), accountId: wallet!.id, memberId: found.member_id, source: 'unstake' as const, sourceId: `${req.positionId}:${m.lot_id}`,
+        id: randomUUID(), accountId: wallet!.id, memberId, source: 'unstake' as const, sourceId: `${req.positionId}:${m.lot_id}`,
         category: m.category, priority: m.priority, expiresAt: m.expires_at, parentLotId: m.lot_id, amount: m.amount - (forfeited.get(m.lot_id) ?? 0n),
       }))
       .filter((l) => l.amount > 0n);
@@ -157,7 +162,7 @@ export function unstake(pool: Pool, req: UnstakeRequest): Promise<LedgerResult> 
       movements: restored.map((l) => ({ lotId: l.id, amount: -l.amount })),
       events: [{
         type: 'cloud.unstaked', aggregateId: req.positionId,
-        payload: { transactionId: id, memberId: found.member_id, positionId: req.positionId, amount: formatMicros(returned), kind: release.kind, releasedBy: req.releasedBy, ...(release.kind === 'early_exit' ? { penalty: formatMicros(release.penalty) } : {}) },
+        payload: { transactionId: id, memberId, positionId: req.positionId, amount: formatMicros(returned), kind: release.kind, releasedBy: req.releasedBy, ...(release.kind === 'early_exit' ? { penalty: formatMicros(release.penalty) } : {}) },
       }],
     });
     await client.query(

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import type { Pool } from 'pg';
 import * as ledger from '../../db/ledger';
+import { createCampaign } from '../../db/campaigns';
 import { createPool } from '../../db/pool';
 import { BusinessError } from '../../domain/errors';
 import { addMember, provisionCooperative } from '../harness/ledger';
@@ -11,11 +12,12 @@ import { testConfig } from '../harness/stack';
  * Random sequences of ledger operations, some run concurrently, checked against an independent model
  * after every sequence: each member's available, held, staked and debt, and a clean integrity report.
  *
- * The model knows the consumption order (promotional before paid, since every lot here has the same
- * priority and no expiry), so it predicts each sequential operation's success or failure exactly. For a
- * concurrent batch the outcome depends on the order the database chose: the model applies the changes
- * that succeeded (sums do not depend on order), requires every failure to be INSUFFICIENT_FUNDS, and
- * takes the resulting paid/promotional split from the database before going on.
+ * The model knows the consumption order (promotional before paid: every lot here has the same priority,
+ * and only campaign grants, which are promotional, expire), so it predicts each sequential operation's
+ * success or failure exactly. For a concurrent batch the outcome depends on the order the database
+ * chose: the model applies the changes that succeeded (sums do not depend on order), requires every
+ * failure to be INSUFFICIENT_FUNDS, and takes the resulting paid/promotional split from the database
+ * before going on.
  */
 const MEMBERS = 3;
 
@@ -49,6 +51,7 @@ type Command =
   | { kind: 'stake'; member: number; amount: bigint }
   | { kind: 'unstake'; position: number }
   | { kind: 'refund'; purchase: number }
+  | { kind: 'grant'; members: number[]; amount: bigint }
   | { kind: 'replay' }
   | { kind: 'parallel'; batch: Array<Extract<Command, { kind: 'mint' | 'transfer' | 'redeem' }>> };
 
@@ -70,6 +73,7 @@ const command: fc.Arbitrary<Command> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('stake' as const), member, amount }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('unstake' as const), position: fc.nat() }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('refund' as const), purchase: fc.nat() }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('grant' as const), members: fc.subarray([0, 1, 2], { minLength: 1 }), amount: fc.bigInt({ min: 1n, max: 20_000_000n }) }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'replay' as const }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('parallel' as const), batch: fc.array(fc.oneof(mintCmd, transferCmd, redeemCmd), { minLength: 2, maxLength: 8 }) }) },
 );
@@ -90,12 +94,12 @@ beforeAll(() => {
 });
 afterAll(() => pool.end());
 
-async function outcome(p: Promise<unknown>): Promise<'ok' | 'INSUFFICIENT_FUNDS'> {
+async function outcome(p: Promise<unknown>): Promise<'ok' | 'INSUFFICIENT_FUNDS' | 'CONFLICT'> {
   try {
     await p;
     return 'ok';
   } catch (err) {
-    if (err instanceof BusinessError && err.code === 'INSUFFICIENT_FUNDS') return 'INSUFFICIENT_FUNDS';
+    if (err instanceof BusinessError && (err.code === 'INSUFFICIENT_FUNDS' || err.code === 'CONFLICT')) return err.code;
     throw err;
   }
 }
@@ -105,6 +109,9 @@ async function run(commands: Command[]): Promise<void> {
   const ids: string[] = [];
   for (let i = 0; i < MEMBERS; i++) ids.push(await addMember(pool, coop));
   const model: Model = { members: ids.map(() => ({ paid: 0n, promo: 0n, staked: 0n, debt: 0n })), holds: [], positions: [], purchases: [] };
+  // One campaign per sequence: its grants are promotional lots that expire, so they are spent first of all.
+  const campaign = { budget: 100_000_000n, perWalletCap: 20_000_000n, granted: new Map<number, bigint>() };
+  const campaignId = (await createCampaign(pool, { id: randomUUID(), cooperativeId: coop, name: 'Property', budget: campaign.budget, perWalletCap: campaign.perWalletCap, grantExpiryDays: 30, createdBy: 'test', idempotencyKey: 'campaign' })).campaign.id;
   const done: Array<() => Promise<unknown>> = [];
   let n = 0;
   const key = () => `k-${n++}`;
@@ -212,6 +219,21 @@ async function run(commands: Command[]): Promise<void> {
         const clawed = m.paid < purchase!.amount ? m.paid : purchase!.amount;
         m.paid -= clawed;
         m.debt += purchase!.amount - clawed;
+        break;
+      }
+      case 'grant': {
+        const changed = c.members.some((i) => campaign.granted.has(i) && campaign.granted.get(i) !== c.amount);
+        const fresh = c.members.filter((i) => !campaign.granted.has(i));
+        const left = campaign.budget - [...campaign.granted.values()].reduce((a, v) => a + v, 0n);
+        const expected = changed ? 'CONFLICT' : BigInt(fresh.length) * c.amount > left ? 'INSUFFICIENT_FUNDS' : 'ok';
+        const grants = c.members.map((i) => ({ memberId: ids[i]!, amount: c.amount }));
+        expect(await outcome(ledger.grantBatch(pool, { cooperativeId: coop, campaignId, grants, actor: 'test', idempotencyKey: key() }))).toBe(expected);
+        if (expected === 'ok') {
+          for (const i of fresh) {
+            campaign.granted.set(i, c.amount);
+            model.members[i]!.promo += c.amount;
+          }
+        }
         break;
       }
       case 'replay': {

@@ -42,6 +42,13 @@ export function openMemberAccounts(client: PoolClient, cooperativeId: string, me
 
 export type AccountRef = { cooperative: CooperativeAccountKey } | { member: string; account: MemberAccountKey };
 
+/** A member's account by the code its entries record. */
+export function memberAccountRef(memberId: string, code: string): AccountRef {
+  const account = (Object.keys(MEMBER_ACCOUNTS) as MemberAccountKey[]).find((k) => MEMBER_ACCOUNTS[k].code === code);
+  if (!account) throw new Error(`no member account has the code ${code}`);
+  return { member: memberId, account };
+}
+
 export interface ResolvedAccount {
   id: string;
   code: string;

@@ -111,4 +111,31 @@ describe('concurrent identical writes', () => {
     oneResource(await burst('POST', '/v1/revenue-distributions', service, { distributionId: `d-${randomUUID()}`, amount: '1' }, randomUUID()));
     expect((await ledger.integrityReport(api.pool, coop)).findings).toEqual([]);
   });
+
+  it('sets terms, stakes, releases, grants, burns and corrects once', async () => {
+    const count = async (sql: string, ...values: unknown[]) => (await api.pool.query(sql, values)).rows[0].n as number;
+    const terms = { terms: [{ days: 30, multiplierBasisPoints: 10_000, autoRelease: true, earlyExitPenaltyBasisPoints: 500 }] };
+    expect((await burst('PUT', `/v1/cooperatives/${coop}/staking-terms`, admin, terms)).map((r) => r.status)).toEqual(Array(N).fill(200));
+    expect(await count('SELECT count(*)::int AS n FROM staking_terms WHERE cooperative_id = $1', coop)).toBe(1);
+
+    const position = oneResource(await burst('POST', `/v1/cooperatives/${coop}/stakes`, alice.token, { amount: '2', termDays: 30 }, randomUUID()));
+    const exits = await burst('POST', `/v1/cooperatives/${coop}/stakes/${position}/unstake`, alice.token, { earlyExit: true });
+    expect(exits.map((r) => [r.status, r.body.status, r.body.penalty])).toEqual(Array(N).fill([200, 'released', '0.1']));
+    expect(await count(`SELECT count(*)::int AS n FROM transactions WHERE type = 'unstake' AND metadata->>'positionId' = $1`, position)).toBe(1);
+
+    const campaign = oneResource(await burst('POST', `/v1/cooperatives/${coop}/campaigns`, admin, { name: 'Once', budget: '10', perWalletCap: '2', grantExpiryDays: 30 }, randomUUID()));
+    const grants = await burst('POST', `/v1/cooperatives/${coop}/campaigns/${campaign}/grants`, admin, { grants: [{ memberId: alice.id, amount: '2' }, { memberId: bob.id, amount: '1' }] }, randomUUID());
+    expect(grants.map((r) => [r.body.campaign.granted, r.body.grants.length])).toEqual(Array(N).fill(['3', 2]));
+    expect(await count(`SELECT count(*)::int AS n FROM campaign_grants WHERE campaign_id = $1`, campaign)).toBe(2);
+    // The same members under keys of their own: still one grant each.
+    const other = await Promise.all(Array.from({ length: N }, () => api.request('POST', `/v1/cooperatives/${coop}/campaigns/${campaign}/grants`, { token: admin, body: { grants: [{ memberId: alice.id, amount: '2' }] }, headers: { 'idempotency-key': randomUUID() } })));
+    expect(other.every((r) => r.status === 200 && r.body.created === 0)).toBe(true);
+
+    oneResource(await burst('POST', `/v1/cooperatives/${coop}/burns`, operator, { memberId: bob.id, amount: '0.5', reason: 'once' }, randomUUID()));
+    const sent = (await api.request('POST', `/v1/cooperatives/${coop}/transfers`, { token: alice.token, body: { toMemberId: bob.id, amount: '1' }, headers: { 'idempotency-key': randomUUID() } })).body.id;
+    const correction = oneResource(await burst('POST', `/v1/cooperatives/${coop}/corrections`, operator, { transactionId: sent, reason: 'once' }, randomUUID()));
+    expect(await count(`SELECT count(*)::int AS n FROM transactions WHERE reverses_transaction_id = $1`, sent)).toBe(1);
+    expect((await api.request('GET', `/v1/cooperatives/${coop}/corrections/${correction}`, { token: operator })).body.status).toBe('applied');
+    expect((await ledger.integrityReport(api.pool, coop)).findings).toEqual([]);
+  });
 });

@@ -84,8 +84,12 @@ describe('hostile input', () => {
       api.request('POST', `/v1/cooperatives/${nowhere}/members`, { token: operator, body: { address: randomAddress() } }),
       api.request('POST', `/v1/cooperatives/${nowhere}/rate-cards`, { token: operator, body: { effectiveFrom: new Date(Date.now() + 60_000).toISOString(), rates: { compute_hours: rate, transfer_gb: rate, long_term_memory_gb_months: rate, short_term_memory_gb_hours: rate } }, headers: { 'idempotency-key': randomUUID() } }),
       api.request('GET', `/v1/cooperatives/${nowhere}/rate-cards/current`, { token: operator }),
+      api.request('PUT', `/v1/cooperatives/${nowhere}/staking-terms`, { token: operator, body: { terms: [{ days: 30, multiplierBasisPoints: 10_000, autoRelease: true }] } }),
+      api.request('POST', `/v1/cooperatives/${nowhere}/campaigns`, { token: operator, body: { name: 'None', budget: '1', perWalletCap: '1', grantExpiryDays: 1 }, headers: { 'idempotency-key': randomUUID() } }),
+      api.request('POST', `/v1/cooperatives/${nowhere}/corrections`, { token: operator, body: { transactionId: randomUUID(), reason: 'none' }, headers: { 'idempotency-key': randomUUID() } }),
+      api.request('POST', `/v1/cooperatives/${nowhere}/burns`, { token: operator, body: { memberId: randomUUID(), amount: '1', reason: 'none' }, headers: { 'idempotency-key': randomUUID() } }),
     ]);
-    expect(attempts.map((r) => [r.status, r.body.error?.code])).toEqual(Array(3).fill([404, 'NOT_FOUND']));
+    expect(attempts.map((r) => [r.status, r.body.error?.code])).toEqual(Array(7).fill([404, 'NOT_FOUND']));
   });
 
   it('gives concurrent identical delegations one result, never a 500', async () => {

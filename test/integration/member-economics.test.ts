@@ -141,6 +141,17 @@ describe('member economics in the ledger', () => {
     await pool.query('UPDATE campaigns SET granted = granted - 1 WHERE id = $1', [campaign.id]);
   });
 
+  it('applies a correction once when it is applied eight times at once (found: the twins, having probed the key before the lock, were refused instead of replaying)', async () => {
+    await buy(members[0]!, 10);
+    const sent = await ledger.transfer(pool, { cooperativeId: coop, fromMemberId: members[0]!, toMemberId: members[1]!, amount: cloud(3), idempotencyKey: 't' });
+    const { correction } = await proposeCorrection(pool, { id: randomUUID(), cooperativeId: coop, transactionId: sent.transaction.id, reason: 'wrong member', proposedBy: 'op-ana', threshold: cloud(100), idempotencyKey: 'c' });
+    const results = await Promise.all(Array.from({ length: 8 }, () => ledger.applyCorrection(pool, coop, correction.id, null)));
+    expect(new Set(results.map((r) => r.transaction.id)).size).toBe(1);
+    expect(results.filter((r) => !r.replayed)).toHaveLength(1);
+    expect((await ledger.memberBalance(pool, coop, members[1]!)).available).toBe(0n);
+    await clean();
+  });
+
   it('refuses a correction above the threshold approved by its own proposer, in the database too', async () => {
     await buy(members[0]!, 200);
     const sent = await ledger.transfer(pool, { cooperativeId: coop, fromMemberId: members[0]!, toMemberId: members[1]!, amount: cloud(150), idempotencyKey: 't' });

@@ -5,8 +5,9 @@ import { MEMBER_ACCOUNTS } from '../../../domain/chart-of-accounts';
 import { checkCorrectable, correctionKey } from '../../../domain/corrections';
 import type { LotCategory } from '../../../domain/lots';
 import { findCorrection, markApplied } from '../../corrections';
-import { lockAccounts } from '../accounts';
+import { memberAccountRef } from '../accounts';
 import { findTransaction } from '../replay';
+import { inTenantTransaction } from '../../transaction';
 import { runIdempotent, type LedgerResult } from '../run-operation';
 import { requireKey } from '../../idempotency';
 import { writeTransaction, type LotChange, type NewLot } from '../write-transaction';
@@ -29,16 +30,17 @@ export interface CorrectionRequest {
  * if already spent: use a clawback), and credits it took from lots come back as new lots carrying the
  * originals' expiry, category and priority. A transaction is reversed at most once.
  */
-export function correct(pool: Pool, req: CorrectionRequest): Promise<LedgerResult> {
+export async function correct(pool: Pool, req: CorrectionRequest): Promise<LedgerResult> {
   requireKey(req.idempotencyKey);
-  return runIdempotent(pool, req.cooperativeId, 'correction', req.idempotencyKey, req, { accounts: [] }, async ({ client, cooperativeId, idempotencyKey, requestHash }) => {
-    const original = await findTransaction(client, req.transactionId);
-    if (!original) throw new BusinessError('NOT_FOUND', 'Transaction not found');
+  // History never changes, so the original is read first: the runner then locks its members' accounts
+  // before it probes the key, and a correction racing its twin waits and replays it.
+  const original = await inTenantTransaction(pool, req.cooperativeId, (client) => findTransaction(client, req.transactionId));
+  if (!original) throw new BusinessError('NOT_FOUND', 'Transaction not found');
+  const members = original.entries.filter((e) => e.memberId !== null).map((e) => memberAccountRef(e.memberId!, e.accountCode));
+  return runIdempotent(pool, req.cooperativeId, 'correction', req.idempotencyKey, req, { accounts: members, lock: members.map((_, i) => i) }, async ({ client, cooperativeId, idempotencyKey, requestHash }) => {
     checkCorrectable(original.type);
     const reversed = await client.query('SELECT id FROM transactions WHERE reverses_transaction_id = $1', [original.id]);
     if (reversed.rows[0]) throw new BusinessError('CONFLICT', `Transaction ${original.id} was already corrected`);
-    const memberAccounts = original.entries.filter((e) => e.memberId !== null).map((e) => e.accountId);
-    await lockAccounts(client, memberAccounts);
 
     const { rows: moved } = await client.query<{ lot_id: string; amount: bigint; available: bigint; account_id: string; member_id: string; category: LotCategory; priority: number; expires_at: Date | null }>(
       `SELECT m.lot_id, m.amount, l.available, l.account_id, l.member_id, l.category, l.priority, l.expires_at

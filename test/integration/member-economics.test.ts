@@ -152,6 +152,17 @@ describe('member economics in the ledger', () => {
     await clean();
   });
 
+  it('grants a batch of 1,000 members in one transaction, one promotional lot each', async () => {
+    const many = [...members];
+    for (let i = many.length; i < 1000; i++) many.push(await addMember(pool, coop));
+    const { campaign } = await createCampaign(pool, { id: randomUUID(), cooperativeId: coop, name: 'Everyone', budget: cloud(1000), perWalletCap: cloud(1), grantExpiryDays: 90, createdBy: 'admin', idempotencyKey: 'everyone' });
+    const result = await ledger.grantBatch(pool, { cooperativeId: coop, campaignId: campaign.id, grants: many.map((memberId) => ({ memberId, amount: cloud(1) })), actor: 'admin', idempotencyKey: 'all' });
+    expect({ created: result.created, grants: result.grants.length, type: result.transaction?.type }).toEqual({ created: 1000, grants: 1000, type: 'mint' });
+    const lots = await pool.query(`SELECT count(DISTINCT member_id)::int AS members, sum(original)::text AS total FROM lots WHERE category = 'promotional' AND source_id LIKE $1`, [`campaign:${campaign.id}:%`]);
+    expect(lots.rows[0]).toEqual({ members: 1000, total: '1000000000' });
+    await clean();
+  }, 120_000);
+
   it('refuses a correction above the threshold approved by its own proposer, in the database too', async () => {
     await buy(members[0]!, 200);
     const sent = await ledger.transfer(pool, { cooperativeId: coop, fromMemberId: members[0]!, toMemberId: members[1]!, amount: cloud(150), idempotencyKey: 't' });

@@ -5,13 +5,19 @@ import type { ScheduledJobResult } from '../../domain/scheduled-jobs';
 import { ensureSchedules, SCHEDULES, type ScheduleDefinition } from '../../workers/schedules';
 import { eventually } from '../harness/eventually';
 import { cloud, randomAddress } from '../harness/ledger';
-import { startTestApi, startTestWorker, type TestApi, type TestWorker } from '../harness/stack';
+import { Client } from 'pg';
+import { enableAppLogin, migrate } from '../../db/migrate';
+import { APP_PASSWORD, asApplication } from '../harness/database-roles';
+import { startTestApi, startTestWorker, testConfig, type TestApi, type TestWorker } from '../harness/stack';
 
 const DAY = 86_400_000;
 
 /**
  * The recurring jobs as Temporal runs them: schedules created at worker start, fired by the schedule
  * (a trigger or a backfill stands in for the clock), each run a `scheduledJob` workflow on the real worker.
+ * The jobs span the whole network, so this file has a database and a task queue of its own: its runs
+ * see only its cooperatives, not the hundreds the rest of the suite makes meanwhile, and no other
+ * file's worker takes them.
  */
 describe('scheduled jobs', () => {
   let api: TestApi;
@@ -23,8 +29,18 @@ describe('scheduled jobs', () => {
   const schedule = (id: string): ScheduleHandle => api.temporal.schedule.getHandle(id);
   const taskQueue = () => api.config.temporal.taskQueue;
 
+  const base = new URL(testConfig().database.url);
+  const database = `schedules_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+  const ownerUrl = Object.assign(new URL(base), { pathname: `/${database}` }).toString();
+  const own = { DATABASE_URL: asApplication(ownerUrl), DATABASE_OWNER_URL: ownerUrl, TEMPORAL_TASK_QUEUE: `schedules-${randomUUID()}` };
+
   beforeAll(async () => {
-    [api, worker] = await Promise.all([startTestApi(), startTestWorker()]);
+    const server = new Client({ connectionString: base.toString() });
+    await server.connect();
+    await server.query(`CREATE DATABASE ${database}`).finally(() => server.end());
+    await migrate(ownerUrl, 'up');
+    await enableAppLogin(ownerUrl, APP_PASSWORD);
+    [api, worker] = await Promise.all([startTestApi(own), startTestWorker({ env: own })]);
     operator = await api.token({ subject: 'op', role: 'operator' });
     const created = await api.request('POST', '/v1/cooperatives', { token: operator, body: { slug: `sched-${randomUUID().slice(0, 8)}`, name: 'Schedules' } });
     expect(created.status).toBe(201);
@@ -39,13 +55,15 @@ describe('scheduled jobs', () => {
     // The schedules fire every minute: they must not outlive this file on the run's shared server.
     await Promise.all(SCHEDULES.map((s) => schedule(s.id).delete().catch(() => undefined)));
     await Promise.all([api?.close(), worker?.stop()]);
+    const server = new Client({ connectionString: base.toString() });
+    await server.connect();
+    await server.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).finally(() => server.end());
   });
 
   /**
    * Pauses the minutely hold expiry so that only the test's own runs expire holds. A run already going is
    * for an instant before the pause, so it cannot expire a hold made after it; a test that plants a hold
-   * due earlier waits that run out (up to the job's heartbeat timeout and a retry, if another file's
-   * worker stopped in the middle of it).
+   * due earlier waits that run out.
    */
   async function withoutHoldExpiry(work: () => Promise<void>, options: { waitOutRunning?: boolean } = {}): Promise<void> {
     await schedule('hold-expiry').pause('a test runs hold expiry itself');
@@ -96,7 +114,7 @@ describe('scheduled jobs', () => {
     // before the current second began, then fire the schedule.
     await eventually(async () => (await api.pool.query<{ due: boolean }>(`SELECT expires_at < date_trunc('second', now()) AS due FROM holds WHERE id = $1`, [hold.body.id])).rows[0]!.due, (due) => due);
     const triggeredAt = Date.now();
-    // Allowed beside a run still going (another file's worker may have stopped in the middle of one).
+    // Allowed beside a minutely run still going.
     await schedule('hold-expiry').trigger(ScheduleOverlapPolicy.ALLOW_ALL);
     // Some run at or after the trigger expired it (a minutely run may have got there first).
     await runOf(schedule('hold-expiry'), (at) => at.getTime() >= triggeredAt - 1000);
@@ -137,7 +155,7 @@ describe('scheduled jobs', () => {
     });
   });
 
-  // A reconciliation checks every cooperative the whole test run has made, after waiting out a hold-expiry run: time on a busy machine.
+  // It may wait out a hold-expiry run first: time on a busy machine.
   it('reconciles a scheduled instant once however often it runs, finds planted inconsistencies and raises an alert', async () => {
     // Nothing may heal the planted open hold while this runs.
     await withoutHoldExpiry(async () => {

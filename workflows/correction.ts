@@ -4,6 +4,7 @@ import { checkCorrectionDecision, DEFAULT_CORRECTION_APPROVAL_WINDOW_MS, type Co
 import { BusinessError } from '../domain/errors';
 import { refuseOnBusinessError } from './business-refusal';
 import { deadline } from './deadline';
+import { oneStepAtATime } from './one-step-at-a-time';
 import { BusinessStatus, CooperativeId } from './search-attributes';
 
 export interface CorrectionInput {
@@ -43,24 +44,19 @@ const { applyApprovedCorrection, closeCorrection } = proxyActivities<CorrectionA
 export async function correction(input: CorrectionInput): Promise<CorrectionState> {
   const state: CorrectionState = { status: 'proposed', expiresAt: new Date(Date.now() + (input.approvalWindowMs ?? DEFAULT_CORRECTION_APPROVAL_WINDOW_MS)).toISOString() };
   // Set while a decision or the expiry is being recorded: every other decision is refused meanwhile.
-  let busy = false;
+  const steps = oneStepAtATime();
   setHandler(correctionState, () => state);
   upsertSearchAttributes([{ key: CooperativeId, value: input.cooperativeId }, { key: BusinessStatus, value: state.status }]);
 
   const exclusively = async (step: () => Promise<void>) => {
-    busy = true;
-    try {
-      await step();
-    } finally {
-      busy = false;
-    }
+    await steps.run(step);
     upsertSearchAttributes([{ key: BusinessStatus, value: state.status }]);
   };
 
   const validate = (decision: CorrectionDecision) => (by: CorrectionDecisionInput) =>
     refuseOnBusinessError(() => {
       if (!by?.actor) throw new BusinessError('VALIDATION_ERROR', 'a decision names the operator who takes it');
-      if (busy) throw new BusinessError('CONFLICT', 'another decision on this correction is in progress; try again shortly');
+      if (steps.busy) throw new BusinessError('CONFLICT', 'another decision on this correction is in progress; try again shortly');
       checkCorrectionDecision(state.status, decision, { actor: by.actor, proposer: input.proposedBy, reason: by.reason });
     });
 
@@ -89,7 +85,7 @@ export async function correction(input: CorrectionInput): Promise<CorrectionStat
 
   await deadline(Date.parse(state.expiresAt) - Date.now()).until(() => state.status !== 'proposed');
   // A decision being recorded as the window ends goes first.
-  await condition(() => !busy);
+  await condition(() => !steps.busy);
   if (state.status === 'proposed') {
     await exclusively(async () => {
       await closeCorrection({ cooperativeId: input.cooperativeId, correctionId: input.correctionId, status: 'expired', decidedBy: null, reason: null });

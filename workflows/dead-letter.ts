@@ -25,6 +25,7 @@ import {
 import { BusinessError } from '../domain/errors';
 import { unlessFailed } from './activity-outcome';
 import { refuseOnBusinessError } from './business-refusal';
+import { oneStepAtATime } from './one-step-at-a-time';
 import { BusinessStatus, CooperativeId } from './search-attributes';
 
 export interface DeadLetterInput {
@@ -80,7 +81,7 @@ const { applyDeadLetterStep } = proxyActivities<DeadLetterActivities>({ startToC
 export async function deadLetter(input: DeadLetterInput): Promise<DeadLetterState> {
   const state: DeadLetterState = { status: 'retrying', attempts: 0 };
   // Set while the handler runs or a step is recorded: actions are refused meanwhile, one at a time.
-  let busy = false;
+  const oneStep = oneStepAtATime();
   let steps = 0;
   setHandler(deadLetterState, () => state);
   upsertSearchAttributes([...(input.cooperativeId ? [{ key: CooperativeId, value: input.cooperativeId }] : []), { key: BusinessStatus, value: state.status }]);
@@ -101,20 +102,12 @@ export async function deadLetter(input: DeadLetterInput): Promise<DeadLetterStat
     upsertSearchAttributes([{ key: BusinessStatus, value: to }]);
   };
 
-  /** Runs `step` as the one step in progress. */
-  const exclusively = async (step: () => Promise<void>) => {
-    busy = true;
-    try {
-      await step();
-    } finally {
-      busy = false;
-    }
-  };
+  const exclusively = (step: () => Promise<void>) => oneStep.run(step);
 
   const validate = (action: DeadLetterAction) => (by: DeadLetterActionInput) =>
     refuseOnBusinessError(() => {
       if (!by?.actor) throw new BusinessError('VALIDATION_ERROR', 'an action names the operator who takes it');
-      if (busy) throw new BusinessError('CONFLICT', 'another step of this item is in progress; try again shortly');
+      if (oneStep.busy) throw new BusinessError('CONFLICT', 'another step of this item is in progress; try again shortly');
       checkDeadLetterAction(state.status, action, by.note);
     });
 
@@ -146,7 +139,7 @@ export async function deadLetter(input: DeadLetterInput): Promise<DeadLetterStat
     state.nextRetryAt = new Date(due).toISOString();
     while (state.status === 'retrying' && Date.now() < due) await condition(() => state.status !== 'retrying', due - Date.now());
     // A resolve or discard being recorded as the delay ends goes first, and settles the item.
-    await condition(() => !busy);
+    await condition(() => !oneStep.busy);
     if (state.status !== 'retrying') break;
     state.nextRetryAt = undefined;
     await exclusively(async () => {

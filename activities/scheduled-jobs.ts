@@ -2,7 +2,11 @@ import { heartbeat, log, metricMeter } from '@temporalio/activity';
 import type { Pool } from 'pg';
 import { BusinessError } from '../domain/errors';
 import type { ScheduledJob, ScheduledJobResult } from '../domain/scheduled-jobs';
+import type { StartStreamSampling } from '../clients/stream-sampling';
 import { cooperativeIds } from '../db/cooperatives';
+import type { ReconciliationOutcome } from '../db/reconciliations';
+import { cooperativesWithActiveStreams, streamsOfNetwork } from '../db/streams';
+import { dueInstants } from '../domain/sampling-instants';
 import { expireDueHolds, expireDueLots } from '../db/ledger';
 import { reconcileLedger } from '../db/reconciliations';
 import { pruneEvents } from '../db/retention';
@@ -14,9 +18,14 @@ export interface ScheduledJobDependencies {
   eventRetentionDays: number;
   /** The outbox's safety net (activities/outbox.ts). */
   sweepOutbox: (scheduledFor: Date) => Promise<{ published: number; woken: number }>;
+  /** Starts a cooperative's sampling run for an instant (clients/stream-sampling.ts). */
+  startStreamSampling: StartStreamSampling;
+  /** The daily stream reconciliation for an instant (activities/stream-reconciliation.ts). */
+  reconcileStreams: (scheduledFor: Date, onProgress: () => void) => Promise<ReconciliationOutcome>;
 }
 
 const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
 /** How far ahead of this worker's clock a scheduled instant may be: the Temporal server's clock may run slightly ahead. */
 const CLOCK_SKEW_MS = 60_000;
 
@@ -49,6 +58,18 @@ export function createScheduledJobActivities(deps: ScheduledJobDependencies) {
     return failed.length === 0 ? { status: 'completed', detail: { expired } } : { status: 'failed', detail: { expired, failedCooperatives: failed } };
   }
 
+  /** A reconciliation run as the job's result, counted in the worker's metrics the first time it finishes. */
+  function reconciliationResult({ run, alerted, replayed }: ReconciliationOutcome): ScheduledJobResult {
+    if (!replayed) {
+      metricMeter.createCounter('reconciliation_runs', 'runs', 'Finished reconciliation runs, by kind and result').add(1, { kind: run.kind, status: run.status });
+      metricMeter.createCounter('reconciliation_findings', 'findings', 'Findings of reconciliation runs, by kind').add(run.findingCount, { kind: run.kind });
+    }
+    return {
+      status: run.status === 'passed' ? 'passed' : 'failed',
+      detail: { runId: run.id, findings: run.findingCount, failedChecks: run.checks.filter((c) => !c.passed).map((c) => c.name), alerted },
+    };
+  }
+
   /** A job that spans the network refuses to be narrowed to one cooperative rather than quietly doing it all. */
   const networkWide = (only: string | undefined) => {
     if (only) throw new BusinessError('VALIDATION_ERROR', 'this job runs for the whole network, not one cooperative');
@@ -70,15 +91,40 @@ export function createScheduledJobActivities(deps: ScheduledJobDependencies) {
     },
     'ledger-reconciliation': async (asOf, only) => {
       networkWide(only);
-      const { run, alerted, replayed } = await reconcileLedger(pool, asOf, heartbeat);
-      if (!replayed) {
-        metricMeter.createCounter('reconciliation_runs', 'runs', 'Finished reconciliation runs, by kind and result').add(1, { kind: run.kind, status: run.status });
-        metricMeter.createCounter('reconciliation_findings', 'findings', 'Findings of reconciliation runs, by kind').add(run.findingCount, { kind: run.kind });
+      return reconciliationResult(await reconcileLedger(pool, asOf, heartbeat));
+    },
+    // After midnight's samples: the chain against the books, per sample and per cooperative account.
+    'stream-reconciliation': async (asOf, only) => {
+      networkWide(only);
+      return reconciliationResult(await deps.reconcileStreams(asOf, heartbeat));
+    },
+    // The weekly gap finder: streams with an instant due over an hour ago and not sampled (runs that were
+    // skipped or failed, a schedule paused, an interval left unpriced) get a backfill run per cooperative,
+    // which samples each missed instant in order.
+    'stream-backfill': async (asOf, only) => {
+      const overdue = new Date(asOf.getTime() - HOUR_MS);
+      const behind = (await streamsOfNetwork(pool)).filter(
+        (s) => s.status === 'active' && (!only || s.cooperativeId === only) && dueInstants(s.samplingInterval, new Date(s.sampledUntil.at), overdue, 1).length > 0,
+      );
+      const cooperatives = [...new Set(behind.map((s) => s.cooperativeId))];
+      let started = 0;
+      for (const cooperativeId of cooperatives) {
+        if (await deps.startStreamSampling(cooperativeId, asOf.toISOString(), 'backfill')) started++;
+        heartbeat();
       }
-      return {
-        status: run.status === 'passed' ? 'passed' : 'failed',
-        detail: { runId: run.id, findings: run.findingCount, failedChecks: run.checks.filter((c) => !c.passed).map((c) => c.name), alerted },
-      };
+      return { status: 'completed', detail: { streamsBehind: behind.length, cooperatives: cooperatives.length, started, streams: behind.slice(0, 100).map((s) => s.id) } };
+    },
+    // Each cooperative's run is a workflow of its own (stream-sampling:<cooperative>:<instant>), found by
+    // CooperativeId, which samples and hands failed samples to the dead-letter queue.
+    'stream-sampling': async (asOf, only) => {
+      const instant = asOf.toISOString();
+      let started = 0;
+      const cooperatives = only ? [only] : await cooperativesWithActiveStreams(pool);
+      for (const cooperativeId of cooperatives) {
+        if (await deps.startStreamSampling(cooperativeId, instant)) started++;
+        heartbeat();
+      }
+      return { status: 'completed', detail: { cooperatives: cooperatives.length, started } };
     },
   };
 

@@ -47,35 +47,39 @@ export interface ReconciliationOutcome {
   replayed: boolean;
 }
 
+/** What a reconciliation found: every check in order, with all its findings. */
+export interface ReconciliationExamination {
+  checks: Array<{ name: string; findings: ReconciliationFinding[] }>;
+}
+
 /**
- * Runs the ledger reconciliation for one scheduled instant, once: the run is keyed by that instant, so a
- * second call (a retried activity, a schedule firing twice, a backfill) returns the finished run. The
- * result, its findings and one `reconciliation.alert` event per cooperative with findings are written
- * in one transaction.
+ * Runs a reconciliation of `kind` for one scheduled instant, once: the run is keyed by that instant, so
+ * a second call (a retried activity, a schedule firing twice, a backfill) returns the finished run, and
+ * a run left `running` by a lost worker is examined again. `examine` does the checking (given the run's
+ * id); the result, the first findings of each check and one `reconciliation.alert` event per
+ * cooperative with findings are written in one transaction.
  */
-export async function reconcileLedger(pool: Pool, scheduledFor: Date, onProgress: () => void = () => {}): Promise<ReconciliationOutcome> {
-  const runKey = reconciliationRunKey('ledger', scheduledFor);
+export async function runReconciliation(pool: Pool, kind: ReconciliationKind, scheduledFor: Date, examine: (runId: string) => Promise<ReconciliationExamination>): Promise<ReconciliationOutcome> {
+  const runKey = reconciliationRunKey(kind, scheduledFor);
   const started = await inSystemTransaction(pool, async (client) => {
-    await client.query(`INSERT INTO reconciliation_runs (id, kind, run_key, scheduled_for, status) VALUES ($1, 'ledger', $2, $3, 'running') ON CONFLICT (run_key) DO NOTHING`, [
-      randomUUID(), runKey, scheduledFor,
+    await client.query(`INSERT INTO reconciliation_runs (id, kind, run_key, scheduled_for, status) VALUES ($1, $2, $3, $4, 'running') ON CONFLICT (run_key) DO NOTHING`, [
+      randomUUID(), kind, runKey, scheduledFor,
     ]);
     const { rows } = await client.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM reconciliation_runs WHERE run_key = $1`, [runKey]);
     return toRun(rows[0]!);
   });
   if (started.status !== 'running') return { run: started, alerted: [], replayed: true };
 
-  const report = await integrityReport(pool, undefined, { checks: Object.values(LEDGER_RECONCILIATION_CHECKS).flat(), asOf: scheduledFor, onProgress });
-  const checks = Object.entries(LEDGER_RECONCILIATION_CHECKS).map(([name, parts]) => {
-    const findings = report.findings.filter((f) => parts.includes(f.check as IntegrityCheck)).length;
-    return { name, passed: findings === 0, findings };
-  });
-  const stored = Object.values(LEDGER_RECONCILIATION_CHECKS).flat().flatMap((check) => report.findings.filter((f) => f.check === check).slice(0, STORED_FINDINGS_PER_CHECK));
-  const status: ReconciliationStatus = report.clean ? 'passed' : 'failed';
+  const examination = await examine(started.id);
+  const findings = examination.checks.flatMap((c) => c.findings);
+  const checks = examination.checks.map((c) => ({ name: c.name, passed: c.findings.length === 0, findings: c.findings.length }));
+  const stored = [...new Set(findings.map((f) => f.check))].flatMap((check) => findings.filter((f) => f.check === check).slice(0, STORED_FINDINGS_PER_CHECK));
+  const status: ReconciliationStatus = findings.length === 0 ? 'passed' : 'failed';
 
   return inSystemTransaction(pool, async (client) => {
     const { rows } = await client.query<RunRow>(
       `UPDATE reconciliation_runs SET status = $2, checks = $3::jsonb, finding_count = $4, finished_at = now() WHERE id = $1 AND status = 'running' RETURNING ${RUN_COLUMNS}`,
-      [started.id, status, toJsonParam(checks), report.findings.length],
+      [started.id, status, toJsonParam(checks), findings.length],
     );
     // Another call finished the same run meanwhile: its result stands.
     if (rows.length === 0) {
@@ -88,15 +92,25 @@ export async function reconcileLedger(pool: Pool, scheduledFor: Date, onProgress
       [started.id, toJsonParam(stored.map((f) => ({ check: f.check, cooperative_id: f.cooperativeId, subject: f.subject, detail: f.detail })))],
     );
     const run = toRun(rows[0]!);
-    const alerted = [...new Set(report.findings.map((f) => f.cooperativeId))];
+    const alerted = [...new Set(findings.map((f) => f.cooperativeId).filter((c): c is string => c !== null))];
     for (const cooperativeId of alerted) {
-      const own = report.findings.filter((f) => f.cooperativeId === cooperativeId);
+      const own = findings.filter((f) => f.cooperativeId === cooperativeId);
       await recordEvent(client, cooperativeId, {
         type: 'reconciliation.alert', aggregateId: run.id,
         payload: { runId: run.id, kind: run.kind, scheduledFor: run.scheduledFor, failedChecks: checks.filter((c) => !c.passed).map((c) => c.name), findings: own.length },
       });
     }
     return { run, alerted, replayed: false };
+  });
+}
+
+/** The ledger reconciliation for one scheduled instant: the billing seed's four checks, as of that instant. */
+export function reconcileLedger(pool: Pool, scheduledFor: Date, onProgress: () => void = () => {}): Promise<ReconciliationOutcome> {
+  return runReconciliation(pool, 'ledger', scheduledFor, async () => {
+    const report = await integrityReport(pool, undefined, { checks: Object.values(LEDGER_RECONCILIATION_CHECKS).flat(), asOf: scheduledFor, onProgress });
+    return {
+      checks: Object.entries(LEDGER_RECONCILIATION_CHECKS).map(([name, parts]) => ({ name, findings: report.findings.filter((f) => parts.includes(f.check as IntegrityCheck)) })),
+    };
   });
 }
 

@@ -1,5 +1,5 @@
-/** Reconciliation runs: what is reconciled (stream accounting adds its own kind) and how a run ends. */
-export const RECONCILIATION_KINDS = ['ledger'] as const;
+/** Reconciliation runs: what is reconciled (the ledger's integrity, or streams against the chain) and how a run ends. */
+export const RECONCILIATION_KINDS = ['ledger', 'streams'] as const;
 export type ReconciliationKind = (typeof RECONCILIATION_KINDS)[number];
 
 export const RECONCILIATION_STATUSES = ['running', 'passed', 'failed'] as const;

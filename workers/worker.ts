@@ -4,6 +4,8 @@ import type { Pool } from 'pg';
 import type Stripe from 'stripe';
 import { createActivities, type Activities, type ActivityDependencies } from '../activities';
 import { dataConverter } from '../clients/data-converter';
+import { chainConnector } from '../clients/chain';
+import { streamSamplingStarter } from '../clients/stream-sampling';
 import { webhookDeliveryWaker } from '../clients/webhook-delivery';
 import type { Config } from '../config/config';
 
@@ -15,6 +17,9 @@ export function activityDependencies(config: Config, clients: { pool: Pool; stri
     operations: config.operations,
     webhooks: config.webhooks,
     wake: webhookDeliveryWaker(clients.temporal, config),
+    chain: chainConnector(config.chain),
+    streams: config.streams,
+    startStreamSampling: streamSamplingStarter(clients.temporal, config),
   };
 }
 

@@ -1,7 +1,7 @@
 import type { Pool } from 'pg';
 import type Stripe from 'stripe';
 import type { ChainConnector } from '../clients/chain';
-import type { StartStreamSampling } from '../clients/stream-sampling';
+import type { StartStreamReconciliation, StartStreamSampling } from '../clients/stream-runs';
 import type { WakeDeliveries } from '../clients/webhook-delivery';
 import type { Config } from '../config/config';
 import { secretBox } from '../db/secret-box';
@@ -16,7 +16,7 @@ import { createPeriodActivities } from './periods';
 import { createRevenueRuleActivities } from './revenue-rules';
 import { createScheduledJobActivities } from './scheduled-jobs';
 import { createStakingActivities } from './staking';
-import { streamReconciler } from './stream-reconciliation';
+import { createStreamReconciliationActivities, streamReconciler } from './stream-reconciliation';
 import { createStreamActivities, streamSampler } from './streams';
 import { createWebhookActivities, deliverWebhookOnce } from './webhooks';
 
@@ -30,8 +30,9 @@ export interface ActivityDependencies {
   /** The chain the streams run on, connected on first use. */
   chain: ChainConnector;
   streams: Config['streams'];
-  /** Starts a cooperative's sampling run (through the Temporal client, clients/stream-sampling.ts). */
+  /** Start a cooperative's sampling run or stream reconciliation (through the Temporal client, clients/stream-runs.ts). */
   startStreamSampling: StartStreamSampling;
+  startStreamReconciliation: StartStreamReconciliation;
 }
 
 /** Every activity the worker registers, built from its dependencies. */
@@ -49,11 +50,12 @@ export function createActivities(deps: ActivityDependencies) {
     ...createCorrectionActivities(deps.pool),
     ...createScheduledJobActivities({
       pool: deps.pool, eventRetentionDays: deps.operations.eventRetentionDays, sweepOutbox: outboxSweeper({ pool: deps.pool, wake: deps.wake }), startStreamSampling: deps.startStreamSampling,
-      reconcileStreams: streamReconciler({ pool: deps.pool, chain: deps.chain, thresholdBps: deps.streams.driftThresholdBps }),
+      startStreamReconciliation: deps.startStreamReconciliation,
     }),
     ...createDeadLetterActivities(deps.pool, deadLetterHandlers({ ledger, deliverWebhookOnce: deliverWebhookOnce(webhooks), sampleStreamFully: sampler.sampleStreamFully })),
     ...createStreamActivities(sampler),
     ...createPeriodActivities(deps.pool),
+    ...createStreamReconciliationActivities(streamReconciler({ pool: deps.pool, chain: deps.chain, thresholdBps: deps.streams.driftThresholdBps })),
     ...createWebhookActivities(webhooks),
   };
 }

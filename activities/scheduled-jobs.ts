@@ -1,16 +1,16 @@
-import { heartbeat, log, metricMeter } from '@temporalio/activity';
+import { heartbeat, log } from '@temporalio/activity';
 import type { Pool } from 'pg';
 import { BusinessError } from '../domain/errors';
 import type { ScheduledJob, ScheduledJobResult } from '../domain/scheduled-jobs';
-import type { StartStreamSampling } from '../clients/stream-sampling';
+import type { StartStreamReconciliation, StartStreamSampling } from '../clients/stream-runs';
 import { cooperativeIds } from '../db/cooperatives';
-import type { ReconciliationOutcome } from '../db/reconciliations';
-import { cooperativesWithActiveStreams, streamsOfNetwork } from '../db/streams';
+import { cooperativesWithStreams, streamsWithBookings } from '../db/streams';
 import { dueInstants } from '../domain/sampling-instants';
 import { expireDueHolds, expireDueLots } from '../db/ledger';
 import { reconcileLedger } from '../db/reconciliations';
 import { pruneEvents } from '../db/retention';
 import { asActivity } from './business-failure';
+import { countedReconciliation } from './reconciliation-result';
 
 export interface ScheduledJobDependencies {
   pool: Pool;
@@ -20,8 +20,8 @@ export interface ScheduledJobDependencies {
   sweepOutbox: (scheduledFor: Date) => Promise<{ published: number; woken: number }>;
   /** Starts a cooperative's sampling run for an instant (clients/stream-sampling.ts). */
   startStreamSampling: StartStreamSampling;
-  /** The daily stream reconciliation for an instant (activities/stream-reconciliation.ts). */
-  reconcileStreams: (scheduledFor: Date, onProgress: () => void) => Promise<ReconciliationOutcome>;
+  /** Starts a cooperative's stream reconciliation for an instant. */
+  startStreamReconciliation: StartStreamReconciliation;
 }
 
 const DAY_MS = 86_400_000;
@@ -58,16 +58,15 @@ export function createScheduledJobActivities(deps: ScheduledJobDependencies) {
     return failed.length === 0 ? { status: 'completed', detail: { expired } } : { status: 'failed', detail: { expired, failedCooperatives: failed } };
   }
 
-  /** A reconciliation run as the job's result, counted in the worker's metrics the first time it finishes. */
-  function reconciliationResult({ run, alerted, replayed }: ReconciliationOutcome): ScheduledJobResult {
-    if (!replayed) {
-      metricMeter.createCounter('reconciliation_runs', 'runs', 'Finished reconciliation runs, by kind and result').add(1, { kind: run.kind, status: run.status });
-      metricMeter.createCounter('reconciliation_findings', 'findings', 'Findings of reconciliation runs, by kind').add(run.findingCount, { kind: run.kind });
+  /** Starts a run of the cooperatives' own for each; a run already started for the instant is not started again. */
+  async function eachStreamCooperative(cooperatives: string[] | Promise<string[]>, start: (cooperativeId: string) => Promise<boolean>): Promise<ScheduledJobResult> {
+    const all = await cooperatives;
+    let started = 0;
+    for (const cooperativeId of all) {
+      if (await start(cooperativeId)) started++;
+      heartbeat();
     }
-    return {
-      status: run.status === 'passed' ? 'passed' : 'failed',
-      detail: { runId: run.id, findings: run.findingCount, failedChecks: run.checks.filter((c) => !c.passed).map((c) => c.name), alerted },
-    };
+    return { status: 'completed', detail: { cooperatives: all.length, started } };
   }
 
   /** A job that spans the network refuses to be narrowed to one cooperative rather than quietly doing it all. */
@@ -91,41 +90,23 @@ export function createScheduledJobActivities(deps: ScheduledJobDependencies) {
     },
     'ledger-reconciliation': async (asOf, only) => {
       networkWide(only);
-      return reconciliationResult(await reconcileLedger(pool, asOf, heartbeat));
+      return countedReconciliation(await reconcileLedger(pool, asOf, heartbeat));
     },
-    // After midnight's samples: the chain against the books, per sample and per cooperative account.
-    'stream-reconciliation': async (asOf, only) => {
-      networkWide(only);
-      return reconciliationResult(await deps.reconcileStreams(asOf, heartbeat));
-    },
+    // After midnight's samples: each cooperative's streams against the chain, in a run of its own
+    // (stream-reconciliation:<cooperative>:<instant>), found by CooperativeId and BusinessStatus.
+    'stream-reconciliation': (asOf, only) => eachStreamCooperative(only ? [only] : cooperativesWithStreams(pool, 'any'), (c) => deps.startStreamReconciliation(c, asOf.toISOString())),
     // The weekly gap finder: streams with an instant due over an hour ago and not sampled (runs that were
     // skipped or failed, a schedule paused, an interval left unpriced) get a backfill run per cooperative,
     // which samples each missed instant in order.
     'stream-backfill': async (asOf, only) => {
       const overdue = new Date(asOf.getTime() - HOUR_MS);
-      const behind = (await streamsOfNetwork(pool)).filter(
-        (s) => s.status === 'active' && (!only || s.cooperativeId === only) && dueInstants(s.samplingInterval, new Date(s.sampledUntil.at), overdue, 1).length > 0,
-      );
-      const cooperatives = [...new Set(behind.map((s) => s.cooperativeId))];
-      let started = 0;
-      for (const cooperativeId of cooperatives) {
-        if (await deps.startStreamSampling(cooperativeId, asOf.toISOString(), 'backfill')) started++;
-        heartbeat();
-      }
-      return { status: 'completed', detail: { streamsBehind: behind.length, cooperatives: cooperatives.length, started, streams: behind.slice(0, 100).map((s) => s.id) } };
+      const behind = (await streamsWithBookings(pool, only)).filter((s) => s.status === 'active' && dueInstants(s.samplingInterval, new Date(s.sampledUntil.at), overdue, 1).length > 0);
+      const result = await eachStreamCooperative([...new Set(behind.map((s) => s.cooperativeId))], (c) => deps.startStreamSampling(c, asOf.toISOString(), 'backfill'));
+      return { status: 'completed', detail: { ...result.detail, streamsBehind: behind.length, streams: behind.slice(0, 100).map((s) => s.id) } };
     },
     // Each cooperative's run is a workflow of its own (stream-sampling:<cooperative>:<instant>), found by
     // CooperativeId, which samples and hands failed samples to the dead-letter queue.
-    'stream-sampling': async (asOf, only) => {
-      const instant = asOf.toISOString();
-      let started = 0;
-      const cooperatives = only ? [only] : await cooperativesWithActiveStreams(pool);
-      for (const cooperativeId of cooperatives) {
-        if (await deps.startStreamSampling(cooperativeId, instant)) started++;
-        heartbeat();
-      }
-      return { status: 'completed', detail: { cooperatives: cooperatives.length, started } };
-    },
+    'stream-sampling': (asOf, only) => eachStreamCooperative(only ? [only] : cooperativesWithStreams(pool, 'active'), (c) => deps.startStreamSampling(c, asOf.toISOString())),
   };
 
   return {

@@ -1,13 +1,17 @@
+import { heartbeat } from '@temporalio/activity';
 import type { Pool } from 'pg';
 import { blockInstant, readFlowUpdates, readRealtimeBalances, type ChainConnector, type FlowUpdate } from '../clients/chain';
 import { runReconciliation, type ReconciliationOutcome } from '../db/reconciliations';
 import { latestSnapshots, recordSnapshots, samplesEndingAfter, snapshotKey, type AccountSnapshot, type ReplayableSample } from '../db/stream-reconciliation';
-import { streamsOfNetwork } from '../db/streams';
+import { streamsWithBookings } from '../db/streams';
 import type { ReconciliationFinding } from '../domain/reconciliation';
 import { fromUnixSeconds, unixSeconds } from '../domain/sampling-instants';
 import { flowOver } from '../domain/stream-flow';
-import { driftBeyond, STREAM_RECONCILIATION_CHECKS } from '../domain/stream-reconciliation';
+import type { ScheduledJobResult } from '../domain/scheduled-jobs';
+import { driftBeyond, STREAM_RECONCILIATION_CHECKS, type StreamReconciliationInput } from '../domain/stream-reconciliation';
 import type { Stream } from '../domain/streams';
+import { asActivity } from './business-failure';
+import { countedReconciliation } from './reconciliation-result';
 
 export interface StreamReconciliationDependencies {
   pool: Pool;
@@ -25,8 +29,8 @@ function flowBetween(updates: FlowUpdate[], rate: bigint, from: bigint, to: bigi
 }
 
 /**
- * The daily stream reconciliation, for one scheduled instant (a `streams` reconciliation run), at the
- * chain's latest block:
+ * The daily stream reconciliation of one cooperative, for one scheduled instant (a `streams`
+ * reconciliation run keyed by both), at the chain's latest block:
  * - samples: each sample posted since the previous run is recomputed from the chain's FlowUpdated
  *   history between its boundary blocks; any difference in wei or in the rate it ended with is a finding;
  * - accounts: for each cooperative account of a token (the receiver of its inbound streams, the sender
@@ -37,16 +41,16 @@ function flowBetween(updates: FlowUpdate[], rate: bigint, from: bigint, to: bigi
  *   liquidated deposit. The first run of an account only records where it stands.
  */
 export function streamReconciler(deps: StreamReconciliationDependencies) {
-  return (scheduledFor: Date, onProgress: () => void = () => undefined): Promise<ReconciliationOutcome> =>
-    runReconciliation(deps.pool, 'streams', scheduledFor, async (runId) => {
+  return (cooperativeId: string, scheduledFor: Date, onProgress: () => void = () => undefined): Promise<ReconciliationOutcome> =>
+    runReconciliation(deps.pool, { kind: 'streams', scheduledFor, cooperativeId }, async (runId) => {
       const client = await deps.chain();
       const head = await blockInstant(client, 'latest');
       const takenAt = fromUnixSeconds(head.timestamp);
-      const streams = await streamsOfNetwork(deps.pool);
-      const previous = await latestSnapshots(deps.pool, takenAt);
+      const streams = await streamsWithBookings(deps.pool, cooperativeId);
+      const previous = await latestSnapshots(deps.pool, cooperativeId, takenAt);
       const since = [...previous.values()].reduce<Date | undefined>((min, s) => (min === undefined || Date.parse(s.takenAt) < min.getTime() ? new Date(s.takenAt) : min), undefined);
       const replays = new Map<string, ReplayableSample[]>();
-      for (const sample of await samplesEndingAfter(deps.pool, since)) replays.set(sample.streamId, [...(replays.get(sample.streamId) ?? []), sample]);
+      for (const sample of await samplesEndingAfter(deps.pool, cooperativeId, since)) replays.set(sample.streamId, [...(replays.get(sample.streamId) ?? []), sample]);
 
       const sampleFindings: ReconciliationFinding[] = [];
       const accounts = new Map<string, AccountSnapshot>();
@@ -94,3 +98,13 @@ export function streamReconciler(deps: StreamReconciliationDependencies) {
       return { checks: [{ name: STREAM_RECONCILIATION_CHECKS.samples, findings: sampleFindings }, { name: STREAM_RECONCILIATION_CHECKS.accounts, findings: accountFindings }] };
     });
 }
+
+/** The stream reconciliation workflow's activity: one cooperative's run, as its result. */
+export function createStreamReconciliationActivities(reconcile: ReturnType<typeof streamReconciler>) {
+  return {
+    reconcileCooperativeStreams: (input: StreamReconciliationInput): Promise<ScheduledJobResult> =>
+      asActivity(async () => countedReconciliation(await reconcile(input.cooperativeId, new Date(input.instant), heartbeat))),
+  };
+}
+
+export type StreamReconciliationActivities = ReturnType<typeof createStreamReconciliationActivities>;

@@ -24,6 +24,7 @@ const STORED_FINDINGS_PER_CHECK = 1000;
 interface RunRow {
   id: string;
   kind: ReconciliationKind;
+  cooperative_id: string | null;
   run_key: string;
   scheduled_for: Date;
   status: ReconciliationStatus;
@@ -33,10 +34,10 @@ interface RunRow {
   finished_at: Date | null;
 }
 
-const RUN_COLUMNS = 'id, kind, run_key, scheduled_for, status, checks, finding_count, started_at, finished_at';
+const RUN_COLUMNS = 'id, kind, cooperative_id, run_key, scheduled_for, status, checks, finding_count, started_at, finished_at';
 
 const toRun = (r: RunRow): ReconciliationRun => ({
-  id: r.id, kind: r.kind, runKey: r.run_key, scheduledFor: r.scheduled_for.toISOString(), status: r.status, checks: r.checks,
+  id: r.id, kind: r.kind, cooperativeId: r.cooperative_id, runKey: r.run_key, scheduledFor: r.scheduled_for.toISOString(), status: r.status, checks: r.checks,
   findingCount: r.finding_count, startedAt: r.started_at.toISOString(), finishedAt: r.finished_at?.toISOString() ?? null,
 });
 
@@ -57,14 +58,20 @@ export interface ReconciliationExamination {
  * a second call (a retried activity, a schedule firing twice, a backfill) returns the finished run, and
  * a run left `running` by a lost worker is examined again. `examine` does the checking (given the run's
  * id); the result, the first findings of each check and one `reconciliation.alert` event per
- * cooperative with findings are written in one transaction.
+ * cooperative with findings are written in one transaction. A run of one cooperative (`cooperativeId`)
+ * is keyed by it too.
  */
-export async function runReconciliation(pool: Pool, kind: ReconciliationKind, scheduledFor: Date, examine: (runId: string) => Promise<ReconciliationExamination>): Promise<ReconciliationOutcome> {
-  const runKey = reconciliationRunKey(kind, scheduledFor);
+export async function runReconciliation(
+  pool: Pool,
+  run: { kind: ReconciliationKind; scheduledFor: Date; cooperativeId?: string },
+  examine: (runId: string) => Promise<ReconciliationExamination>,
+): Promise<ReconciliationOutcome> {
+  const runKey = reconciliationRunKey(run.kind, run.scheduledFor, run.cooperativeId);
   const started = await inSystemTransaction(pool, async (client) => {
-    await client.query(`INSERT INTO reconciliation_runs (id, kind, run_key, scheduled_for, status) VALUES ($1, $2, $3, $4, 'running') ON CONFLICT (run_key) DO NOTHING`, [
-      randomUUID(), kind, runKey, scheduledFor,
-    ]);
+    await client.query(
+      `INSERT INTO reconciliation_runs (id, kind, cooperative_id, run_key, scheduled_for, status) VALUES ($1, $2, $3, $4, $5, 'running') ON CONFLICT (run_key) DO NOTHING`,
+      [randomUUID(), run.kind, run.cooperativeId ?? null, runKey, run.scheduledFor],
+    );
     const { rows } = await client.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM reconciliation_runs WHERE run_key = $1`, [runKey]);
     return toRun(rows[0]!);
   });
@@ -106,7 +113,7 @@ export async function runReconciliation(pool: Pool, kind: ReconciliationKind, sc
 
 /** The ledger reconciliation for one scheduled instant: the billing seed's four checks, as of that instant. */
 export function reconcileLedger(pool: Pool, scheduledFor: Date, onProgress: () => void = () => {}): Promise<ReconciliationOutcome> {
-  return runReconciliation(pool, 'ledger', scheduledFor, async () => {
+  return runReconciliation(pool, { kind: 'ledger', scheduledFor }, async () => {
     const report = await integrityReport(pool, undefined, { checks: Object.values(LEDGER_RECONCILIATION_CHECKS).flat(), asOf: scheduledFor, onProgress });
     return {
       checks: Object.entries(LEDGER_RECONCILIATION_CHECKS).map(([name, parts]) => ({ name, findings: report.findings.filter((f) => parts.includes(f.check as IntegrityCheck)) })),
@@ -114,8 +121,11 @@ export function reconcileLedger(pool: Pool, scheduledFor: Date, onProgress: () =
   });
 }
 
-/** Runs, newest scheduled first, optionally of one kind or status. */
-export function listReconciliations(pool: Pool, filter: { kind?: ReconciliationKind; status?: ReconciliationStatus; limit: number; cursor?: string }): Promise<Page<ReconciliationRun>> {
+/** Runs, newest scheduled first, optionally of one kind, status or cooperative (its own runs). */
+export function listReconciliations(
+  pool: Pool,
+  filter: { kind?: ReconciliationKind; status?: ReconciliationStatus; cooperativeId?: string; limit: number; cursor?: string },
+): Promise<Page<ReconciliationRun>> {
   const after = readCursor(filter.cursor, ([at, id]) => {
     if (typeof at !== 'string' || Number.isNaN(Date.parse(at)) || typeof id !== 'string' || !isUuid(id)) throw new Error('bad cursor');
     return { at, id };
@@ -123,10 +133,10 @@ export function listReconciliations(pool: Pool, filter: { kind?: ReconciliationK
   return inSystemTransaction(pool, async (client) => {
     const { rows } = await client.query<RunRow>(
       `SELECT ${RUN_COLUMNS} FROM reconciliation_runs
-        WHERE ($1::text IS NULL OR kind = $1) AND ($2::text IS NULL OR status = $2)
+        WHERE ($1::text IS NULL OR kind = $1) AND ($2::text IS NULL OR status = $2) AND ($6::uuid IS NULL OR cooperative_id = $6)
           AND ($3::timestamptz IS NULL OR (scheduled_for, id) < ($3::timestamptz, $4::uuid))
         ORDER BY scheduled_for DESC, id DESC LIMIT $5`,
-      [filter.kind ?? null, filter.status ?? null, after?.at ?? null, after?.id ?? null, filter.limit + 1],
+      [filter.kind ?? null, filter.status ?? null, after?.at ?? null, after?.id ?? null, filter.limit + 1, filter.cooperativeId ?? null],
     );
     return toPage(rows, filter.limit, (r) => [r.scheduled_for.toISOString(), r.id], toRun);
   });

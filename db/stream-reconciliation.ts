@@ -20,8 +20,8 @@ export interface ReplayableSample {
   endBlock: bigint;
 }
 
-/** Every stream's samples that end after `after` (all of them when undefined), in order. */
-export function samplesEndingAfter(pool: Pool, after: Date | undefined): Promise<ReplayableSample[]> {
+/** The cooperative's samples that end after `after` (all of them when undefined), in order. */
+export function samplesEndingAfter(pool: Pool, cooperativeId: string, after: Date | undefined): Promise<ReplayableSample[]> {
   return inSystemTransaction(pool, async (client) => {
     const { rows } = await client.query<{
       stream_id: string; interval_start: Date; interval_end: Date; amount_wei: string; start_rate: string; start_block: bigint; end_flow_rate: string; end_block: bigint;
@@ -30,10 +30,11 @@ export function samplesEndingAfter(pool: Pool, after: Date | undefined): Promise
          SELECT x.stream_id, x.interval_start, x.interval_end, x.amount_wei::text AS amount_wei, x.end_flow_rate::text AS end_flow_rate, x.end_block,
                 COALESCE(lag(x.end_flow_rate) OVER w, s.registered_rate)::text AS start_rate, COALESCE(lag(x.end_block) OVER w, s.registered_block) AS start_block
            FROM stream_samples x JOIN streams s ON s.id = x.stream_id
+          WHERE x.cooperative_id = $2
          WINDOW w AS (PARTITION BY x.stream_id ORDER BY x.interval_end)) t
         WHERE $1::timestamptz IS NULL OR t.interval_end > $1
         ORDER BY t.stream_id, t.interval_end`,
-      [after ?? null],
+      [after ?? null, cooperativeId],
     );
     return rows.map((r) => ({
       streamId: r.stream_id, intervalStart: r.interval_start.toISOString(), intervalEnd: r.interval_end.toISOString(), amountWei: BigInt(r.amount_wei),
@@ -55,14 +56,14 @@ export interface AccountSnapshot {
 
 export const snapshotKey = (s: Pick<AccountSnapshot, 'cooperativeId' | 'token' | 'account'>) => `${s.cooperativeId}:${s.token.toLowerCase()}:${s.account.toLowerCase()}`;
 
-/** Each account's latest snapshot taken before `before`, by snapshotKey. */
-export function latestSnapshots(pool: Pool, before: Date): Promise<Map<string, AccountSnapshot>> {
+/** Each of the cooperative's accounts' latest snapshot taken before `before`, by snapshotKey. */
+export function latestSnapshots(pool: Pool, cooperativeId: string, before: Date): Promise<Map<string, AccountSnapshot>> {
   return inSystemTransaction(pool, async (client) => {
     const { rows } = await client.query<{ cooperative_id: string; token: string; account: string; block: bigint; taken_at: Date; balance: string; booked: string }>(
       `SELECT DISTINCT ON (cooperative_id, lower(token), lower(account)) cooperative_id, token, account, block, taken_at, balance::text AS balance, booked::text AS booked
-         FROM stream_account_snapshots WHERE taken_at < $1
+         FROM stream_account_snapshots WHERE cooperative_id = $2 AND taken_at < $1
         ORDER BY cooperative_id, lower(token), lower(account), taken_at DESC`,
-      [before],
+      [before, cooperativeId],
     );
     const snapshots = rows.map((r) => ({ cooperativeId: r.cooperative_id, token: r.token, account: r.account, block: r.block, takenAt: r.taken_at.toISOString(), balance: BigInt(r.balance), booked: BigInt(r.booked) }));
     return new Map(snapshots.map((s) => [snapshotKey(s), s]));

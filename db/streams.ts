@@ -147,20 +147,21 @@ export function activeStreams(pool: Pool, cooperativeId: string): Promise<Stream
   });
 }
 
-/** The cooperatives that have active streams: the ones a sampling run starts a sampling for. */
-export function cooperativesWithActiveStreams(pool: Pool): Promise<string[]> {
+/** The cooperatives that have active streams (or any streams): the ones a sampling (or reconciliation) run is started for. */
+export function cooperativesWithStreams(pool: Pool, which: 'active' | 'any'): Promise<string[]> {
   return inSystemTransaction(pool, async (client) => {
-    const { rows } = await client.query<{ cooperative_id: string }>(`SELECT DISTINCT cooperative_id FROM streams WHERE status = 'active' ORDER BY cooperative_id`);
+    const { rows } = await client.query<{ cooperative_id: string }>(`SELECT DISTINCT cooperative_id FROM streams WHERE $1 = 'any' OR status = 'active' ORDER BY cooperative_id`, [which]);
     return rows.map((r) => r.cooperative_id);
   });
 }
 
-/** Every cooperative's streams, active or not, each with where its books stand and the wei its samples booked in all. */
-export function streamsOfNetwork(pool: Pool): Promise<Array<Stream & { bookedWei: bigint }>> {
+/** Every stream (of one cooperative, or of all), active or not, each with where its books stand and the wei its samples booked in all. */
+export function streamsWithBookings(pool: Pool, cooperativeId?: string): Promise<Array<Stream & { bookedWei: bigint }>> {
   return inSystemTransaction(pool, async (client) => {
     const { rows } = await client.query<StreamRow & { booked_wei: string }>(
       `SELECT t.*, COALESCE((SELECT sum(amount_wei) FROM stream_samples x WHERE x.stream_id = t.id), 0)::text AS booked_wei
-         FROM (${SELECT_STREAM}) t ORDER BY t.cooperative_id, t.id`,
+         FROM (${SELECT_STREAM} WHERE $1::uuid IS NULL OR s.cooperative_id = $1) t ORDER BY t.cooperative_id, t.id`,
+      [cooperativeId ?? null],
     );
     return rows.map((r) => ({ ...toStream(r), bookedWei: BigInt(r.booked_wei) }));
   });

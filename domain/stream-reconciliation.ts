@@ -20,3 +20,13 @@ export function driftBeyond(expected: bigint, actual: bigint, thresholdBps: numb
   const abs = (v: bigint) => (v < 0n ? -v : v);
   return abs(actual - expected) * 10_000n > BigInt(thresholdBps) * abs(expected);
 }
+
+/** One cooperative's daily stream reconciliation (`stream-reconciliation:<cooperative>:<instant>`). */
+export const STREAM_RECONCILIATION_WORKFLOW_TYPE = 'streamReconciliation';
+export const streamReconciliationWorkflowId = (cooperativeId: string, instant: string) => `stream-reconciliation:${cooperativeId}:${instant}`;
+
+export interface StreamReconciliationInput {
+  cooperativeId: string;
+  /** The scheduled instant the run is for (its business key, with the cooperative). */
+  instant: string;
+}

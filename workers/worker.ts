@@ -5,12 +5,13 @@ import type Stripe from 'stripe';
 import { createActivities, type Activities, type ActivityDependencies } from '../activities';
 import { dataConverter } from '../clients/data-converter';
 import { chainConnector } from '../clients/chain';
-import { streamSamplingStarter } from '../clients/stream-sampling';
+import { streamRunStarters } from '../clients/stream-runs';
 import { webhookDeliveryWaker } from '../clients/webhook-delivery';
 import type { Config } from '../config/config';
 
 /** What the activities are built from, the same in the worker process and in tests. */
 export function activityDependencies(config: Config, clients: { pool: Pool; stripe: Stripe; temporal: Client }): ActivityDependencies {
+  const streamRuns = streamRunStarters(clients.temporal, config);
   return {
     pool: clients.pool,
     stripe: clients.stripe,
@@ -19,7 +20,8 @@ export function activityDependencies(config: Config, clients: { pool: Pool; stri
     wake: webhookDeliveryWaker(clients.temporal, config),
     chain: chainConnector(config.chain),
     streams: config.streams,
-    startStreamSampling: streamSamplingStarter(clients.temporal, config),
+    startStreamSampling: streamRuns.sampling,
+    startStreamReconciliation: streamRuns.reconciliation,
   };
 }
 

@@ -8,5 +8,6 @@ export { proposal } from './proposal';
 export { revenueRule } from './revenue-rule';
 export { scheduledJob } from './scheduled-job';
 export { stake } from './stake';
+export { streamReconciliation } from './stream-reconciliation';
 export { streamSampling } from './stream-sampling';
 export { webhookDelivery } from './webhook-delivery';

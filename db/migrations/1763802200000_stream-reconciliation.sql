@@ -4,6 +4,9 @@
 -- what its streams booked, at the run's block: the next run compares how each moved since.
 ALTER TABLE reconciliation_runs DROP CONSTRAINT reconciliation_runs_kind_check;
 ALTER TABLE reconciliation_runs ADD CONSTRAINT reconciliation_runs_kind_check CHECK (kind IN ('ledger', 'streams'));
+-- A stream run examines one cooperative (it is found by it in the Temporal UI); the ledger's, the network.
+ALTER TABLE reconciliation_runs ADD COLUMN cooperative_id uuid REFERENCES cooperatives (id);
+CREATE INDEX reconciliation_runs_by_cooperative ON reconciliation_runs (cooperative_id, scheduled_for DESC, id DESC) WHERE cooperative_id IS NOT NULL;
 
 CREATE TABLE stream_account_snapshots (
   run_id         uuid NOT NULL REFERENCES reconciliation_runs (id),
@@ -31,5 +34,7 @@ CREATE POLICY network ON stream_samples FOR SELECT USING (app_network_scope());
 -- Down Migration
 DROP POLICY network ON stream_samples;
 DROP TABLE stream_account_snapshots;
+DROP INDEX reconciliation_runs_by_cooperative;
+ALTER TABLE reconciliation_runs DROP COLUMN cooperative_id;
 ALTER TABLE reconciliation_runs DROP CONSTRAINT reconciliation_runs_kind_check;
 ALTER TABLE reconciliation_runs ADD CONSTRAINT reconciliation_runs_kind_check CHECK (kind = ANY (ARRAY['ledger']));

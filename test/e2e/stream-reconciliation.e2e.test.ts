@@ -4,6 +4,7 @@ import { nodeSignedWalletClient } from '../../clients/chain';
 import { setManualPrice } from '../../db/token-prices';
 import { parsePrice } from '../../domain/prices';
 import type { ScheduledJobResult } from '../../domain/scheduled-jobs';
+import { streamReconciliationWorkflowId } from '../../domain/stream-reconciliation';
 import { STREAM_SAMPLING_WORKFLOW_TYPE, streamSamplingWorkflowId, type StreamSamplingInput, type StreamSamplingResult } from '../../domain/stream-sampling';
 import { freshAccount, fundWithSuperTokens, mineAt, mined, setFlow, startOwnTestChain, type OwnTestChain } from '../harness/chain';
 import { provisionCooperative } from '../harness/ledger';
@@ -21,9 +22,9 @@ interface Finding {
 }
 
 /**
- * The daily stream reconciliation and the weekly backfill, on a chain of this file's own. Runs are
- * network-wide: other files' cooperatives (their streams on other chains) are examined too, so this file
- * reads its own cooperative's findings, as an operator bound to it sees them.
+ * The daily stream reconciliation and the weekly backfill, on a chain of this file's own: each
+ * cooperative's run is its own workflow and reconciliation run, so this file's jobs are narrowed to its
+ * cooperative (as an operator's would be) and leave other files' cooperatives, on other chains, alone.
  */
 describe('stream reconciliation and backfill', () => {
   const taskQueue = `stream-recon-${randomUUID().slice(0, 8)}`;
@@ -69,12 +70,15 @@ describe('stream reconciliation and backfill', () => {
     const input: StreamSamplingInput = { cooperativeId: coop, instant: iso(instant) };
     return api.temporal.workflow.execute(STREAM_SAMPLING_WORKFLOW_TYPE, { workflowId: `sampling-${randomUUID()}`, taskQueue, args: [input] }) as Promise<StreamSamplingResult>;
   };
-  /** The run's findings about this file's cooperative. */
+  /** This file's cooperative's run for the instant, as the schedule's job starts it, and its findings. */
   async function reconcile(scheduledFor: bigint): Promise<{ runId: string; findings: Finding[] }> {
-    const result = await job('stream-reconciliation', scheduledFor);
+    expect(await job('stream-reconciliation', scheduledFor, coop)).toEqual({ status: 'completed', detail: { cooperatives: 1, started: 1 } });
+    const handle = api.temporal.workflow.getHandle(streamReconciliationWorkflowId(coop, iso(scheduledFor)));
+    const result = (await handle.result()) as ScheduledJobResult;
     const runId = result.detail.runId as string;
+    expect((await handle.describe()).searchAttributes).toMatchObject({ CooperativeId: [coop], BusinessStatus: [result.status] });
     const run = await api.request('GET', `/v1/operations/reconciliations/${runId}`, { token: bound });
-    expect(run.body).toMatchObject({ kind: 'streams', scheduledFor: iso(scheduledFor), checks: [{ name: 'samples_match_chain_history' }, { name: 'account_balance_matches_samples' }] });
+    expect(run.body).toMatchObject({ kind: 'streams', cooperativeId: coop, scheduledFor: iso(scheduledFor), checks: [{ name: 'samples_match_chain_history' }, { name: 'account_balance_matches_samples' }] });
     return { runId, findings: run.body.findings };
   }
 
@@ -105,10 +109,10 @@ describe('stream reconciliation and backfill', () => {
     const alert = await api.pool.query(`SELECT payload FROM outbox WHERE cooperative_id = $1 AND event_type = 'reconciliation.alert' AND aggregate_id = $2`, [coop, runId]);
     expect(alert.rows[0].payload).toMatchObject({ runId, kind: 'streams', failedChecks: expect.arrayContaining(['account_balance_matches_samples']), findings: 1 });
     const operator = await api.token({ subject: 'op', role: 'operator' });
-    const listed = await api.request('GET', '/v1/operations/reconciliations?kind=streams&status=failed&limit=100', { token: operator });
-    expect(listed.body.items.map((r: { id: string }) => r.id)).toContain(runId);
-    // Replayed: the same instant is the same run, and raises nothing again.
-    expect((await job('stream-reconciliation', epoch + 3n * DAY + 1_800n)).detail.runId).toBe(runId);
+    const listed = await api.request('GET', `/v1/operations/reconciliations?kind=streams&status=failed&cooperativeId=${coop}`, { token: operator });
+    expect(listed.body.items.map((r: { id: string }) => r.id)).toEqual([runId]);
+    // The same instant is the same run: not started again, and it raises nothing again.
+    expect((await job('stream-reconciliation', epoch + 3n * DAY + 1_800n, coop)).detail).toEqual({ cooperatives: 1, started: 0 });
     expect((await api.pool.query(`SELECT count(*)::int AS n FROM outbox WHERE event_type = 'reconciliation.alert' AND aggregate_id = $1 AND cooperative_id = $2`, [runId, coop])).rows[0].n).toBe(1);
   });
 

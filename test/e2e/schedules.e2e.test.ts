@@ -50,9 +50,6 @@ describe('scheduled jobs', () => {
     alice = (await api.request('POST', `/v1/cooperatives/${coop}/members`, { token: admin, body: { address: randomAddress() } })).body.id;
     await ledger.mint(api.pool, { cooperativeId: coop, memberId: alice, amount: cloud(10), source: 'grant', sourceId: `grant-${randomUUID()}`, idempotencyKey: 'seed' });
     await ensureSchedules(api.temporal, taskQueue());
-    // Their runs would sample and reconcile every cooperative's streams with this file's worker, which reads
-    // the run's shared chain, not the chains of their own the stream tests keep their streams on.
-    for (const id of ['stream-sampling', 'stream-reconciliation', 'stream-backfill']) await schedule(id).pause('stream accounting is tested by its own files, on chains of their own');
   });
   afterAll(async () => {
     // The schedules fire every minute: they must not outlive this file on the run's shared server.

@@ -67,13 +67,18 @@ export function streamSampler(deps: StreamActivityDependencies) {
     let position: SamplingPosition = stream.sampledUntil;
     let posted = 0;
     const instants = dueInstants(stream.samplingInterval, new Date(position.at), upTo, INSTANTS_PER_CALL);
-    for (const instant of instants) {
+    // Every instant's boundary block first, then the flow's history over all of them in one read.
+    const blocks: BlockInstant[] = [];
+    for (const instant of instants) blocks.push(await boundaryAt(client, unixSeconds(instant), blocks.at(-1)?.number ?? position.block));
+    const last = blocks.at(-1);
+    const history =
+      last && last.number > position.block
+        ? await readFlowUpdates(client, { token: stream.token, sender: stream.sender, receiver: stream.receiver }, { fromBlock: position.block + 1n, toBlock: last.number })
+        : [];
+    for (const [i, instant] of instants.entries()) {
       const [start, end] = [unixSeconds(new Date(position.at)), unixSeconds(instant)];
-      const block = await boundaryAt(client, end, position.block);
-      const changes =
-        block.number > position.block
-          ? await readFlowUpdates(client, { token: stream.token, sender: stream.sender, receiver: stream.receiver }, { fromBlock: position.block + 1n, toBlock: block.number })
-          : [];
+      const block = blocks[i]!;
+      const changes = history.filter((u) => u.blockNumber > position.block && u.blockNumber <= block.number);
       const flow = flowOver(position.flowRate, start, end, changes);
       const interval = { intervalStart: position.at, intervalEnd: instant.toISOString() };
       let pricing: SamplePricing | null = null;

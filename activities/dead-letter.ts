@@ -4,6 +4,7 @@ import type { Pool } from 'pg';
 import { applyDeadLetterStep, deadLetterWork, recordDeadLetter, type DeadLetterStep } from '../db/dead-letter';
 import type { DeadLetterHandover, DeadLetterOperationType } from '../domain/dead-letter';
 import type { LedgerActivities } from './ledger';
+import type { SampleStreamInput } from './streams';
 
 /** Runs a handed-over operation once more from its stored payload; throws when it fails again. */
 export type DeadLetterHandler = (payload: Record<string, unknown>) => Promise<unknown>;
@@ -12,6 +13,8 @@ export interface DeadLetterHandlerDependencies {
   ledger: Pick<LedgerActivities, 'mintCredits' | 'refundClawback'>;
   /** One delivery attempt of an outbound webhook (activities/webhooks.ts). */
   deliverWebhookOnce: DeadLetterHandler;
+  /** Samples a stream up to the run's instant, failing while it cannot (activities/streams.ts). */
+  sampleStreamFully: (input: SampleStreamInput) => Promise<unknown>;
 }
 
 /**
@@ -24,12 +27,22 @@ function asRequest<T extends { amount: bigint }>(payload: Record<string, unknown
   return { ...payload, amount: BigInt(payload.amount) } as unknown as T;
 }
 
+/** A stored stream sample's payload: the stream and the run's instant, as the sampling workflow handed them over. */
+function asSampleRequest(payload: Record<string, unknown>): SampleStreamInput {
+  const { cooperativeId, streamId, upTo } = payload;
+  if (typeof cooperativeId !== 'string' || typeof streamId !== 'string' || typeof upTo !== 'string' || Number.isNaN(Date.parse(upTo))) {
+    throw ApplicationFailure.nonRetryable('the stored payload is not a stream sample (cooperativeId, streamId, upTo)', 'VALIDATION_ERROR');
+  }
+  return { cooperativeId, streamId, upTo };
+}
+
 /** The handler of each operation type: the operation's own activity, run with its stored request. */
 export function deadLetterHandlers(deps: DeadLetterHandlerDependencies): Record<DeadLetterOperationType, DeadLetterHandler> {
   return {
     mint_credits: (payload) => deps.ledger.mintCredits(asRequest(payload)),
     refund_clawback: (payload) => deps.ledger.refundClawback(asRequest(payload)),
     webhook_delivery: deps.deliverWebhookOnce,
+    stream_sample: (payload) => deps.sampleStreamFully(asSampleRequest(payload)),
   };
 }
 

@@ -1,12 +1,16 @@
-import { heartbeat, log, metricMeter } from '@temporalio/activity';
+import { heartbeat, log } from '@temporalio/activity';
 import type { Pool } from 'pg';
 import { BusinessError } from '../domain/errors';
 import type { ScheduledJob, ScheduledJobResult } from '../domain/scheduled-jobs';
+import type { StartStreamReconciliation, StartStreamSampling } from '../clients/stream-runs';
 import { cooperativeIds } from '../db/cooperatives';
+import { cooperativesWithStreams, streamsWithBookings } from '../db/streams';
+import { dueInstants } from '../domain/sampling-instants';
 import { expireDueHolds, expireDueLots } from '../db/ledger';
 import { reconcileLedger } from '../db/reconciliations';
 import { pruneEvents } from '../db/retention';
 import { asActivity } from './business-failure';
+import { countedReconciliation } from './reconciliation-result';
 
 export interface ScheduledJobDependencies {
   pool: Pool;
@@ -14,9 +18,14 @@ export interface ScheduledJobDependencies {
   eventRetentionDays: number;
   /** The outbox's safety net (activities/outbox.ts). */
   sweepOutbox: (scheduledFor: Date) => Promise<{ published: number; woken: number }>;
+  /** Starts a cooperative's sampling run for an instant (clients/stream-sampling.ts). */
+  startStreamSampling: StartStreamSampling;
+  /** Starts a cooperative's stream reconciliation for an instant. */
+  startStreamReconciliation: StartStreamReconciliation;
 }
 
 const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
 /** How far ahead of this worker's clock a scheduled instant may be: the Temporal server's clock may run slightly ahead. */
 const CLOCK_SKEW_MS = 60_000;
 
@@ -49,6 +58,17 @@ export function createScheduledJobActivities(deps: ScheduledJobDependencies) {
     return failed.length === 0 ? { status: 'completed', detail: { expired } } : { status: 'failed', detail: { expired, failedCooperatives: failed } };
   }
 
+  /** Starts a run of the cooperatives' own for each; a run already started for the instant is not started again. */
+  async function eachStreamCooperative(cooperatives: string[] | Promise<string[]>, start: (cooperativeId: string) => Promise<boolean>): Promise<ScheduledJobResult> {
+    const all = await cooperatives;
+    let started = 0;
+    for (const cooperativeId of all) {
+      if (await start(cooperativeId)) started++;
+      heartbeat();
+    }
+    return { status: 'completed', detail: { cooperatives: all.length, started } };
+  }
+
   /** A job that spans the network refuses to be narrowed to one cooperative rather than quietly doing it all. */
   const networkWide = (only: string | undefined) => {
     if (only) throw new BusinessError('VALIDATION_ERROR', 'this job runs for the whole network, not one cooperative');
@@ -70,16 +90,23 @@ export function createScheduledJobActivities(deps: ScheduledJobDependencies) {
     },
     'ledger-reconciliation': async (asOf, only) => {
       networkWide(only);
-      const { run, alerted, replayed } = await reconcileLedger(pool, asOf, heartbeat);
-      if (!replayed) {
-        metricMeter.createCounter('reconciliation_runs', 'runs', 'Finished reconciliation runs, by kind and result').add(1, { kind: run.kind, status: run.status });
-        metricMeter.createCounter('reconciliation_findings', 'findings', 'Findings of reconciliation runs, by kind').add(run.findingCount, { kind: run.kind });
-      }
-      return {
-        status: run.status === 'passed' ? 'passed' : 'failed',
-        detail: { runId: run.id, findings: run.findingCount, failedChecks: run.checks.filter((c) => !c.passed).map((c) => c.name), alerted },
-      };
+      return countedReconciliation(await reconcileLedger(pool, asOf, heartbeat));
     },
+    // After midnight's samples: each cooperative's streams against the chain, in a run of its own
+    // (stream-reconciliation:<cooperative>:<instant>), found by CooperativeId and BusinessStatus.
+    'stream-reconciliation': (asOf, only) => eachStreamCooperative(only ? [only] : cooperativesWithStreams(pool, 'any'), (c) => deps.startStreamReconciliation(c, asOf.toISOString())),
+    // The weekly gap finder: streams with an instant due over an hour ago and not sampled (runs that were
+    // skipped or failed, a schedule paused, an interval left unpriced) get a backfill run per cooperative,
+    // which samples each missed instant in order.
+    'stream-backfill': async (asOf, only) => {
+      const overdue = new Date(asOf.getTime() - HOUR_MS);
+      const behind = (await streamsWithBookings(pool, only)).filter((s) => s.status === 'active' && dueInstants(s.samplingInterval, new Date(s.sampledUntil.at), overdue, 1).length > 0);
+      const result = await eachStreamCooperative([...new Set(behind.map((s) => s.cooperativeId))], (c) => deps.startStreamSampling(c, asOf.toISOString(), 'backfill'));
+      return { status: 'completed', detail: { ...result.detail, streamsBehind: behind.length, streams: behind.slice(0, 100).map((s) => s.id) } };
+    },
+    // Each cooperative's run is a workflow of its own (stream-sampling:<cooperative>:<instant>), found by
+    // CooperativeId, which samples and hands failed samples to the dead-letter queue.
+    'stream-sampling': (asOf, only) => eachStreamCooperative(only ? [only] : cooperativesWithStreams(pool, 'active'), (c) => deps.startStreamSampling(c, asOf.toISOString())),
   };
 
   return {

@@ -22,11 +22,14 @@ import { healthRouter } from './routes/health';
 import { holdRoutes } from './routes/holds';
 import { memberRoutes } from './routes/members';
 import { operationRoutes } from './routes/operations';
+import { periodRoutes } from './routes/periods';
 import { reconciliationRoutes } from './routes/reconciliations';
 import { rateCardRoutes } from './routes/rate-cards';
 import { revenueRuleRoutes } from './routes/revenue-rules';
 import { stakingRoutes } from './routes/staking';
+import { streamRoutes } from './routes/streams';
 import { stripeWebhookRouter } from './routes/stripe-webhook';
+import { tokenPriceRoutes } from './routes/token-prices';
 import { walletRoutes } from './routes/wallets';
 import { webhookEndpointRoutes } from './routes/webhook-endpoints';
 
@@ -82,6 +85,9 @@ export function createApp(deps: ApiDependencies): express.Express {
     ...stakingRoutes(deps),
     ...campaignRoutes(deps),
     ...correctionRoutes(deps),
+    ...streamRoutes(deps),
+    ...tokenPriceRoutes(deps),
+    ...periodRoutes(deps),
   ];
   const verifyPrincipal = principalVerifier(deps.pool);
   const gate = {

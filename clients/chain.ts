@@ -12,7 +12,8 @@ import {
   type Transport,
   type WalletClient,
 } from 'viem';
-import type { SuperfluidSettings } from '../config/config';
+import type { Config, SuperfluidSettings } from '../config/config';
+import type { FlowKey } from '../domain/streams';
 import { CFA_V1_AGREEMENT_TYPE, cfaV1EventsAbi, cfaV1ForwarderAbi, superfluidHostAbi, superTokenAbi } from './superfluid-abi';
 
 /**
@@ -40,11 +41,7 @@ export interface BlockInstant {
   timestamp: bigint;
 }
 
-export interface FlowKey {
-  token: Address;
-  sender: Address;
-  receiver: Address;
-}
+export type { FlowKey };
 
 /** A flow's state at an instant. `flowRate` is in the token's smallest unit (wei) per second; 0 when there is none. */
 export interface FlowInfo extends FlowKey {
@@ -106,6 +103,26 @@ export async function connectChain(opts: { rpcUrl: string; superfluid: Superflui
   return { chain, transport, publicClient, superfluid: { host, cfaV1Forwarder, cfaV1 } };
 }
 
+/** The chain client, connected on first use: the API and worker start without waiting for the chain. */
+export type ChainConnector = () => Promise<ChainClient>;
+
+/**
+ * Connects on first use and keeps the connection. A failed attempt is not kept, so the next use tries
+ * again (the chain was down, or not yet up). Without a configured chain (CHAIN_RPC_URL; the start
+ * command passes the embedded one's) every use fails with what to set.
+ */
+export function chainConnector(chain: Config['chain']): ChainConnector {
+  let connecting: Promise<ChainClient> | undefined;
+  return () => {
+    if (!chain.external) return Promise.reject(new Error('No chain is configured: set CHAIN_RPC_URL and SUPERFLUID_HOST_ADDRESS (npm start sets them for the embedded chain)'));
+    connecting ??= connectChain({ rpcUrl: chain.rpcUrl, superfluid: chain.superfluid }).catch((err: unknown) => {
+      connecting = undefined;
+      throw err;
+    });
+    return connecting;
+  };
+}
+
 /**
  * A wallet client sending as `account` through the node, which signs: Anvil's development accounts and
  * accounts it impersonates (tests, local development). Production only reads the chain.
@@ -119,6 +136,33 @@ export async function blockInstant(client: ChainClient, at: bigint | BlockTag = 
   const block = typeof at === 'bigint' ? await client.publicClient.getBlock({ blockNumber: at }) : await client.publicClient.getBlock({ blockTag: at });
   if (block.number === null) throw new Error(`Block ${String(at)} is still pending: read at a mined block`);
   return { number: block.number, timestamp: block.timestamp };
+}
+
+/** The chain has no block at or after an instant yet: what happened up to it may still change. */
+export class ChainNotReachedError extends Error {
+  override readonly name = 'ChainNotReachedError';
+}
+
+/**
+ * The block at `instant`'s boundary (Unix seconds): the last block with a timestamp at or before it. Every
+ * block up to it is at or before the instant, and every later one at or after it, so the FlowUpdated
+ * events up to it are exactly those that shape the flow before the instant. `from` is a block known to be
+ * at or before the instant (where a stream's books stand); the search between it and the head takes
+ * log2 of their distance block reads. Refused until the chain has a block at or after the instant.
+ */
+export async function boundaryBlock(client: ChainClient, instant: bigint, from: bigint): Promise<BlockInstant> {
+  const head = await blockInstant(client, 'latest');
+  if (head.timestamp < instant) throw new ChainNotReachedError(`the chain has not reached ${new Date(Number(instant) * 1000).toISOString()} yet (its latest block ${head.number} is at ${new Date(Number(head.timestamp) * 1000).toISOString()})`);
+  if (head.timestamp === instant) return head;
+  let low = await blockInstant(client, from);
+  if (low.timestamp > instant) throw new RangeError(`block ${from} is after ${instant}: it cannot be where the books stand before it`);
+  let high = head.number - 1n;
+  while (low.number < high) {
+    const middle = await blockInstant(client, (low.number + high + 1n) / 2n);
+    if (middle.timestamp <= instant) low = middle;
+    else high = middle.number - 1n;
+  }
+  return low;
 }
 
 /** Many flows at one instant, in few requests (multicall, deployless: it needs no Multicall3 on the chain). */
@@ -137,6 +181,14 @@ export async function readFlows(client: ChainClient, flows: readonly FlowKey[], 
     blockNumber: at.number,
   });
   return results.map(([lastUpdated, flowRate, deposit, owedDeposit], i) => ({ ...flows[i]!, lastUpdated, flowRate, deposit, owedDeposit }));
+}
+
+/** Whether `token` is a super token of this chain's Superfluid (its host is the configured one). */
+export async function isSuperToken(client: ChainClient, token: Address): Promise<boolean> {
+  const code = await client.publicClient.getCode({ address: token });
+  if (!code || code === '0x') return false;
+  const host = await client.publicClient.readContract({ address: token, abi: superTokenAbi, functionName: 'getHost' }).catch(() => undefined);
+  return host !== undefined && host.toLowerCase() === client.superfluid.host.toLowerCase();
 }
 
 /**

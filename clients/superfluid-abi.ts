@@ -17,11 +17,12 @@ export const cfaV1ForwarderAbi = parseAbi([
   'function deleteFlow(address token, address sender, address receiver, bytes userData) returns (bool)',
 ]);
 
-/** ISuperToken: balances (realtime at a given timestamp), and upgrading from the underlying ERC-20. */
+/** ISuperToken: balances (realtime at a given timestamp), its host (is it Superfluid's?), and upgrading from the underlying ERC-20. */
 export const superTokenAbi = parseAbi([
   'function balanceOf(address account) view returns (uint256 balance)',
   'function realtimeBalanceOf(address account, uint256 timestamp) view returns (int256 availableBalance, uint256 deposit, uint256 owedDeposit)',
   'function getUnderlyingToken() view returns (address tokenAddr)',
+  'function getHost() view returns (address host)',
   'function upgrade(uint256 amount)',
 ]);
 

@@ -92,6 +92,26 @@ export const EnvSchema = z.object({
   /** The embedded Anvil's port; 0 lets the system pick a free one (tests). */
   ANVIL_PORT: z.coerce.number().int().min(0).max(65535).default(8545),
 
+  /**
+   * HTTP price sources streams may name, as `name=url` pairs separated by commas. Each answers
+   * `GET <url>?asset=<asset>&from=<unix>&to=<unix>` with `{"observations":[{"price":"<USD decimal>","at":<unix>}]}`
+   * (the latest observation at or before `from`, then each up to `to`): see the README's streams section.
+   */
+  PRICE_HTTP_SOURCES: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}=https?:\/\/[^,\s]+(,[A-Za-z0-9_-]{1,64}=https?:\/\/[^,\s]+)*$/, 'must be name=url pairs separated by commas, like coingecko=https://prices.example/usd')
+    .optional(),
+
+  /**
+   * How far a cooperative account's balance may move away from what its streams booked between two daily
+   * stream reconciliations before it is a finding, in percent of what was booked (up to two decimals).
+   */
+  STREAM_RECONCILIATION_THRESHOLD_PERCENT: z
+    .string()
+    .regex(/^\d{1,3}(\.\d{1,2})?$/, 'must be a percentage such as 10 or 2.5')
+    .refine((v) => Number(v) <= 100, 'must be at most 100')
+    .default('10'),
+
   /** Published domain events (the outbox behind webhooks and the events API) are kept this many days. */
   EVENT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
   /**
@@ -162,6 +182,8 @@ export interface Config {
   webhooks: { secretsKey: string; allowPrivateTargets: boolean };
   /** Four eyes on corrections: µCLOUD above which a second operator approves, and how long they have. */
   corrections: { approvalThreshold: bigint; approvalWindowMs: number };
+  /** Stream accounting: the HTTP price sources streams may name (by name), and the stream reconciliation's drift threshold. */
+  streams: { httpPriceSources: Record<string, string>; driftThresholdBps: number };
   rateLimits: { windowMs: number; public: number; memberQueries: number; memberMutations: number; admin: number; service: number };
   stripe: {
     secretKey: string;
@@ -272,6 +294,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     governance: { revenueRuleCooldownMs: e.REVENUE_RULE_COOLDOWN_SECONDS * 1000 },
     operations: { eventRetentionDays: e.EVENT_RETENTION_DAYS },
     deadLetter: { retryDelaysMs: e.DEAD_LETTER_RETRY_DELAYS.split(',').map((s) => Number(s) * 1000) },
+    streams: {
+      httpPriceSources: Object.fromEntries((e.PRICE_HTTP_SOURCES ?? '').split(',').filter(Boolean).map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)])),
+      driftThresholdBps: Math.round(Number(e.STREAM_RECONCILIATION_THRESHOLD_PERCENT) * 100),
+    },
     webhooks: { secretsKey: e.WEBHOOK_SECRETS_KEY, allowPrivateTargets: e.WEBHOOK_ALLOW_PRIVATE_TARGETS ?? e.NODE_ENV !== 'production' },
     corrections: { approvalThreshold: BigInt(e.CORRECTION_APPROVAL_THRESHOLD) * 1_000_000n, approvalWindowMs: e.CORRECTION_APPROVAL_WINDOW_SECONDS * 1000 },
     rateLimits: {

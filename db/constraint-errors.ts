@@ -33,6 +33,8 @@ export const CONSTRAINT_ERRORS: Readonly<Record<string, { code: BusinessErrorCod
   corrections_cooperative_id_fkey: { code: 'NOT_FOUND', message: 'Cooperative not found' },
   correction_four_eyes: { code: 'FORBIDDEN', message: 'A correction above the threshold needs a second operator' },
   corrections_one_per_transaction: { code: 'CONFLICT', message: 'This transaction already has a correction proposed or applied' },
+  streams_active_flow: { code: 'CONFLICT', message: 'This flow is already registered as an active stream of the cooperative' },
+  streams_cooperative_id_fkey: { code: 'NOT_FOUND', message: 'Cooperative not found' },
 };
 
 /** The business error a database error stands for, or the error itself when it is not a known guard. */

@@ -82,6 +82,9 @@ export const IDEMPOTENCY_KEY_CONSTRAINTS: ReadonlySet<string> = new Set([
   'webhook_endpoint_secrets_cooperative_id_idempotency_key_key',
   'campaigns_cooperative_id_idempotency_key_key',
   'corrections_cooperative_id_idempotency_key_key',
+  'streams_cooperative_id_idempotency_key_key',
+  'stream_samples_cooperative_id_idempotency_key_key',
+  'manual_token_prices_cooperative_id_idempotency_key_key',
 ]);
 
 /** A twin with the same key committed first: run the transaction again, and it replays. */

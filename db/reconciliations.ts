@@ -24,6 +24,7 @@ const STORED_FINDINGS_PER_CHECK = 1000;
 interface RunRow {
   id: string;
   kind: ReconciliationKind;
+  cooperative_id: string | null;
   run_key: string;
   scheduled_for: Date;
   status: ReconciliationStatus;
@@ -33,10 +34,10 @@ interface RunRow {
   finished_at: Date | null;
 }
 
-const RUN_COLUMNS = 'id, kind, run_key, scheduled_for, status, checks, finding_count, started_at, finished_at';
+const RUN_COLUMNS = 'id, kind, cooperative_id, run_key, scheduled_for, status, checks, finding_count, started_at, finished_at';
 
 const toRun = (r: RunRow): ReconciliationRun => ({
-  id: r.id, kind: r.kind, runKey: r.run_key, scheduledFor: r.scheduled_for.toISOString(), status: r.status, checks: r.checks,
+  id: r.id, kind: r.kind, cooperativeId: r.cooperative_id, runKey: r.run_key, scheduledFor: r.scheduled_for.toISOString(), status: r.status, checks: r.checks,
   findingCount: r.finding_count, startedAt: r.started_at.toISOString(), finishedAt: r.finished_at?.toISOString() ?? null,
 });
 
@@ -47,35 +48,45 @@ export interface ReconciliationOutcome {
   replayed: boolean;
 }
 
+/** What a reconciliation found: every check in order, with all its findings. */
+export interface ReconciliationExamination {
+  checks: Array<{ name: string; findings: ReconciliationFinding[] }>;
+}
+
 /**
- * Runs the ledger reconciliation for one scheduled instant, once: the run is keyed by that instant, so a
- * second call (a retried activity, a schedule firing twice, a backfill) returns the finished run. The
- * result, its findings and one `reconciliation.alert` event per cooperative with findings are written
- * in one transaction.
+ * Runs a reconciliation of `kind` for one scheduled instant, once: the run is keyed by that instant, so
+ * a second call (a retried activity, a schedule firing twice, a backfill) returns the finished run, and
+ * a run left `running` by a lost worker is examined again. `examine` does the checking (given the run's
+ * id); the result, the first findings of each check and one `reconciliation.alert` event per
+ * cooperative with findings are written in one transaction. A run of one cooperative (`cooperativeId`)
+ * is keyed by it too.
  */
-export async function reconcileLedger(pool: Pool, scheduledFor: Date, onProgress: () => void = () => {}): Promise<ReconciliationOutcome> {
-  const runKey = reconciliationRunKey('ledger', scheduledFor);
+export async function runReconciliation(
+  pool: Pool,
+  run: { kind: ReconciliationKind; scheduledFor: Date; cooperativeId?: string },
+  examine: (runId: string) => Promise<ReconciliationExamination>,
+): Promise<ReconciliationOutcome> {
+  const runKey = reconciliationRunKey(run.kind, run.scheduledFor, run.cooperativeId);
   const started = await inSystemTransaction(pool, async (client) => {
-    await client.query(`INSERT INTO reconciliation_runs (id, kind, run_key, scheduled_for, status) VALUES ($1, 'ledger', $2, $3, 'running') ON CONFLICT (run_key) DO NOTHING`, [
-      randomUUID(), runKey, scheduledFor,
-    ]);
+    await client.query(
+      `INSERT INTO reconciliation_runs (id, kind, cooperative_id, run_key, scheduled_for, status) VALUES ($1, $2, $3, $4, $5, 'running') ON CONFLICT (run_key) DO NOTHING`,
+      [randomUUID(), run.kind, run.cooperativeId ?? null, runKey, run.scheduledFor],
+    );
     const { rows } = await client.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM reconciliation_runs WHERE run_key = $1`, [runKey]);
     return toRun(rows[0]!);
   });
   if (started.status !== 'running') return { run: started, alerted: [], replayed: true };
 
-  const report = await integrityReport(pool, undefined, { checks: Object.values(LEDGER_RECONCILIATION_CHECKS).flat(), asOf: scheduledFor, onProgress });
-  const checks = Object.entries(LEDGER_RECONCILIATION_CHECKS).map(([name, parts]) => {
-    const findings = report.findings.filter((f) => parts.includes(f.check as IntegrityCheck)).length;
-    return { name, passed: findings === 0, findings };
-  });
-  const stored = Object.values(LEDGER_RECONCILIATION_CHECKS).flat().flatMap((check) => report.findings.filter((f) => f.check === check).slice(0, STORED_FINDINGS_PER_CHECK));
-  const status: ReconciliationStatus = report.clean ? 'passed' : 'failed';
+  const examination = await examine(started.id);
+  const findings = examination.checks.flatMap((c) => c.findings);
+  const checks = examination.checks.map((c) => ({ name: c.name, passed: c.findings.length === 0, findings: c.findings.length }));
+  const stored = [...new Set(findings.map((f) => f.check))].flatMap((check) => findings.filter((f) => f.check === check).slice(0, STORED_FINDINGS_PER_CHECK));
+  const status: ReconciliationStatus = findings.length === 0 ? 'passed' : 'failed';
 
   return inSystemTransaction(pool, async (client) => {
     const { rows } = await client.query<RunRow>(
       `UPDATE reconciliation_runs SET status = $2, checks = $3::jsonb, finding_count = $4, finished_at = now() WHERE id = $1 AND status = 'running' RETURNING ${RUN_COLUMNS}`,
-      [started.id, status, toJsonParam(checks), report.findings.length],
+      [started.id, status, toJsonParam(checks), findings.length],
     );
     // Another call finished the same run meanwhile: its result stands.
     if (rows.length === 0) {
@@ -88,9 +99,9 @@ export async function reconcileLedger(pool: Pool, scheduledFor: Date, onProgress
       [started.id, toJsonParam(stored.map((f) => ({ check: f.check, cooperative_id: f.cooperativeId, subject: f.subject, detail: f.detail })))],
     );
     const run = toRun(rows[0]!);
-    const alerted = [...new Set(report.findings.map((f) => f.cooperativeId))];
+    const alerted = [...new Set(findings.map((f) => f.cooperativeId).filter((c): c is string => c !== null))];
     for (const cooperativeId of alerted) {
-      const own = report.findings.filter((f) => f.cooperativeId === cooperativeId);
+      const own = findings.filter((f) => f.cooperativeId === cooperativeId);
       await recordEvent(client, cooperativeId, {
         type: 'reconciliation.alert', aggregateId: run.id,
         payload: { runId: run.id, kind: run.kind, scheduledFor: run.scheduledFor, failedChecks: checks.filter((c) => !c.passed).map((c) => c.name), findings: own.length },
@@ -100,8 +111,21 @@ export async function reconcileLedger(pool: Pool, scheduledFor: Date, onProgress
   });
 }
 
-/** Runs, newest scheduled first, optionally of one kind or status. */
-export function listReconciliations(pool: Pool, filter: { kind?: ReconciliationKind; status?: ReconciliationStatus; limit: number; cursor?: string }): Promise<Page<ReconciliationRun>> {
+/** The ledger reconciliation for one scheduled instant: the billing seed's four checks, as of that instant. */
+export function reconcileLedger(pool: Pool, scheduledFor: Date, onProgress: () => void = () => {}): Promise<ReconciliationOutcome> {
+  return runReconciliation(pool, { kind: 'ledger', scheduledFor }, async () => {
+    const report = await integrityReport(pool, undefined, { checks: Object.values(LEDGER_RECONCILIATION_CHECKS).flat(), asOf: scheduledFor, onProgress });
+    return {
+      checks: Object.entries(LEDGER_RECONCILIATION_CHECKS).map(([name, parts]) => ({ name, findings: report.findings.filter((f) => parts.includes(f.check as IntegrityCheck)) })),
+    };
+  });
+}
+
+/** Runs, newest scheduled first, optionally of one kind, status or cooperative (its own runs). */
+export function listReconciliations(
+  pool: Pool,
+  filter: { kind?: ReconciliationKind; status?: ReconciliationStatus; cooperativeId?: string; limit: number; cursor?: string },
+): Promise<Page<ReconciliationRun>> {
   const after = readCursor(filter.cursor, ([at, id]) => {
     if (typeof at !== 'string' || Number.isNaN(Date.parse(at)) || typeof id !== 'string' || !isUuid(id)) throw new Error('bad cursor');
     return { at, id };
@@ -109,10 +133,10 @@ export function listReconciliations(pool: Pool, filter: { kind?: ReconciliationK
   return inSystemTransaction(pool, async (client) => {
     const { rows } = await client.query<RunRow>(
       `SELECT ${RUN_COLUMNS} FROM reconciliation_runs
-        WHERE ($1::text IS NULL OR kind = $1) AND ($2::text IS NULL OR status = $2)
+        WHERE ($1::text IS NULL OR kind = $1) AND ($2::text IS NULL OR status = $2) AND ($6::uuid IS NULL OR cooperative_id = $6)
           AND ($3::timestamptz IS NULL OR (scheduled_for, id) < ($3::timestamptz, $4::uuid))
         ORDER BY scheduled_for DESC, id DESC LIMIT $5`,
-      [filter.kind ?? null, filter.status ?? null, after?.at ?? null, after?.id ?? null, filter.limit + 1],
+      [filter.kind ?? null, filter.status ?? null, after?.at ?? null, after?.id ?? null, filter.limit + 1, filter.cooperativeId ?? null],
     );
     return toPage(rows, filter.limit, (r) => [r.scheduled_for.toISOString(), r.id], toRun);
   });

@@ -31,6 +31,13 @@ export const COOPERATIVE_ACCOUNTS = {
   breakageRevenue: { code: '4490', name: 'Credit Breakage Revenue', currency: 'USD', type: 'revenue', allowNegative: true, balanceShards: HOT },
   promotionalCredits: { code: '5900', name: 'Promotional Credits Granted', currency: 'USD', type: 'expense', allowNegative: true, balanceShards: HOT },
   computeInfrastructure: { code: '5510', name: 'Compute Infrastructure', currency: 'USD', type: 'expense', allowNegative: true, balanceShards: 1 },
+  // Streams (domain/streams.ts): each sample books its flow at its USD value when it is sampled. Inbound
+  // tokens are held at that value (Dr 1310 / Cr 4610); outbound ones leave at it (Dr 5610, 5620 or 3310 / Cr 1310).
+  streamTokens: { code: '1310', name: 'Streamed Tokens Held (at sampled value)', currency: 'USD', type: 'asset', allowNegative: true, balanceShards: 1 },
+  streamDistributions: { code: '3310', name: 'Distributions Paid by Stream', currency: 'USD', type: 'equity', allowNegative: true, balanceShards: 1 },
+  streamRevenue: { code: '4610', name: 'Stream Revenue', currency: 'USD', type: 'revenue', allowNegative: true, balanceShards: 1 },
+  streamExpense: { code: '5610', name: 'Stream Payments', currency: 'USD', type: 'expense', allowNegative: true, balanceShards: 1 },
+  memberCompensation: { code: '5620', name: 'Member Compensation by Stream', currency: 'USD', type: 'expense', allowNegative: true, balanceShards: 1 },
 } as const satisfies Record<string, AccountTemplate>;
 
 /** Accounts every member has, opened with the member. */

@@ -7,7 +7,7 @@ import { BusinessError } from './errors';
  */
 
 /** One per registered handler (activities/dead-letter.ts): a type without a handler cannot be handed over. */
-export const DEAD_LETTER_OPERATION_TYPES = ['mint_credits', 'refund_clawback', 'webhook_delivery'] as const;
+export const DEAD_LETTER_OPERATION_TYPES = ['mint_credits', 'refund_clawback', 'webhook_delivery', 'stream_sample'] as const;
 export type DeadLetterOperationType = (typeof DEAD_LETTER_OPERATION_TYPES)[number];
 
 export const DEAD_LETTER_STATUSES = ['retrying', 'manual_review', 'succeeded', 'resolved', 'discarded'] as const;

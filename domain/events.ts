@@ -25,6 +25,9 @@ export const EVENT_TYPES = [
   'correction.proposed',
   'correction.rejected',
   'correction.expired',
+  'stream.sampled',
+  'stream.price_unavailable',
+  'period.closed',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

@@ -1,5 +1,5 @@
-/** Reconciliation runs: what is reconciled (stream accounting adds its own kind) and how a run ends. */
-export const RECONCILIATION_KINDS = ['ledger'] as const;
+/** Reconciliation runs: what is reconciled (the ledger's integrity, or streams against the chain) and how a run ends. */
+export const RECONCILIATION_KINDS = ['ledger', 'streams'] as const;
 export type ReconciliationKind = (typeof RECONCILIATION_KINDS)[number];
 
 export const RECONCILIATION_STATUSES = ['running', 'passed', 'failed'] as const;
@@ -21,6 +21,8 @@ export interface ReconciliationFinding {
 export interface ReconciliationRun {
   id: string;
   kind: ReconciliationKind;
+  /** The cooperative a run examined alone (stream runs), or null for a run over the whole network (the ledger's). */
+  cooperativeId: string | null;
   runKey: string;
   scheduledFor: string;
   status: ReconciliationStatus;
@@ -30,7 +32,7 @@ export interface ReconciliationRun {
   finishedAt: string | null;
 }
 
-/** A run's business key: one run per kind and scheduled instant (to the second). */
-export function reconciliationRunKey(kind: ReconciliationKind, scheduledFor: Date): string {
-  return `${kind}:${new Date(Math.floor(scheduledFor.getTime() / 1000) * 1000).toISOString()}`;
+/** A run's business key: one run per kind, cooperative (when it examines one) and scheduled instant (to the second). */
+export function reconciliationRunKey(kind: ReconciliationKind, scheduledFor: Date, cooperativeId?: string): string {
+  return `${kind}:${cooperativeId ? `${cooperativeId}:` : ''}${new Date(Math.floor(scheduledFor.getTime() / 1000) * 1000).toISOString()}`;
 }

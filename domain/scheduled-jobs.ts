@@ -3,7 +3,7 @@
  * `scheduledJob` workflow doing its job for the run's scheduled instant, so the same instant done twice
  * (a retry, a backfill) does the same thing once.
  */
-export const SCHEDULED_JOBS = ['hold-expiry', 'lot-expiry', 'outbox-sweep', 'event-retention', 'ledger-reconciliation'] as const;
+export const SCHEDULED_JOBS = ['hold-expiry', 'lot-expiry', 'outbox-sweep', 'event-retention', 'ledger-reconciliation', 'stream-sampling', 'stream-reconciliation', 'stream-backfill'] as const;
 export type ScheduledJob = (typeof SCHEDULED_JOBS)[number];
 
 /** What a run did: `status` becomes the run's BusinessStatus in the Temporal UI. */

@@ -15,6 +15,13 @@ export interface AnvilOptions {
   stateFile?: string;
   logFile: string;
   log: (line: string) => void;
+  /** The genesis block's timestamp (Unix seconds), for a chain whose clock starts in the past (tests). */
+  genesisTimestamp?: bigint;
+  /**
+   * Mine a block every this many seconds besides one per transaction: stream sampling waits for a block
+   * at or after each instant, which an idle chain that mines only on transactions never reaches.
+   */
+  blockTimeSeconds?: number;
 }
 
 /**
@@ -28,6 +35,9 @@ export async function startAnvil(opts: AnvilOptions): Promise<{ rpcUrl: string; 
   // Superfluid's test deployer contracts exceed the 24 kB contract size limit of EIP-170; its deployment
   // script fails with CreateContractSizeLimit unless the chain lifts it, as Superfluid's own docs ask.
   const args = ['--host', '127.0.0.1', '--port', String(opts.port), '--disable-code-size-limit'];
+  if (opts.genesisTimestamp !== undefined) args.push('--timestamp', opts.genesisTimestamp.toString());
+  // Mixed: transactions are still mined at once (interval mining alone would hold each one for the interval).
+  if (opts.blockTimeSeconds !== undefined) args.push('--block-time', String(opts.blockTimeSeconds), '--mixed-mining');
   if (opts.stateFile) {
     fs.mkdirSync(path.dirname(opts.stateFile), { recursive: true });
     args.push('--state', opts.stateFile, '--state-interval', '60');

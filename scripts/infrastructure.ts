@@ -97,6 +97,9 @@ export async function startInfrastructure(opts: InfrastructureOptions): Promise<
       const anvil = await startAnvil({
         port: config.chain.anvilPort,
         stateFile: opts.persistChain ? path.join(stateDir, 'chain', 'anvil-state.json') : undefined,
+        // The kept chain (npm start) moves with the clock, so each sampling instant is reached within a minute;
+        // the tests' chains move only when a test mines, at the instants it chooses.
+        blockTimeSeconds: opts.persistChain ? 60 : undefined,
         logFile: path.join(stateDir, 'logs', 'anvil.log'),
         log,
       });

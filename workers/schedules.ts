@@ -27,6 +27,14 @@ export const SCHEDULES: readonly ScheduleDefinition[] = [
   { id: 'event-retention', job: 'event-retention', spec: { calendars: [{ hour: 3, minute: 0 }] }, overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 day' },
   // After midnight's activity has settled; a day missed while Temporal was down still runs once.
   { id: 'ledger-reconciliation', job: 'ledger-reconciliation', spec: { calendars: [{ hour: 0, minute: 30 }] }, overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 day' },
+  // On the hour, for hourly streams; the 00:00 UTC run is the daily sample (and Monday's the weekly one).
+  // A run only starts each cooperative's sampling workflow, so runs never pile up; a skipped or missed
+  // one is caught up by the next, which samples each stream at every instant it missed.
+  { id: 'stream-sampling', job: 'stream-sampling', spec: { intervals: [{ every: '1 hour' }] }, overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 day' },
+  // After the 00:00 samples are posted (the chain must have reached 00:00 first).
+  { id: 'stream-reconciliation', job: 'stream-reconciliation', spec: { calendars: [{ hour: 1, minute: 0 }] }, overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 day' },
+  // Weekly, Monday 03:30: gaps a week of runs left behind are backfilled.
+  { id: 'stream-backfill', job: 'stream-backfill', spec: { calendars: [{ dayOfWeek: 'MONDAY', hour: 3, minute: 30 }] }, overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '7 days' },
 ];
 
 /** What a schedule does, as created: the fingerprint of it goes in the action's memo so a changed definition is noticed. */

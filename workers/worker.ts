@@ -4,17 +4,24 @@ import type { Pool } from 'pg';
 import type Stripe from 'stripe';
 import { createActivities, type Activities, type ActivityDependencies } from '../activities';
 import { dataConverter } from '../clients/data-converter';
+import { chainConnector } from '../clients/chain';
+import { streamRunStarters } from '../clients/stream-runs';
 import { webhookDeliveryWaker } from '../clients/webhook-delivery';
 import type { Config } from '../config/config';
 
 /** What the activities are built from, the same in the worker process and in tests. */
 export function activityDependencies(config: Config, clients: { pool: Pool; stripe: Stripe; temporal: Client }): ActivityDependencies {
+  const streamRuns = streamRunStarters(clients.temporal, config);
   return {
     pool: clients.pool,
     stripe: clients.stripe,
     operations: config.operations,
     webhooks: config.webhooks,
     wake: webhookDeliveryWaker(clients.temporal, config),
+    chain: chainConnector(config.chain),
+    streams: config.streams,
+    startStreamSampling: streamRuns.sampling,
+    startStreamReconciliation: streamRuns.reconciliation,
   };
 }
 

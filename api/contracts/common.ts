@@ -1,4 +1,5 @@
 import { ERROR_CODES } from '../../domain/errors';
+import { checksumAddress } from '../../domain/identity';
 import { displayTextProblem } from '../../domain/text';
 import { z } from './zod';
 
@@ -54,3 +55,22 @@ function displayText(min: number, max: number, options: { multiline?: boolean })
 
 export const SafeText = (min: number, max: number) => displayText(min, max, {});
 export const LongText = (min: number, max: number) => displayText(min, max, { multiline: true });
+
+/** A transform that runs a domain check: what it throws becomes the field's validation message. */
+export function refined<T>(check: (v: string) => T) {
+  return (value: string, ctx: z.RefinementCtx) => {
+    try {
+      return check(value);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: err instanceof Error ? err.message : 'invalid' });
+      return z.NEVER;
+    }
+  };
+}
+
+/** An Ethereum address, answered in its EIP-55 checksummed form (a wrong checksum is refused). */
+export const EthAddress = z
+  .string()
+  .max(42)
+  .transform(refined((v) => checksumAddress(v) as `0x${string}`))
+  .openapi({ type: 'string', example: '0x52908400098527886E0F7030069857D2E4169EE7' });

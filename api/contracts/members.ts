@@ -1,22 +1,11 @@
-import { checksumAddress, normaliseEnsSubname } from '../../domain/identity';
+import { normaliseEnsSubname } from '../../domain/identity';
 import type { Member } from '../../domain/member';
-import { SafeText, Uuid } from './common';
+import { EthAddress, refined, SafeText, Uuid } from './common';
 import { z } from './zod';
-
-function refined(check: (v: string) => string) {
-  return (value: string, ctx: z.RefinementCtx) => {
-    try {
-      return check(value);
-    } catch (err) {
-      ctx.addIssue({ code: 'custom', message: err instanceof Error ? err.message : 'invalid' });
-      return z.NEVER;
-    }
-  };
-}
 
 export const CreateMemberBody = z
   .strictObject({
-    address: z.string().max(42).transform(refined(checksumAddress)).openapi({ type: 'string', example: '0x52908400098527886E0F7030069857D2E4169EE7' }),
+    address: EthAddress,
     ensName: z.string().max(255).transform(refined(normaliseEnsSubname)).optional().openapi({ type: 'string', example: 'alice.techne.eth' }),
     displayName: SafeText(1, 200).optional(),
   })

@@ -5,6 +5,7 @@ import { z } from './zod';
 const RunFields = {
   id: Uuid,
   kind: z.enum(RECONCILIATION_KINDS),
+  cooperativeId: Uuid.nullable().openapi({ description: 'the cooperative a run examined alone (streams), or null for the whole network (ledger)' }),
   runKey: z.string(),
   scheduledFor: z.iso.datetime(),
   status: z.enum(RECONCILIATION_STATUSES),
@@ -28,6 +29,7 @@ export const ReconciliationPage = z.object({ items: z.array(ReconciliationRunVie
 export const ReconciliationListQuery = z.strictObject({
   kind: z.enum(RECONCILIATION_KINDS).optional(),
   status: z.enum(RECONCILIATION_STATUSES).optional(),
+  cooperativeId: Uuid.optional().openapi({ description: "one cooperative's own runs" }),
   ...pageQuery,
 });
 

@@ -1,7 +1,11 @@
-import { createTestClient, parseAbi, parseEther, type Address, type Hash, type TestClient, type Transport } from 'viem';
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { createTestClient, http, parseAbi, parseEther, type Address, type Hash, type TestClient, type Transport } from 'viem';
 import { generatePrivateKey, privateKeyToAddress } from 'viem/accounts';
 import { blockInstant, connectChain, nodeSignedWalletClient, type BlockInstant, type ChainClient } from '../../clients/chain';
-import { superTokenAbi } from '../../clients/superfluid-abi';
+import { cfaV1ForwarderAbi, superTokenAbi } from '../../clients/superfluid-abi';
+import { startAnvil } from '../../scripts/anvil';
+import { ensureSuperfluidDeployment } from '../../scripts/superfluid-deployment';
 import { testConfig } from './stack';
 
 /**
@@ -28,6 +32,33 @@ export const FLOW_TX_GAS = 1_500_000n;
 
 /** The test token's open faucet, beside the ERC-20 calls that upgrading to the super token needs. */
 const testTokenAbi = parseAbi(['function mint(address account, uint256 amount) returns (bool)', 'function approve(address spender, uint256 amount) returns (bool)']);
+
+export interface OwnTestChain extends TestChain {
+  /** What points an API or worker at this chain (CHAIN_RPC_URL and Superfluid's addresses). */
+  env: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+/**
+ * An Anvil of the calling file's own, whose clock starts at `genesis` (Unix seconds) in the past, with
+ * Superfluid deployed by its own script (about 3 s): for tests that steer the chain's clock through
+ * instants of their choosing (the run's shared chain is at the present, and other files mine on it).
+ */
+export async function startOwnTestChain(genesis: bigint): Promise<OwnTestChain> {
+  const dir = path.join(process.env.TEST_STATE_DIR ?? '.state/test', `own-chain-${randomUUID()}`);
+  const log = () => undefined;
+  const anvil = await startAnvil({ port: 0, genesisTimestamp: genesis, logFile: path.join(dir, 'anvil.log'), log });
+  try {
+    const deployment = await ensureSuperfluidDeployment({ rpcUrl: anvil.rpcUrl, file: path.join(dir, 'superfluid.json'), logFile: path.join(dir, 'deploy.log'), log });
+    const env = { CHAIN_RPC_URL: anvil.rpcUrl, SUPERFLUID_HOST_ADDRESS: deployment.host, SUPERFLUID_CFA_FORWARDER_ADDRESS: deployment.cfaV1Forwarder };
+    const client = await connectChain({ rpcUrl: anvil.rpcUrl, superfluid: { host: deployment.host, cfaV1Forwarder: deployment.cfaV1Forwarder }, transport: http(anvil.rpcUrl) });
+    const test = createTestClient({ mode: 'anvil', chain: client.chain, transport: client.transport });
+    return { client, test, superToken: deployment.testSuperToken.address, underlying: deployment.testSuperToken.underlying, env, stop: anvil.stop };
+  } catch (err) {
+    await anvil.stop();
+    throw err;
+  }
+}
 
 export async function connectTestChain(transport?: Transport): Promise<TestChain> {
   const config = testConfig();
@@ -88,4 +119,19 @@ function requiredAddress(name: string): Address {
   const value = process.env[name];
   if (!value?.startsWith('0x')) throw new Error(`${name} is not set: run this through jest, whose global setup deploys the test super token`);
   return value as Address;
+}
+
+/**
+ * Makes the flow from `sender` to `receiver` run at `rate` wei per second (creating, updating or, at 0,
+ * deleting it), in a block at exactly `at` when given. The sender needs super tokens (fundWithSuperTokens).
+ */
+export async function setFlow(chain: TestChain, flow: { sender: Address; receiver: Address; rate: bigint }, at?: bigint): Promise<BlockInstant> {
+  const wallet = nodeSignedWalletClient(chain.client, flow.sender);
+  const { cfaV1Forwarder: forwarder } = chain.client.superfluid;
+  const current = await chain.client.publicClient.readContract({ address: forwarder, abi: cfaV1ForwarderAbi, functionName: 'getFlowrate', args: [chain.superToken, flow.sender, flow.receiver] });
+  const send = () =>
+    flow.rate === 0n
+      ? wallet.writeContract({ address: forwarder, abi: cfaV1ForwarderAbi, functionName: 'deleteFlow', args: [chain.superToken, flow.sender, flow.receiver, '0x'], gas: FLOW_TX_GAS })
+      : wallet.writeContract({ address: forwarder, abi: cfaV1ForwarderAbi, functionName: current === 0n ? 'createFlow' : 'updateFlow', args: [chain.superToken, flow.sender, flow.receiver, flow.rate, '0x'], gas: FLOW_TX_GAS });
+  return at === undefined ? mined(chain, send()) : minedAt(chain, at, send);
 }

@@ -1,5 +1,6 @@
 import type { Pool } from 'pg';
 import { createPool } from '../../db/pool';
+import { RECORDED_PERIOD_STATUSES } from '../../domain/accounting-periods';
 import { ACCOUNT_OWNER_TYPES, ACCOUNT_TYPES } from '../../domain/chart-of-accounts';
 import { COOPERATIVE_STATUSES } from '../../domain/cooperative';
 import { PURCHASE_STATUSES } from '../../domain/credit-purchase';
@@ -15,6 +16,7 @@ import { LOT_CATEGORIES } from '../../domain/lots';
 import { CURRENCIES } from '../../domain/money';
 import { PRIMITIVES } from '../../domain/rate-card';
 import { STAKING_POSITION_STATUSES, STAKING_RELEASE_KINDS } from '../../domain/staking';
+import { PRICE_AVERAGING, PRICE_SOURCE_TYPES, SAMPLING_INTERVALS, STREAM_ACCOUNTS, STREAM_DENOMINATIONS, STREAM_DIRECTIONS, STREAM_STATUSES } from '../../domain/streams';
 import { WEBHOOK_DELIVERY_STATUSES, WEBHOOK_ENDPOINT_STATUSES } from '../../domain/webhooks';
 import { CORRECTION_STATUSES } from '../../domain/corrections';
 import { testConfig } from '../harness/stack';
@@ -58,6 +60,15 @@ const MAPPED: Record<string, readonly string[]> = {
   'dead_letter_actions.to_status': DEAD_LETTER_STATUSES,
   'webhook_endpoints.status': WEBHOOK_ENDPOINT_STATUSES,
   'webhook_deliveries.status': WEBHOOK_DELIVERY_STATUSES,
+  'streams.direction': STREAM_DIRECTIONS,
+  'streams.account': STREAM_ACCOUNTS,
+  'streams.sampling_interval': SAMPLING_INTERVALS,
+  'streams.price_averaging': PRICE_AVERAGING,
+  'streams.denomination': STREAM_DENOMINATIONS,
+  'streams.status': STREAM_STATUSES,
+  'stream_samples.price_source': PRICE_SOURCE_TYPES,
+  'stream_samples.price_averaging': PRICE_AVERAGING,
+  'accounting_periods.status': RECORDED_PERIOD_STATUSES,
 };
 
 interface ListConstraint {

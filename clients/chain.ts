@@ -215,9 +215,9 @@ export async function readRealtimeBalances(client: ChainClient, holdings: Readon
 /**
  * FlowUpdated events of the constant flow agreement between two blocks (both included), filtered by any
  * of token, sender and receiver, in chain order, each with its block's timestamp: the history a flow's
- * accumulated amount is computed from.
+ * accumulated amount is computed from. A filter field may list several values (any of them).
  */
-export async function readFlowUpdates(client: ChainClient, filter: Partial<FlowKey>, range: { fromBlock: bigint; toBlock: bigint }): Promise<FlowUpdate[]> {
+export async function readFlowUpdates(client: ChainClient, filter: { [K in keyof FlowKey]?: FlowKey[K] | FlowKey[K][] }, range: { fromBlock: bigint; toBlock: bigint }): Promise<FlowUpdate[]> {
   const logs = await client.publicClient.getLogs({
     address: client.superfluid.cfaV1,
     event: cfaV1EventsAbi[0],

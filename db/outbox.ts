@@ -8,11 +8,13 @@ import { inSystemTransaction, inTenantTransaction } from './transaction';
 /** The channel the outbox's trigger notifies at every commit that wrote events (migration 1763801100000). */
 export const OUTBOX_CHANNEL = 'outbox';
 
-/** The statement that records `event`, for a batch of statements sent together at the end of a transaction. */
-export function recordEventStatement(cooperativeId: string, event: DomainEvent): string {
-  return `INSERT INTO outbox (cooperative_id, event_type, aggregate_id, payload)
-          VALUES (${escapeLiteral(cooperativeId)}, ${escapeLiteral(event.type)}, ${escapeLiteral(event.aggregateId)}, ${escapeLiteral(toJsonParam(event.payload))}::jsonb)`;
+/** The statement that records `events` (one or more), for a batch of statements sent together at the end of a transaction. */
+export function recordEventsStatement(cooperativeId: string, events: readonly DomainEvent[]): string {
+  const rows = events.map((event) => `(${escapeLiteral(cooperativeId)}, ${escapeLiteral(event.type)}, ${escapeLiteral(event.aggregateId)}, ${escapeLiteral(toJsonParam(event.payload))}::jsonb)`);
+  return `INSERT INTO outbox (cooperative_id, event_type, aggregate_id, payload) VALUES ${rows.join(',\n')}`;
 }
+
+export const recordEventStatement = (cooperativeId: string, event: DomainEvent): string => recordEventsStatement(cooperativeId, [event]);
 
 /**
  * Records an event in the outbox, inside the caller's transaction: the event exists exactly when the

@@ -41,9 +41,10 @@ export function toSample(r: SampleRow): StreamSample {
   };
 }
 
-/** The sample written under `key`, inside the caller's transaction. */
-export async function sampleByKey(client: PoolClient, key: string): Promise<SampleRow | undefined> {
-  return (await client.query<SampleRow>(`SELECT ${SAMPLE_COLUMNS} FROM stream_samples WHERE idempotency_key = $1`, [key])).rows[0];
+/** The samples written under `keys`, by key, inside the caller's transaction. */
+export async function samplesByKey(client: PoolClient, keys: readonly string[]): Promise<Map<string, SampleRow>> {
+  const { rows } = await client.query<SampleRow & { idempotency_key: string }>(`SELECT ${SAMPLE_COLUMNS}, idempotency_key FROM stream_samples WHERE idempotency_key = ANY($1::text[])`, [keys]);
+  return new Map(rows.map((r) => [r.idempotency_key, r]));
 }
 
 /** A stream's samples, newest interval first. */

@@ -107,6 +107,12 @@ export function registerStream(pool: Pool, req: RegisterStreamRequest, position:
   });
 }
 
+/** Which of `ids` are active streams, inside the caller's transaction. */
+export async function activeStreamIds(client: PoolClient, ids: readonly string[]): Promise<Set<string>> {
+  const { rows } = await client.query<{ id: string }>(`SELECT id FROM streams WHERE id = ANY($1::uuid[]) AND status = 'active'`, [ids]);
+  return new Set(rows.map((r) => r.id));
+}
+
 export function findStream(pool: Pool, cooperativeId: string, streamId: string): Promise<Stream | undefined> {
   return inTenantTransaction(pool, cooperativeId, (client) => readStream(client, streamId));
 }
@@ -139,10 +145,18 @@ export function deactivateStream(pool: Pool, cooperativeId: string, streamId: st
   });
 }
 
-/** A cooperative's active streams, each with where its books stand: what a sampling run goes through. */
-export function activeStreams(pool: Pool, cooperativeId: string): Promise<Stream[]> {
+/**
+ * A cooperative's active streams in id order, each with where its books stand: all of them, those with
+ * ids from `first` to `last`, or those of `ids`. What a sampling run goes through, batch by batch.
+ */
+export function streamsBetween(pool: Pool, cooperativeId: string, which: { first?: string; last?: string; ids?: readonly string[] }): Promise<Stream[]> {
   return inTenantTransaction(pool, cooperativeId, async (client) => {
-    const { rows } = await client.query<StreamRow>(`${SELECT_STREAM} WHERE s.status = 'active' ORDER BY s.created_at, s.id`);
+    const { rows } = await client.query<StreamRow>(
+      `${SELECT_STREAM}
+        WHERE s.status = 'active' AND ($1::uuid IS NULL OR s.id >= $1) AND ($2::uuid IS NULL OR s.id <= $2) AND ($3::uuid[] IS NULL OR s.id = ANY($3))
+        ORDER BY s.id`,
+      [which.first ?? null, which.last ?? null, which.ids ?? null],
+    );
     return rows.map(toStream);
   });
 }

@@ -10,6 +10,6 @@ export { applyCorrection, correct, type CorrectionRequest } from './ops/correcti
 export { refundClawback, type RefundClawbackRequest } from './ops/refund-clawback';
 export { distributeRevenue, type RevenueDistributionRequest } from './ops/revenue-distribution';
 export { expireDueLots } from './ops/expire-lots';
-export { postStreamSample, type StreamSamplePlan } from './ops/stream-sample';
+export { postStreamSample, postStreamSamples, type PostedSample, type StreamSamplePlan } from './ops/stream-sample';
 export { memberBalance, memberTransactions } from './reads';
 export { integrityReport, INTEGRITY_CHECKS, type IntegrityCheck, type IntegrityFinding, type IntegrityReport } from './integrity';

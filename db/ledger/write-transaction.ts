@@ -41,66 +41,83 @@ export interface TransactionPlan {
   events: DomainEvent[];
 }
 
-/**
- * Writes a whole ledger transaction in one statement: the transaction, its entries (in account order,
- * which is also the order balance rows are locked in), lot changes, new lots, lot movements and the
- * outbox events. Balances follow from the entries by trigger; balance per currency is checked at commit.
- */
+const byAccount = (a: LedgerEntry, b: LedgerEntry) => (a.accountId < b.accountId ? -1 : a.accountId > b.accountId ? 1 : 0);
+
+/** Writes one ledger transaction: see writeTransactions. */
 export async function writeTransaction(client: PoolClient, plan: TransactionPlan): Promise<LedgerTransaction> {
-  const entries = plan.entries.filter((e) => e.amount !== 0n).sort((a, b) => (a.accountId < b.accountId ? -1 : a.accountId > b.accountId ? 1 : 0));
-  const { rows } = await client.query<{ created_at: Date }>({
+  return (await writeTransactions(client, [plan]))[0]!;
+}
+
+/**
+ * Writes whole ledger transactions of one cooperative in one statement, however many: the
+ * transactions, their entries (in account order across all of them, which is also the order balance
+ * rows are locked in), lot changes (summed per lot), new lots, lot movements and the outbox events.
+ * Balances follow from the entries by trigger; each transaction's balance per currency is checked at
+ * commit. A batch costs one round trip, which is what lets a sampling run post thousands of samples.
+ */
+export async function writeTransactions(client: PoolClient, plans: readonly TransactionPlan[]): Promise<LedgerTransaction[]> {
+  if (plans.length === 0) return [];
+  const cooperativeId = plans[0]!.cooperativeId;
+  if (plans.some((p) => p.cooperativeId !== cooperativeId)) throw new RangeError('a batch of ledger transactions belongs to one cooperative');
+  const entriesOf = plans.map((p) => p.entries.filter((e) => e.amount !== 0n).sort(byAccount));
+  const entries = entriesOf.flatMap((list, i) => list.map((e) => ({ t: plans[i]!.id, e }))).sort((a, b) => byAccount(a.e, b.e));
+  const lotChanges = new Map<string, LotChange>();
+  for (const c of plans.flatMap((p) => p.lotChanges ?? [])) {
+    const sum = lotChanges.get(c.lotId);
+    lotChanges.set(c.lotId, sum ? { lotId: c.lotId, available: sum.available + c.available, reserved: sum.reserved + c.reserved, consumed: sum.consumed + c.consumed } : c);
+  }
+  const { rows } = await client.query<{ id: string; created_at: Date }>({
     // Named: parsed and planned once per connection, not on every write.
-    name: 'ledger-write-transaction',
+    name: 'ledger-write-transactions',
     text: `WITH tx AS (
        INSERT INTO transactions (id, cooperative_id, type, idempotency_key, request_hash, reverses_transaction_id, metadata)
-       VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb) RETURNING created_at
+       SELECT x.id, $1, x.type, x.key, x.hash, x.rev, x.meta FROM jsonb_to_recordset($2::jsonb) AS x(id uuid, type text, key text, hash text, rev uuid, meta jsonb)
+       RETURNING id, created_at
      ), e AS (
        INSERT INTO entries (transaction_id, cooperative_id, account_id, currency, amount)
-       SELECT $1, $2, x.a, x.c, x.v FROM jsonb_to_recordset($8::jsonb) AS x(a uuid, c text, v bigint, n integer) ORDER BY x.n
+       SELECT x.t, $1, x.a, x.c, x.v FROM jsonb_to_recordset($3::jsonb) AS x(t uuid, a uuid, c text, v bigint, n integer) ORDER BY x.n
      ), lc AS (
        UPDATE lots l SET available = l.available + x.av, reserved = l.reserved + x.rs, consumed = l.consumed + x.cs
-         FROM jsonb_to_recordset($9::jsonb) AS x(id uuid, av bigint, rs bigint, cs bigint) WHERE l.id = x.id
+         FROM jsonb_to_recordset($4::jsonb) AS x(id uuid, av bigint, rs bigint, cs bigint) WHERE l.id = x.id
      ), nl AS (
        INSERT INTO lots (id, cooperative_id, account_id, member_id, source, source_id, category, priority, expires_at, parent_lot_id, transaction_id, original, available)
-       SELECT x.id, $2, x.account_id, x.member_id, x.source, x.source_id, x.category, x.priority, x.expires_at, x.parent_lot_id, $1, x.amount, x.amount
-         FROM jsonb_to_recordset($10::jsonb) AS x(id uuid, account_id uuid, member_id uuid, source text, source_id text, category text, priority integer,
-                                                  expires_at timestamptz, parent_lot_id uuid, amount bigint)
+       SELECT x.id, $1, x.account_id, x.member_id, x.source, x.source_id, x.category, x.priority, x.expires_at, x.parent_lot_id, x.t, x.amount, x.amount
+         FROM jsonb_to_recordset($5::jsonb) AS x(id uuid, t uuid, account_id uuid, member_id uuid, source text, source_id text, category text, priority integer,
+                                                 expires_at timestamptz, parent_lot_id uuid, amount bigint)
      ), mv AS (
        INSERT INTO lot_movements (transaction_id, lot_id, cooperative_id, amount)
-       SELECT $1, x.lot_id, $2, x.amount FROM jsonb_to_recordset($11::jsonb) AS x(lot_id uuid, amount bigint)
+       SELECT x.t, x.lot_id, $1, x.amount FROM jsonb_to_recordset($6::jsonb) AS x(t uuid, lot_id uuid, amount bigint)
      ), ob AS (
        INSERT INTO outbox (cooperative_id, event_type, aggregate_id, payload)
-       SELECT $2, x.t, x.g, x.p FROM jsonb_to_recordset($12::jsonb) AS x(t text, g text, p jsonb)
+       SELECT $1, x.t, x.g, x.p FROM jsonb_to_recordset($7::jsonb) AS x(t text, g text, p jsonb, n integer) ORDER BY x.n
      )
-     SELECT created_at FROM tx`,
+     SELECT id, created_at FROM tx`,
     values: [
-      plan.id,
-      plan.cooperativeId,
-      plan.type,
-      plan.idempotencyKey,
-      plan.requestHash,
-      plan.reversesTransactionId ?? null,
-      toJsonParam(plan.metadata),
-      toJsonParam(entries.map((e, n) => ({ a: e.accountId, c: e.currency, v: e.amount, n }))),
-      toJsonParam((plan.lotChanges ?? []).map((c) => ({ id: c.lotId, av: c.available, rs: c.reserved, cs: c.consumed }))),
+      cooperativeId,
+      toJsonParam(plans.map((p) => ({ id: p.id, type: p.type, key: p.idempotencyKey, hash: p.requestHash, rev: p.reversesTransactionId ?? null, meta: p.metadata }))),
+      toJsonParam(entries.map(({ t, e }, n) => ({ t, a: e.accountId, c: e.currency, v: e.amount, n }))),
+      toJsonParam([...lotChanges.values()].map((c) => ({ id: c.lotId, av: c.available, rs: c.reserved, cs: c.consumed }))),
       toJsonParam(
-        (plan.newLots ?? []).map((l) => ({
-          id: l.id, account_id: l.accountId, member_id: l.memberId, source: l.source, source_id: l.sourceId, category: l.category,
-          priority: l.priority, expires_at: l.expiresAt, parent_lot_id: l.parentLotId, amount: l.amount,
-        })),
+        plans.flatMap((p) =>
+          (p.newLots ?? []).map((l) => ({
+            id: l.id, t: p.id, account_id: l.accountId, member_id: l.memberId, source: l.source, source_id: l.sourceId, category: l.category,
+            priority: l.priority, expires_at: l.expiresAt, parent_lot_id: l.parentLotId, amount: l.amount,
+          })),
+        ),
       ),
-      toJsonParam((plan.movements ?? []).map((m) => ({ lot_id: m.lotId, amount: m.amount }))),
-      toJsonParam(plan.events.map((ev) => ({ t: ev.type, g: ev.aggregateId, p: ev.payload }))),
+      toJsonParam(plans.flatMap((p) => (p.movements ?? []).map((m) => ({ t: p.id, lot_id: m.lotId, amount: m.amount })))),
+      toJsonParam(plans.flatMap((p) => p.events).map((ev, n) => ({ t: ev.type, g: ev.aggregateId, p: ev.payload, n }))),
     ],
   });
-  return {
+  const createdAt = new Map(rows.map((r) => [r.id, r.created_at.toISOString()]));
+  return plans.map((plan, i) => ({
     id: plan.id,
     cooperativeId: plan.cooperativeId,
     type: plan.type,
     idempotencyKey: plan.idempotencyKey,
     reversesTransactionId: plan.reversesTransactionId ?? null,
     metadata: plan.metadata,
-    createdAt: rows[0]!.created_at.toISOString(),
-    entries,
-  };
+    createdAt: createdAt.get(plan.id)!,
+    entries: entriesOf[i]!,
+  }));
 }

@@ -37,7 +37,10 @@ describe('stream sampling', () => {
   let coop: string;
   let admin: string;
   let sender: Address;
-  /** Streams whose sampling activity fails, as if the node kept erring. */
+  /**
+   * Streams whose sampling activity fails, as if the node kept erring for them: a batch holding one
+   * fails, and of the batch sampled stream by stream only they fail.
+   */
   const failing = new Set<string>();
 
   beforeAll(async () => {
@@ -48,6 +51,10 @@ describe('stream sampling', () => {
       startTestWorker({
         taskQueue, env,
         activityOverrides: (real) => ({
+          sampleStreamBatch: async (input) => {
+            if (failing.size > 0) throw ApplicationFailure.nonRetryable('the node answered 502', 'CHAIN_UNAVAILABLE');
+            return real.sampleStreamBatch(input);
+          },
           sampleStream: async (input) => {
             if (failing.has(input.streamId)) throw ApplicationFailure.nonRetryable('the node answered 502', 'CHAIN_UNAVAILABLE');
             return real.sampleStream(input);

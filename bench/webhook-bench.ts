@@ -1,32 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
-import { NativeConnection } from '@temporalio/worker';
 import pino from 'pino';
 import { createCooperativeActivities } from '../activities/cooperatives';
 import { outboxPublisher } from '../activities/outbox';
-import { createStripeClient } from '../clients/stripe';
-import { connectTemporalClient } from '../clients/temporal';
-import { loadConfig } from '../config/config';
-import { projectRoot } from '../config/project-root';
 import * as ledger from '../db/ledger';
 import { createMember } from '../db/members';
-import { enableAppLogin, migrate } from '../db/migrate';
-import { createPool } from '../db/pool';
 import { secretBox } from '../db/secret-box';
 import { createEndpoint } from '../db/webhook-endpoints';
 import { checksumAddress } from '../domain/identity';
 import type { WebhookEventBody } from '../domain/webhooks';
-import { startEmbeddedPostgres } from '../scripts/embedded-postgres';
-import { freePort } from '../scripts/ports';
-import { startTemporalDevServer } from '../scripts/temporal-dev-server';
-import { bundleWorkflows } from '../workers/bundle';
 import { startOutboxRelay } from '../workers/outbox-relay';
-import { installWorkerRuntime } from '../workers/runtime';
-import { activityDependencies, createWorker } from '../workers/worker';
+import { log, machine, runBench, startBenchStack } from './stack';
 import { printTable } from './table';
 
 /**
@@ -40,7 +25,6 @@ const EVENTS = Number(process.env.BENCH_WEBHOOK_EVENTS ?? 300);
 const RATE_PER_SECOND = Number(process.env.BENCH_WEBHOOK_RATE ?? 20);
 const CLIENTS = 4;
 const MEMBERS = 16;
-const log = (line: string) => process.stdout.write(`${line}\n`);
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
@@ -52,23 +36,10 @@ const summary = (values: number[]) => {
 const ms = (v: number) => v.toFixed(1);
 
 async function main(): Promise<void> {
-  const stateDir = path.join(projectRoot, '.state', 'bench-webhooks');
-  fs.rmSync(stateDir, { recursive: true, force: true });
-  fs.mkdirSync(stateDir, { recursive: true, mode: 0o755 });
-  const stops: Array<() => Promise<unknown>> = [];
+  log(`Machine: ${machine()}; ${EVENTS} transfers at ${RATE_PER_SECOND}/s from ${CLIENTS} clients, one endpoint subscribed to every event`);
+  const stack = await startBenchStack('webhooks');
+  const { config, pool, owner, dependencies } = stack;
   try {
-    log(`Machine: ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB; ${EVENTS} transfers at ${RATE_PER_SECOND}/s from ${CLIENTS} clients, one endpoint subscribed to every event`);
-    log('Starting a scratch embedded PostgreSQL and Temporal dev server');
-    const pg = await startEmbeddedPostgres({ dataDir: path.join(stateDir, 'postgres'), port: await freePort(), database: 'bench', logFile: path.join(stateDir, 'postgres.log'), log });
-    stops.push(pg.stop);
-    const temporalServer = await startTemporalDevServer({ port: await freePort(), namespace: 'default', fastStore: true, logFile: path.join(stateDir, 'temporal.log'), log });
-    stops.push(temporalServer.stop);
-    await migrate(pg.url, 'up');
-    const appPassword = 'bench-app-password';
-    await enableAppLogin(pg.url, appPassword);
-    const appUrl = Object.assign(new URL(pg.url), { username: 'coop_app', password: appPassword }).toString();
-    const config = loadConfig({ ...process.env, LOG_LEVEL: 'error', DATABASE_URL: appUrl, TEMPORAL_ADDRESS: temporalServer.address, TEMPORAL_TASK_QUEUE: 'bench-webhooks' });
-
     // The receiver: records when each event arrives, answers at once.
     const arrivals = new Map<string, number>();
     const receiver = http.createServer((req, res) => {
@@ -83,7 +54,7 @@ async function main(): Promise<void> {
       });
     });
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-    stops.push(() => new Promise((resolve) => (receiver.closeAllConnections(), receiver.close(resolve))));
+    stack.onStop(() => new Promise((resolve) => (receiver.closeAllConnections(), receiver.close(resolve))));
     const receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`;
 
     log('Reference: bare HTTP POST round trips to the same receiver');
@@ -95,24 +66,11 @@ async function main(): Promise<void> {
       reference.push(performance.now() - t0);
     }
 
-    log('Bundling workflows and starting the worker with its outbox relay');
-    installWorkerRuntime(pino({ level: 'error' }));
-    const pool = createPool(config.database.url, { max: 20 });
-    stops.push(() => pool.end());
-    const connection = await NativeConnection.connect({ address: temporalServer.address });
-    stops.push(() => connection.close());
-    const temporal = await connectTemporalClient(config.temporal);
-    stops.push(() => temporal.connection.close());
-    const dependencies = activityDependencies(config, { pool, stripe: createStripeClient(config.stripe), temporal: temporal.client });
-    const worker = await createWorker({ connection, namespace: 'default', taskQueue: config.temporal.taskQueue, dependencies, workflowBundle: await bundleWorkflows() });
-    const running = worker.run();
-    stops.push(async () => (worker.shutdown(), running));
+    log('Starting the outbox relay');
     const relay = startOutboxRelay({ databaseUrl: config.database.url, publish: outboxPublisher(dependencies), log: pino({ level: 'error' }) });
-    stops.push(() => relay.stop());
+    stack.onStop(() => relay.stop());
 
     log(`Seeding a cooperative with ${MEMBERS} funded members and an endpoint`);
-    const owner = createPool(pg.url, { max: 4 });
-    stops.push(() => owner.end());
     const cooperatives = createCooperativeActivities(owner);
     const coop = (await cooperatives.createCooperative({ id: randomUUID(), slug: `bench-${randomUUID().slice(0, 8)}`, name: 'Bench' })).id;
     await cooperatives.openCooperativeLedger(coop);
@@ -163,12 +121,8 @@ async function main(): Promise<void> {
     log(`Latency runs from the transfer's COMMIT returning to the receiver reading the delivery; ${missing} of ${commits.size} not delivered within 2 minutes.`);
     log(`Aim: delivery started within 2000 ms of the commit at p95. Measured p95: ${ms(delivery.p95)} ms (${ms(delivery.p95 / bare.p95)}x a bare POST).`);
   } finally {
-    for (const stop of stops.reverse()) await stop().catch(() => undefined);
-    fs.rmSync(stateDir, { recursive: true, force: true });
+    await stack.stop();
   }
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`bench failed: ${err instanceof Error ? err.stack : String(err)}\n`);
-  process.exit(1);
-});
+runBench(main);

@@ -26,6 +26,9 @@ export const superTokenAbi = parseAbi([
   'function upgrade(uint256 amount)',
 ]);
 
+/** The test super token's underlying ERC-20 on the embedded chain (fDAI): an open faucet, and the approval upgrading needs. */
+export const testTokenAbi = parseAbi(['function mint(address account, uint256 amount) returns (bool)', 'function approve(address spender, uint256 amount) returns (bool)']);
+
 /**
  * The constant flow agreement (CFAv1) emits FlowUpdated for every create, update and delete, whoever
  * made it (forwarder, host batch call, super app); its address comes from the host.

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { createTestClient, http, parseAbi, parseEther, type Address, type Hash, type TestClient, type Transport } from 'viem';
+import { createTestClient, http, parseEther, type Address, type Hash, type TestClient, type Transport } from 'viem';
 import { generatePrivateKey, privateKeyToAddress } from 'viem/accounts';
 import { blockInstant, connectChain, nodeSignedWalletClient, type BlockInstant, type ChainClient } from '../../clients/chain';
-import { cfaV1ForwarderAbi, superTokenAbi } from '../../clients/superfluid-abi';
+import { cfaV1ForwarderAbi, superTokenAbi, testTokenAbi } from '../../clients/superfluid-abi';
 import { startAnvil } from '../../scripts/anvil';
 import { ensureSuperfluidDeployment } from '../../scripts/superfluid-deployment';
 import { testConfig } from './stack';
@@ -29,9 +29,6 @@ export interface TestChain {
  * with more gas succeeds, because the protocol checks gasleft() around its agreement calls.
  */
 export const FLOW_TX_GAS = 1_500_000n;
-
-/** The test token's open faucet, beside the ERC-20 calls that upgrading to the super token needs. */
-const testTokenAbi = parseAbi(['function mint(address account, uint256 amount) returns (bool)', 'function approve(address spender, uint256 amount) returns (bool)']);
 
 export interface OwnTestChain extends TestChain {
   /** What points an API or worker at this chain (CHAIN_RPC_URL and Superfluid's addresses). */

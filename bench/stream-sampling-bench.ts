@@ -54,7 +54,7 @@ async function main(): Promise<void> {
     });
     try {
       // Seeding sends its transactions in JSON-RPC batches; the reads are made as the sampler makes them.
-      const client = await connectChain({ rpcUrl: anvil.rpcUrl, superfluid: deployment, transport: http(anvil.rpcUrl, { batch: { batchSize: 250 } }) });
+      const client = await connectChain({ rpcUrl: anvil.rpcUrl, superfluid: deployment, transport: http(anvil.rpcUrl, { batch: { batchSize: 250 }, timeout: 120_000 }) });
       const reader = await connectChain({ rpcUrl: anvil.rpcUrl, superfluid: deployment });
       const test = createTestClient({ mode: 'anvil', chain: client.chain, transport: client.transport });
       const token = deployment.testSuperToken.address;

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import { BusinessError } from '../domain/errors';
+import type { MemberClaimKey } from '../domain/federation';
 import type { Member, MemberStatus } from '../domain/member';
 import { creationPosition, readCreationCursor, toPage, type Page } from './cursor';
 import { lockAccountsStatement, openMemberAccounts, resolveAccounts } from './ledger/accounts';
@@ -74,9 +75,9 @@ export function findMember(pool: Pool, cooperativeId: string, memberId: string):
   });
 }
 
-/** The member whose address or ENS name is `key` (a federated identity's member claim, decision 0023). */
-export function findMemberByKey(pool: Pool, cooperativeId: string, by: 'id' | 'address' | 'ensName', key: string): Promise<Member | undefined> {
-  const column = { id: 'id::text', address: 'lower(address)', ensName: 'ens_name' }[by];
+/** The member whose id, address or ENS name is `key` (a federated identity's member claim, decision 0023). */
+export function findMemberByKey(pool: Pool, cooperativeId: string, by: MemberClaimKey, key: string): Promise<Member | undefined> {
+  const column = { id: 'id::text', address: 'lower(address)', ens_name: 'ens_name' }[by];
   return inTenantTransaction(pool, cooperativeId, async (client) => {
     const { rows } = await client.query<MemberRow>(`SELECT ${COLUMNS} FROM members WHERE ${column} = $1`, [by === 'address' ? key.toLowerCase() : key]);
     return rows[0] && toMember(rows[0]);

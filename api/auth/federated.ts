@@ -55,8 +55,11 @@ export function federatedAuthenticator(pool: Pool, config: Pick<Config, 'jwt' | 
     if (typeof claims.iss !== 'string' || claims.iss === config.jwt.issuer) return undefined;
 
     const audiences = typeof claims.aud === 'string' ? [claims.aud] : Array.isArray(claims.aud) ? claims.aud : [];
-    const provider = (await providersOf(claims.iss)).find((p) => audiences.includes(p.audience));
-    if (!provider) throw new ApiError('UNAUTHENTICATED', 'The bearer token comes from an issuer no cooperative has registered');
+    const matching = (await providersOf(claims.iss)).filter((p) => audiences.includes(p.audience));
+    if (matching.length === 0) throw new ApiError('UNAUTHENTICATED', 'The bearer token comes from an issuer no cooperative has registered');
+    // A token for the audiences of two cooperatives could act in either: it acts in neither.
+    if (matching.length > 1) throw new ApiError('UNAUTHENTICATED', "The bearer token's audiences name more than one cooperative");
+    const provider = matching[0]!;
 
     let payload: typeof claims;
     try {

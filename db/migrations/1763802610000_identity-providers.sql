@@ -25,5 +25,9 @@ CREATE POLICY tenant ON identity_providers USING (cooperative_id = app_cooperati
 CREATE POLICY network_lookup ON identity_providers FOR SELECT USING (app_network_scope());
 GRANT SELECT, INSERT, UPDATE, DELETE ON identity_providers TO coop_app;
 
+-- A member claim may name the member by address, compared without case.
+CREATE INDEX members_address_lower ON members (cooperative_id, lower(address));
+
 -- Down Migration
+DROP INDEX members_address_lower;
 DROP TABLE identity_providers;

@@ -137,6 +137,18 @@ describe('federated identity', () => {
     expect((await balance(before)).status).toBe(200);
   });
 
+  it('answers 503, not 401, while the issuer cannot be reached for a key it has not published yet', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const claims = { iss: provider.issuer, aud: audience, sub: 'alice-wallet', realm_access: { roles: ['coop-member'] }, wallet: alice.address, iat: now, exp: now + 300 };
+    await provider.stop();
+    try {
+      const res = await balance(await signWith(signingKey('ES256', 'k3'), claims));
+      expect([res.status, res.body.error.code]).toEqual([503, 'SERVICE_UNAVAILABLE']);
+    } finally {
+      provider = await startOidcProvider({ ...settings, port: provider.port });
+    }
+  });
+
   it('stops accepting the issuer once its registration is removed', async () => {
     const token = await provider.token('alice-wallet');
     expect((await api.request('DELETE', `/v1/cooperatives/${coop}/identity-provider`, { token: admin })).status).toBe(204);

@@ -4,7 +4,7 @@ import type { Config } from '../../config/config';
 import { identityProvidersOf } from '../../db/identity-providers';
 import { findMemberByKey } from '../../db/members';
 import { FEDERATED_ALGORITHMS, mappedRole, memberClaimValue, type IdentityProvider } from '../../domain/federation';
-import { CLOCK_TOLERANCE_SECONDS } from '../../domain/roles';
+import { CLOCK_TOLERANCE_SECONDS, MAX_TOKEN_LIFETIME, TOKEN_CLASS_OF_ROLE } from '../../domain/roles';
 import { ApiError } from '../errors';
 import type { AuthContext } from './authenticate';
 
@@ -80,6 +80,14 @@ export function federatedAuthenticator(pool: Pool, config: Pick<Config, 'jwt' | 
 
     const role = mappedRole(payload, provider);
     if (!role) throw new ApiError('UNAUTHENTICATED', "The bearer token's claims map to no role in its cooperative");
+    // The lifetime rules of the project's own tokens hold for federated ones too (services: 5 minutes).
+    const maxLifetime = MAX_TOKEN_LIFETIME[TOKEN_CLASS_OF_ROLE[role]];
+    if (maxLifetime !== undefined) {
+      const { iat, exp } = payload;
+      if (typeof iat !== 'number' || exp! - iat > maxLifetime || Date.now() / 1000 - iat > maxLifetime + CLOCK_TOLERANCE_SECONDS) {
+        throw new ApiError('UNAUTHENTICATED', `A ${role} token may live at most ${maxLifetime} s`);
+      }
+    }
     if (role !== 'member') return { subject: `oidc:${payload.sub!}`.slice(0, 200), role, cooperativeId: provider.cooperativeId };
 
     const key = memberClaimValue(payload, provider.memberClaim);

@@ -121,6 +121,12 @@ describe('federated identity', () => {
     expect((await balance(await signWith(oldKey, { ...claims, aud: 'another-api' }))).status).toBe(401);
     expect((await balance(await signWith(signingKey('RS256', 'k1'), claims))).status).toBe(401);
     expect((await balance(await signWith(signingKey('ES256', 'k-forged'), claims))).status).toBe(401);
+    // A service token lives at most 5 minutes, whoever issued it.
+    const service = { ...claims, sub: 'billing', realm_access: { roles: ['coop-service'] } };
+    const holds = (token: string) => api.request('GET', `/v1/cooperatives/${coop}/holds`, { token });
+    expect((await holds(await signWith(oldKey, service))).status).toBe(200);
+    const long = await holds(await signWith(oldKey, { ...service, exp: now + 3600 }));
+    expect([long.status, long.body.error.message]).toEqual([401, 'A service token may live at most 300 s']);
   });
 
   it('follows a key rotation without a restart: a token signed with the new key is verified after one more JWKS fetch', async () => {

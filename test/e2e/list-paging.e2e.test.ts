@@ -149,7 +149,9 @@ describe('paging every list while writing', () => {
       .filter(([, ops]) => ((ops.get?.parameters ?? []) as Array<{ name: string; in: string }>).some((p) => p.in === 'query' && (p.name === 'cursor' || p.name === 'after')))
       .map(([path]) => path)
       .sort();
-    expect(lists).toEqual([...cases.map((c) => c.route), '/v1/cooperatives/{cooperativeId}/events', ...Object.keys(notPaged)].sort());
+    const known = [...cases.map((c) => c.route), '/v1/cooperatives/{cooperativeId}/events', ...Object.keys(notPaged)];
+    // A list without a case: add one (a route, a path, a token and a write that adds a row it shows), or a reason to notPaged.
+    expect({ withoutCase: lists.filter((l) => !known.includes(l)), caseWithoutList: known.filter((k) => !lists.includes(k)) }).toEqual({ withoutCase: [], caseWithoutList: [] });
   });
 
   /** Every page of a list as it stands, with nothing written meanwhile. */

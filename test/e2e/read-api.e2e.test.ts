@@ -115,6 +115,26 @@ describe('read API', () => {
     expect((await hold()).status).toBe(201);
   });
 
+  it('never leaves a deactivated member with an open hold, however deactivation and reservations race', async () => {
+    const dave = await addMember(api.pool, coop);
+    await ledger.mint(api.pool, { cooperativeId: coop, memberId: dave, amount: cloud(100), source: 'purchase', sourceId: `pi_${randomUUID()}`, idempotencyKey: randomUUID() });
+    for (let round = 0; round < 8; round++) {
+      const holds = Array.from({ length: 4 }, () =>
+        api.request('POST', `/v1/cooperatives/${coop}/holds`, { token: service, headers: { 'idempotency-key': randomUUID() }, body: { memberId: dave, amount: '0.1' } }),
+      );
+      const [deactivated, ...reserved] = await Promise.all([api.request('POST', `/v1/cooperatives/${coop}/members/${dave}/deactivate`, { token: admin }), ...holds]);
+      for (const r of [deactivated, ...reserved]) expect([200, 201, 409]).toContain(r.status);
+      const { rows } = await api.pool.query<{ status: string; open: number }>(
+        `SELECT m.status, (SELECT count(*)::int FROM holds h WHERE h.member_id = m.id AND h.status = 'open') AS open FROM members m WHERE m.id = $1`,
+        [dave],
+      );
+      expect(rows[0]!.status === 'deactivated' && rows[0]!.open > 0).toBe(false);
+      // Back to an active member without holds for the next round.
+      for (const r of reserved.filter((h) => h.status === 201)) await api.request('POST', `/v1/cooperatives/${coop}/holds/${r.body.id}/release`, { token: service });
+      await api.request('POST', `/v1/cooperatives/${coop}/members/${dave}/reactivate`, { token: admin });
+    }
+  });
+
   it('lists holds by member and status; a member sees only their own', async () => {
     const reserve = (memberId: string) =>
       api.request('POST', `/v1/cooperatives/${coop}/holds`, { token: service, headers: { 'idempotency-key': randomUUID() }, body: { memberId, amount: '0.5' } });

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import { BusinessError } from '../domain/errors';
 import type { MemberClaimKey } from '../domain/federation';
+import { isUuid } from '../domain/ids';
 import type { Member, MemberStatus } from '../domain/member';
 import { creationPosition, readCreationCursor, toPage, type Page } from './cursor';
 import { lockAccountsStatement, openMemberAccounts, resolveAccounts } from './ledger/accounts';
@@ -52,18 +53,10 @@ export function createMember(pool: Pool, cooperativeId: string, input: { address
   });
 }
 
-/** Which of `ids` (UUIDs) are members of the cooperative, active or not. */
-export function existingMembers(pool: Pool, cooperativeId: string, ids: string[]): Promise<Set<string>> {
+/** Which of `ids` (UUIDs) are members of the cooperative; with `activeOnly`, active ones (those who may still sign in). */
+export function existingMembers(pool: Pool, cooperativeId: string, ids: string[], activeOnly = false): Promise<Set<string>> {
   return inTenantTransaction(pool, cooperativeId, async (client) => {
-    const { rows } = await client.query<{ id: string }>('SELECT id FROM members WHERE id = ANY($1::uuid[])', [ids]);
-    return new Set(rows.map((r) => r.id));
-  });
-}
-
-/** Which of `ids` (UUIDs) are active members of the cooperative: the ones who may still sign in. */
-export function activeMembers(pool: Pool, cooperativeId: string, ids: string[]): Promise<Set<string>> {
-  return inTenantTransaction(pool, cooperativeId, async (client) => {
-    const { rows } = await client.query<{ id: string }>(`SELECT id FROM members WHERE id = ANY($1::uuid[]) AND status = 'active'`, [ids]);
+    const { rows } = await client.query<{ id: string }>(`SELECT id FROM members WHERE id = ANY($1::uuid[]) AND (NOT $2 OR status = 'active')`, [ids, activeOnly]);
     return new Set(rows.map((r) => r.id));
   });
 }
@@ -77,7 +70,8 @@ export function findMember(pool: Pool, cooperativeId: string, memberId: string):
 
 /** The member whose id, address or ENS name is `key` (a federated identity's member claim, decision 0023). */
 export function findMemberByKey(pool: Pool, cooperativeId: string, by: MemberClaimKey, key: string): Promise<Member | undefined> {
-  const column = { id: 'id::text', address: 'lower(address)', ens_name: 'ens_name' }[by];
+  if (by === 'id' && !isUuid(key)) return Promise.resolve(undefined);
+  const column = { id: 'id', address: 'lower(address)', ens_name: 'ens_name' }[by];
   return inTenantTransaction(pool, cooperativeId, async (client) => {
     const { rows } = await client.query<MemberRow>(`SELECT ${COLUMNS} FROM members WHERE ${column} = $1`, [by === 'address' ? key.toLowerCase() : key]);
     return rows[0] && toMember(rows[0]);

@@ -8,6 +8,7 @@ import { errorHandler, notFoundHandler } from './errors';
 import { createMetrics } from './metrics';
 import { buildOpenApiDocument } from './openapi';
 import { authenticate } from './auth/authenticate';
+import { federatedAuthenticator } from './auth/federated';
 import { principalVerifier } from './auth/principal';
 import { countedByRoute, rateLimiters } from './rate-limits';
 import { mountRoute } from './route';
@@ -19,6 +20,7 @@ import { deadLetterRoutes } from './routes/dead-letter';
 import { eventRoutes } from './routes/events';
 import { governanceRoutes } from './routes/governance';
 import { healthRouter } from './routes/health';
+import { identityProviderRoutes } from './routes/identity-providers';
 import { holdRoutes } from './routes/holds';
 import { memberRoutes } from './routes/members';
 import { operationRoutes } from './routes/operations';
@@ -88,11 +90,14 @@ export function createApp(deps: ApiDependencies): express.Express {
     ...streamRoutes(deps),
     ...tokenPriceRoutes(deps),
     ...periodRoutes(deps),
+    ...identityProviderRoutes(deps),
   ];
   const verifyPrincipal = principalVerifier(deps.pool);
+  // A cooperative's own OIDC issuer's token, else the project's own (decision 0023).
+  const federated = federatedAuthenticator(deps.pool, deps.config);
   const gate = {
     authenticate: async (authorization: string | undefined) => {
-      const auth = await authenticate(deps.config.jwt, authorization);
+      const auth = (await federated(authorization)) ?? (await authenticate(deps.config.jwt, authorization));
       await verifyPrincipal(auth);
       return auth;
     },

@@ -84,6 +84,11 @@ export const EnvSchema = z.object({
   /** Whether webhooks may go to loopback, private and link-local addresses: unset, yes except in production. */
   WEBHOOK_ALLOW_PRIVATE_TARGETS: bool.optional(),
 
+  /** Federated identity (decision 0023): whether a cooperative's OIDC issuer may be plain http; unset, yes except in production. */
+  OIDC_ALLOW_HTTP_ISSUERS: bool.optional(),
+  /** Least seconds between two fetches of an issuer's JWKS when a token names a key it does not have (a rotation). */
+  OIDC_JWKS_COOLDOWN_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
+
   /** Unset: the start command runs Anvil on ANVIL_PORT and deploys Superfluid there (decision 0017). */
   CHAIN_RPC_URL: z.url({ protocol: /^https?$/ }).optional(),
   /** Superfluid's host contract on CHAIN_RPC_URL's network; the agreements are found through it. */
@@ -206,6 +211,8 @@ export interface Config {
     admin: string[];
     service: string[];
   };
+  /** Cooperatives' own OIDC issuers (decision 0023). */
+  oidc: { allowHttpIssuers: boolean; jwksCooldownMs: number };
 }
 
 /** Where Superfluid is on a chain: the host and the CFAv1Forwarder (the agreement is found through the host). */
@@ -328,5 +335,6 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       admin: secrets(e.JWT_ADMIN_SECRET, e.JWT_ADMIN_PREVIOUS_SECRET),
       service: secrets(e.JWT_SERVICE_SECRET, e.JWT_SERVICE_PREVIOUS_SECRET),
     },
+    oidc: { allowHttpIssuers: e.OIDC_ALLOW_HTTP_ISSUERS ?? e.NODE_ENV !== 'production', jwksCooldownMs: e.OIDC_JWKS_COOLDOWN_SECONDS * 1000 },
   };
 }

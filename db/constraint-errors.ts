@@ -34,6 +34,9 @@ export const CONSTRAINT_ERRORS: Readonly<Record<string, { code: BusinessErrorCod
   correction_four_eyes: { code: 'FORBIDDEN', message: 'A correction above the threshold needs a second operator' },
   corrections_one_per_transaction: { code: 'CONFLICT', message: 'This transaction already has a correction proposed or applied' },
   streams_active_flow: { code: 'CONFLICT', message: 'This flow is already registered as an active stream of the cooperative' },
+  holds_member_active: { code: 'CONFLICT', message: 'The member is deactivated' },
+  identity_providers_issuer_audience_key: { code: 'CONFLICT', message: 'Another cooperative has registered this issuer for this audience' },
+  identity_providers_cooperative_id_fkey: { code: 'NOT_FOUND', message: 'Cooperative not found' },
   streams_cooperative_id_fkey: { code: 'NOT_FOUND', message: 'Cooperative not found' },
 };
 

@@ -1,5 +1,6 @@
 import type { Pool } from 'pg';
 import type { Cooperative, CooperativeStatus } from '../domain/cooperative';
+import { creationPosition, readCreationCursor, readCursor, toPage, type Page } from './cursor';
 import { openCooperativeAccounts } from './ledger/accounts';
 import { seedV1RateCard } from './rate-cards';
 import { inSystemTransaction, inTenantTransaction } from './transaction';
@@ -11,6 +12,7 @@ interface CooperativeRow {
   status: CooperativeStatus;
   created_at: Date;
   activated_at: Date | null;
+  position?: string;
 }
 
 const COLUMNS = 'id, slug, name, status, created_at, activated_at';
@@ -79,4 +81,39 @@ export function openCooperativeLedger(pool: Pool, cooperativeId: string): Promis
 export async function cooperativeIds(pool: Pool): Promise<string[]> {
   const { rows } = await inSystemTransaction(pool, (client) => client.query<{ id: string }>('SELECT id FROM cooperatives ORDER BY id'));
   return rows.map((r) => r.id);
+}
+
+/** Cooperatives, newest first (operators; one bound to a cooperative sees only it). */
+export function listCooperatives(
+  pool: Pool,
+  filter: { only?: string; status?: CooperativeStatus; createdFrom?: string; createdBefore?: string; limit: number; cursor?: string },
+): Promise<Page<Cooperative>> {
+  const after = readCreationCursor(filter.cursor);
+  return inSystemTransaction(pool, async (db) => {
+    const { rows } = await db.query<CooperativeRow>(
+      `SELECT ${COLUMNS}, ${creationPosition.micros('created_at')} AS position FROM cooperatives
+        WHERE ($1::uuid IS NULL OR id = $1) AND ($2::text IS NULL OR status = $2) AND ($3::timestamptz IS NULL OR created_at >= $3) AND ($4::timestamptz IS NULL OR created_at < $4)
+          AND ${creationPosition.after('created_at', 'id', '$5', '$6')}
+        ORDER BY created_at DESC, id DESC LIMIT $7`,
+      [filter.only ?? null, filter.status ?? null, filter.createdFrom ?? null, filter.createdBefore ?? null, after?.micros ?? null, after?.id ?? null, filter.limit + 1],
+    );
+    return toPage(rows, filter.limit, (r) => [r.position!, r.id], toCooperative);
+  });
+}
+
+const SLUG = /^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$/;
+
+/** The network's directory: every active cooperative's id, slug and name, by slug. */
+export function cooperativeDirectory(pool: Pool, page: { limit: number; cursor?: string }): Promise<Page<Pick<Cooperative, 'id' | 'slug' | 'name'>>> {
+  const after = readCursor(page.cursor, ([slug]) => {
+    if (typeof slug !== 'string' || !SLUG.test(slug)) throw new Error('not a directory position');
+    return slug;
+  });
+  return inSystemTransaction(pool, async (db) => {
+    const { rows } = await db.query<{ id: string; slug: string; name: string }>(
+      `SELECT id, slug, name FROM cooperatives WHERE status = 'active' AND ($1::text IS NULL OR slug COLLATE "C" > $1) ORDER BY slug COLLATE "C" LIMIT $2`,
+      [after ?? null, page.limit + 1],
+    );
+    return toPage(rows, page.limit, (r) => [r.slug], (r) => ({ id: r.id, slug: r.slug, name: r.name }));
+  });
 }

@@ -1,5 +1,6 @@
 import type { Pool } from 'pg';
 import type { CreditPurchase, PurchaseHistoryEntry, PurchaseStatus } from '../domain/credit-purchase';
+import { creationPosition, readCreationCursor, toPage, type Page } from './cursor';
 import { idempotent, requestHash } from './idempotency';
 import { inSystemTransaction, inTenantTransaction } from './transaction';
 import { isUuid } from '../domain/ids';
@@ -116,5 +117,27 @@ export function recordPurchaseStep(pool: Pool, s: PurchaseStep): Promise<void> {
         WHERE id = $1`,
       [s.purchaseId, s.status, s.set?.paymentIntentId ?? null, s.set?.clientSecret ?? null, s.set?.mintTransaction ?? null, s.set?.refundedCents ?? null],
     );
+  });
+}
+
+/** A cooperative's purchases (or one member's), newest first. */
+export function listPurchases(
+  pool: Pool,
+  cooperativeId: string,
+  filter: { memberId?: string; status?: PurchaseStatus; createdFrom?: string; createdBefore?: string; limit: number; cursor?: string },
+): Promise<Page<CreditPurchase>> {
+  const after = readCreationCursor(filter.cursor);
+  return inTenantTransaction(pool, cooperativeId, async (client) => {
+    // The position is read in an outer query: SELECT is the one shape of a purchase with its history.
+    const { rows } = await client.query<Row & { position: string }>(
+      `SELECT l.*, ${creationPosition.micros('l.created_at')} AS position FROM (${SELECT}
+        WHERE ($1::uuid IS NULL OR p.member_id = $1) AND ($2::text IS NULL OR p.status = $2)
+          AND ($3::timestamptz IS NULL OR p.created_at >= $3) AND ($4::timestamptz IS NULL OR p.created_at < $4)
+          AND ${creationPosition.after('p.created_at', 'p.id', '$5', '$6')}
+        ORDER BY p.created_at DESC, p.id DESC LIMIT $7) l
+        ORDER BY l.created_at DESC, l.id DESC`,
+      [filter.memberId ?? null, filter.status ?? null, filter.createdFrom ?? null, filter.createdBefore ?? null, after?.micros ?? null, after?.id ?? null, filter.limit + 1],
+    );
+    return toPage(rows, filter.limit, (r) => [r.position, r.id], toPurchase);
   });
 }

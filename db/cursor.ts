@@ -61,3 +61,11 @@ export const creationPosition = {
   after: (createdAt: string, id: string, micros: string, idParam: string) =>
     `(${micros}::bigint IS NULL OR (${createdAt}, ${id}) < (timestamptz 'epoch' + ${micros}::bigint * interval '1 microsecond', ${idParam}::uuid))`,
 };
+
+/** The position of a row in a list by version, newest first: a positive INTEGER. */
+export function readVersionCursor(cursor: string | undefined): number | undefined {
+  return readCursor(cursor, ([version]) => {
+    if (typeof version !== 'number' || !Number.isInteger(version) || version < 1 || version > 2 ** 31 - 1) throw new Error('bad cursor');
+    return version;
+  });
+}

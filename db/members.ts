@@ -1,8 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import { BusinessError } from '../domain/errors';
-import type { Member } from '../domain/member';
-import { openMemberAccounts } from './ledger/accounts';
+import type { MemberClaimKey } from '../domain/federation';
+import { isUuid } from '../domain/ids';
+import type { Member, MemberStatus } from '../domain/member';
+import { creationPosition, readCreationCursor, toPage, type Page } from './cursor';
+import { lockAccountsStatement, openMemberAccounts, resolveAccounts } from './ledger/accounts';
 import { inTenantTransaction } from './transaction';
 
 interface MemberRow {
@@ -11,13 +14,19 @@ interface MemberRow {
   address: string;
   ens_name: string | null;
   display_name: string | null;
+  status: MemberStatus;
   created_at: Date;
+  deactivated_at: Date | null;
+  position?: string;
 }
 
-const COLUMNS = 'id, cooperative_id, address, ens_name, display_name, created_at';
+const COLUMNS = 'id, cooperative_id, address, ens_name, display_name, status, created_at, deactivated_at';
 
 function toMember(r: MemberRow): Member {
-  return { id: r.id, cooperativeId: r.cooperative_id, address: r.address, ensName: r.ens_name, displayName: r.display_name, createdAt: r.created_at.toISOString() };
+  return {
+    id: r.id, cooperativeId: r.cooperative_id, address: r.address, ensName: r.ens_name, displayName: r.display_name, status: r.status,
+    createdAt: r.created_at.toISOString(), deactivatedAt: r.deactivated_at?.toISOString() ?? null,
+  };
 }
 
 /**
@@ -44,10 +53,86 @@ export function createMember(pool: Pool, cooperativeId: string, input: { address
   });
 }
 
-/** Which of `ids` (UUIDs) are members of the cooperative. */
-export function existingMembers(pool: Pool, cooperativeId: string, ids: string[]): Promise<Set<string>> {
+/** Which of `ids` (UUIDs) are members of the cooperative; with `activeOnly`, active ones (those who may still sign in). */
+export function existingMembers(pool: Pool, cooperativeId: string, ids: string[], activeOnly = false): Promise<Set<string>> {
   return inTenantTransaction(pool, cooperativeId, async (client) => {
-    const { rows } = await client.query<{ id: string }>('SELECT id FROM members WHERE id = ANY($1::uuid[])', [ids]);
+    const { rows } = await client.query<{ id: string }>(`SELECT id FROM members WHERE id = ANY($1::uuid[]) AND (NOT $2 OR status = 'active')`, [ids, activeOnly]);
     return new Set(rows.map((r) => r.id));
+  });
+}
+
+export function findMember(pool: Pool, cooperativeId: string, memberId: string): Promise<Member | undefined> {
+  return inTenantTransaction(pool, cooperativeId, async (client) => {
+    const { rows } = await client.query<MemberRow>(`SELECT ${COLUMNS} FROM members WHERE id = $1`, [memberId]);
+    return rows[0] && toMember(rows[0]);
+  });
+}
+
+/** The member whose id, address or ENS name is `key` (a federated identity's member claim, decision 0023). */
+export function findMemberByKey(pool: Pool, cooperativeId: string, by: MemberClaimKey, key: string): Promise<Member | undefined> {
+  if (by === 'id' && !isUuid(key)) return Promise.resolve(undefined);
+  const column = { id: 'id', address: 'lower(address)', ens_name: 'ens_name' }[by];
+  return inTenantTransaction(pool, cooperativeId, async (client) => {
+    const { rows } = await client.query<MemberRow>(`SELECT ${COLUMNS} FROM members WHERE ${column} = $1`, [by === 'address' ? key.toLowerCase() : key]);
+    return rows[0] && toMember(rows[0]);
+  });
+}
+
+export interface MemberListFilter {
+  status?: MemberStatus;
+  createdFrom?: string;
+  createdBefore?: string;
+  limit: number;
+  cursor?: string;
+}
+
+/** A cooperative's members, newest first. */
+export function listMembers(pool: Pool, cooperativeId: string, filter: MemberListFilter): Promise<Page<Member>> {
+  const after = readCreationCursor(filter.cursor);
+  return inTenantTransaction(pool, cooperativeId, async (client) => {
+    const { rows } = await client.query<MemberRow>(
+      `SELECT ${COLUMNS}, ${creationPosition.micros('created_at')} AS position FROM members
+        WHERE ($1::text IS NULL OR status = $1) AND ($2::timestamptz IS NULL OR created_at >= $2) AND ($3::timestamptz IS NULL OR created_at < $3)
+          AND ${creationPosition.after('created_at', 'id', '$4', '$5')}
+        ORDER BY created_at DESC, id DESC LIMIT $6`,
+      [filter.status ?? null, filter.createdFrom ?? null, filter.createdBefore ?? null, after?.micros ?? null, after?.id ?? null, filter.limit + 1],
+    );
+    return toPage(rows, filter.limit, (r) => [r.position!, r.id], toMember);
+  });
+}
+
+/** Changes a member's display name and/or ENS name (null clears one; absent leaves it). */
+export function updateMember(pool: Pool, cooperativeId: string, memberId: string, change: { displayName?: string | null; ensName?: string | null }): Promise<Member> {
+  return inTenantTransaction(pool, cooperativeId, async (client) => {
+    const { rows } = await client.query<MemberRow>(
+      `UPDATE members SET display_name = CASE WHEN $2 THEN $3 ELSE display_name END, ens_name = CASE WHEN $4 THEN $5 ELSE ens_name END
+        WHERE id = $1 RETURNING ${COLUMNS}`,
+      [memberId, change.displayName !== undefined, change.displayName ?? null, change.ensName !== undefined, change.ensName ?? null],
+    );
+    if (!rows[0]) throw new BusinessError('NOT_FOUND', 'Member not found');
+    return toMember(rows[0]);
+  });
+}
+
+/**
+ * Deactivates or reactivates a member; setting the status they have changes nothing. Deactivation takes
+ * the wallet's lock, which every hold takes first, and is refused while a hold is open: the credits it
+ * reserves belong to a charge in flight. The balance stays (decision 0023).
+ */
+export function setMemberStatus(pool: Pool, cooperativeId: string, memberId: string, status: MemberStatus): Promise<Member> {
+  return inTenantTransaction(pool, cooperativeId, async (client) => {
+    const [wallet] = await resolveAccounts(client, cooperativeId, [{ member: memberId, account: 'wallet' }]);
+    await client.query(lockAccountsStatement([wallet!.id]));
+    if (status === 'deactivated') {
+      const open = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM holds WHERE member_id = $1 AND status = 'open'`, [memberId]);
+      if (open.rows[0]!.n > 0) throw new BusinessError('CONFLICT', `The member has ${open.rows[0]!.n} open hold(s): finalize or release them first`);
+    }
+    const { rows } = await client.query<MemberRow>(
+      `UPDATE members SET status = $2, deactivated_at = CASE WHEN $2 = 'deactivated' THEN now() END
+        WHERE id = $1 AND status <> $2 RETURNING ${COLUMNS}`,
+      [memberId, status],
+    );
+    if (rows[0]) return toMember(rows[0]);
+    return toMember((await client.query<MemberRow>(`SELECT ${COLUMNS} FROM members WHERE id = $1`, [memberId])).rows[0]!);
   });
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
 import { BusinessError } from '../domain/errors';
 import { PRIMITIVES, V1_RATES, type Primitive, type Rate } from '../domain/rate-card';
+import { readVersionCursor, toPage, type Page } from './cursor';
 import { idempotent, requestHash } from './idempotency';
 import { inTenantTransaction } from './transaction';
 import { toJsonParam } from './json';
@@ -14,6 +15,8 @@ export interface RateCard {
   version: number;
   effectiveFrom: string;
   createdAt: string;
+  /** Why a card that took effect before it was created reprices the past (an operator's word). */
+  retroactiveReason: string | null;
   rates: Record<Primitive, Rate>;
 }
 
@@ -36,7 +39,7 @@ export function toRateInForce(rows: Array<{ id: string; version: number; rate: b
 }
 
 const SELECT_CARD = `
-  SELECT c.id, c.cooperative_id, c.version, c.effective_from, c.created_at, c.request_hash,
+  SELECT c.id, c.cooperative_id, c.version, c.effective_from, c.created_at, c.request_hash, c.retroactive_reason,
          json_object_agg(r.primitive, json_build_object('rate', r.rate::text, 'infrastructureCost', r.infrastructure_cost::text)) AS rates
     FROM rate_cards c JOIN rate_card_rates r ON r.rate_card_id = c.id`;
 
@@ -47,6 +50,7 @@ interface CardRow {
   effective_from: Date;
   created_at: Date;
   request_hash: string;
+  retroactive_reason: string | null;
   rates: Record<Primitive, { rate: string; infrastructureCost: string }>;
 }
 
@@ -54,7 +58,7 @@ function toCard(row: CardRow): RateCard {
   const rates = Object.fromEntries(
     Object.entries(row.rates).map(([p, r]) => [p, { rate: BigInt(r.rate), infrastructureCost: BigInt(r.infrastructureCost) }]),
   ) as Record<Primitive, Rate>;
-  return { id: row.id, cooperativeId: row.cooperative_id, version: row.version, effectiveFrom: row.effective_from.toISOString(), createdAt: row.created_at.toISOString(), rates };
+  return { id: row.id, cooperativeId: row.cooperative_id, version: row.version, effectiveFrom: row.effective_from.toISOString(), createdAt: row.created_at.toISOString(), retroactiveReason: row.retroactive_reason, rates };
 }
 
 /** The card in force at `at` (default now). */
@@ -62,6 +66,19 @@ export function currentRateCard(pool: Pool, cooperativeId: string, at = new Date
   return inTenantTransaction(pool, cooperativeId, async (client) => {
     const { rows } = await client.query<CardRow>(`${SELECT_CARD} WHERE c.effective_from <= $1 GROUP BY c.id ORDER BY c.effective_from DESC LIMIT 1`, [at]);
     return rows[0] && toCard(rows[0]);
+  });
+}
+
+/** A cooperative's rate cards, newest version first: its price history. */
+export function listRateCards(pool: Pool, cooperativeId: string, filter: { effectiveFrom?: string; effectiveBefore?: string; limit: number; cursor?: string }): Promise<Page<RateCard>> {
+  const after = readVersionCursor(filter.cursor);
+  return inTenantTransaction(pool, cooperativeId, async (client) => {
+    const { rows } = await client.query<CardRow>(
+      `${SELECT_CARD} WHERE ($1::timestamptz IS NULL OR c.effective_from >= $1) AND ($2::timestamptz IS NULL OR c.effective_from < $2) AND ($3::int IS NULL OR c.version < $3)
+        GROUP BY c.id ORDER BY c.version DESC LIMIT $4`,
+      [filter.effectiveFrom ?? null, filter.effectiveBefore ?? null, after ?? null, filter.limit + 1],
+    );
+    return toPage(rows, filter.limit, (r) => [r.version], toCard);
   });
 }
 

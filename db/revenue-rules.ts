@@ -2,6 +2,7 @@ import type { Pool } from 'pg';
 import { BusinessError } from '../domain/errors';
 import type { RuleAction, RuleStatus } from '../domain/governance/revenue-rule';
 import type { RevenueRule, RuleShare } from '../domain/governance/revenue-rule-record';
+import { readVersionCursor, toPage, type Page } from './cursor';
 import { idempotent, requestHash } from './idempotency';
 import { recordEvent } from './outbox';
 import { inSystemTransaction, inTenantTransaction } from './transaction';
@@ -130,5 +131,23 @@ export function applyRuleTransition(pool: Pool, t: RuleTransition): Promise<void
         payload: { ruleId: t.ruleId, supersededRuleIds: superseded.rows.map((r) => r.id), actor: t.actor ?? null, action: t.action },
       });
     }
+  });
+}
+
+/** A cooperative's revenue rules, newest version first. */
+export function listRules(
+  pool: Pool,
+  cooperativeId: string,
+  filter: { status?: RuleStatus; createdFrom?: string; createdBefore?: string; limit: number; cursor?: string },
+): Promise<Page<RevenueRule>> {
+  const after = readVersionCursor(filter.cursor);
+  return inTenantTransaction(pool, cooperativeId, async (client) => {
+    const { rows } = await client.query<Row>(
+      `${SELECT} WHERE ($1::text IS NULL OR r.status = $1) AND ($2::timestamptz IS NULL OR r.created_at >= $2) AND ($3::timestamptz IS NULL OR r.created_at < $3)
+          AND ($4::int IS NULL OR r.version < $4)
+        ORDER BY r.version DESC LIMIT $5`,
+      [filter.status ?? null, filter.createdFrom ?? null, filter.createdBefore ?? null, after ?? null, filter.limit + 1],
+    );
+    return toPage(rows, filter.limit, (r) => [r.version], toRule);
   });
 }

@@ -86,3 +86,11 @@ export function requireMemberAccess(auth: AuthContext, cooperativeId: string, me
   requireCooperativeAccess(auth, cooperativeId);
   if (auth.role === 'member' && auth.subject !== memberId) throw new ApiError('FORBIDDEN', 'Members can only act on their own wallet');
 }
+
+/** The member a list is narrowed to: a member sees only their own rows; others any member of the cooperative, or all. */
+export function listedMember(auth: AuthContext, cooperativeId: string, memberId: string | undefined): string | undefined {
+  requireCooperativeAccess(auth, cooperativeId);
+  if (auth.role !== 'member') return memberId;
+  if (memberId !== undefined && memberId !== auth.subject) throw new ApiError('FORBIDDEN', "Members can only list their own");
+  return auth.subject;
+}

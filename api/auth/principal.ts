@@ -11,7 +11,7 @@ const MAX_REMEMBERED = 100_000;
 
 /**
  * Identity is checked, not assumed: a validly signed token must also name who exists. A member token
- * names a member of its cooperative; any other cooperative-bound token names an existing cooperative.
+ * names an active member of its cooperative (a deactivated one is refused within a minute); any other cooperative-bound token names an existing cooperative.
  * Principals verified in the last minute are remembered (members and cooperatives are never deleted).
  */
 export function principalVerifier(pool: Pool): (auth: AuthContext) => Promise<void> {
@@ -21,8 +21,8 @@ export function principalVerifier(pool: Pool): (auth: AuthContext) => Promise<vo
     const key = `${auth.role}\n${auth.cooperativeId}\n${auth.subject}`;
     if ((verified.get(key) ?? 0) > Date.now()) return;
     if (auth.role === 'member') {
-      if (!isUuid(auth.subject) || !(await existingMembers(pool, auth.cooperativeId, [auth.subject])).has(auth.subject)) {
-        throw new ApiError('UNAUTHENTICATED', "The token's subject is not a member of its cooperative");
+      if (!isUuid(auth.subject) || !(await existingMembers(pool, auth.cooperativeId, [auth.subject], true)).has(auth.subject)) {
+        throw new ApiError('UNAUTHENTICATED', "The token's subject is not an active member of its cooperative");
       }
     } else if (!(await findCooperativeById(pool, auth.cooperativeId))) {
       throw new ApiError('UNAUTHENTICATED', "The token's cooperative does not exist");

@@ -20,6 +20,15 @@ export const pageQuery = {
   cursor: z.string().max(200).optional(),
 };
 
+/** The time-range filter of a list: rows created at or after `createdFrom` and before `createdBefore`. */
+export const createdRangeQuery = {
+  createdFrom: z.iso.datetime({ offset: true }).optional().openapi({ description: 'only rows created at or after this instant' }),
+  createdBefore: z.iso.datetime({ offset: true }).optional().openapi({ description: 'only rows created before this instant' }),
+};
+
+/** The response of every paginated list: a page of items and the cursor of the next page (null on the last). */
+export const pageOf = <T extends z.ZodType>(item: T, name: string) => z.object({ items: z.array(item), nextCursor: z.string().nullable() }).openapi(name);
+
 export const Uuid = z.uuid().openapi({ example: '7f3c2a9e-4b1d-4e8f-9a2c-1d5e6f7a8b9c' });
 
 /** An identifier from another system (a distribution, an invoice): printable ASCII without spaces. */

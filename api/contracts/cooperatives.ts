@@ -1,5 +1,5 @@
 import { COOPERATIVE_STATUSES } from '../../domain/cooperative';
-import { SafeText, Uuid } from './common';
+import { createdRangeQuery, pageOf, pageQuery, SafeText, Uuid } from './common';
 import { z } from './zod';
 
 export const CooperativeSlug = z
@@ -34,3 +34,12 @@ export const CooperativeProvisioningResponse = z
     workflowId: z.string(),
   })
   .openapi('CooperativeProvisioning');
+
+export const CooperativePage = pageOf(CooperativeResponse, 'CooperativePage');
+
+export const CooperativeListQuery = z.strictObject({ status: z.enum(COOPERATIVE_STATUSES).optional(), ...createdRangeQuery, ...pageQuery });
+
+/** What any member of the network may know of a cooperative: enough to name it as a stakeholder. */
+export const DirectoryEntry = z.object({ id: Uuid, slug: CooperativeSlug, name: z.string() }).openapi('CooperativeDirectoryEntry');
+export const DirectoryPage = pageOf(DirectoryEntry, 'CooperativeDirectoryPage');
+export const DirectoryQuery = z.strictObject(pageQuery);

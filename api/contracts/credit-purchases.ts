@@ -1,7 +1,7 @@
 import { CREDIT_PACKS } from '../../domain/credit-packs';
 import { PURCHASE_STATUSES, type CreditPurchase } from '../../domain/credit-purchase';
 import { formatMicros } from '../../domain/money';
-import { Uuid } from './common';
+import { createdRangeQuery, pageOf, pageQuery, Uuid } from './common';
 import { AmountString, PositiveAmount } from './money';
 import { z } from './zod';
 
@@ -40,3 +40,7 @@ export function creditPurchaseView(p: CreditPurchase, workflowId: string): z.inf
     workflowId, createdAt: p.createdAt, history: p.history,
   };
 }
+
+export const CreditPurchasePage = pageOf(CreditPurchaseView, 'CreditPurchasePage');
+
+export const CreditPurchaseListQuery = z.strictObject({ memberId: Uuid.optional(), status: z.enum(PURCHASE_STATUSES).optional(), ...createdRangeQuery, ...pageQuery });

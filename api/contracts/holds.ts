@@ -1,6 +1,6 @@
 import { HOLD_STATUSES, type Hold } from '../../domain/hold';
 import { formatMicros } from '../../domain/money';
-import { Uuid } from './common';
+import { createdRangeQuery, pageOf, pageQuery, Uuid } from './common';
 import { AmountString, DecimalAmount, PositiveAmount } from './money';
 import { z } from './zod';
 
@@ -30,3 +30,7 @@ export function holdView(h: Hold): z.infer<typeof HoldView> {
     finalAmount: h.finalAmount === null ? null : formatMicros(h.finalAmount), transactionId: h.transactionId, createdAt: h.createdAt, resolvedAt: h.resolvedAt,
   };
 }
+
+export const HoldPage = pageOf(HoldView, 'HoldPage');
+
+export const HoldListQuery = z.strictObject({ memberId: Uuid.optional(), status: z.enum(HOLD_STATUSES).optional(), ...createdRangeQuery, ...pageQuery });

@@ -1,7 +1,7 @@
 import type { RateCard } from '../../db/rate-cards';
 import { formatMicros } from '../../domain/money';
 import { PRIMITIVES, type Primitive } from '../../domain/rate-card';
-import { SafeText, Uuid } from './common';
+import { pageOf, pageQuery, SafeText, Uuid } from './common';
 import { AmountString, DecimalAmount, PositiveAmount } from './money';
 import { z } from './zod';
 
@@ -24,13 +24,22 @@ export const RateCardView = z
     version: z.number().int(),
     effectiveFrom: z.iso.datetime(),
     createdAt: z.iso.datetime(),
+    retroactiveReason: z.string().nullable(),
     rates: z.record(z.enum(PRIMITIVES), z.object({ rate: AmountString, infrastructureCost: AmountString })),
   })
   .openapi('RateCard');
 
 export function rateCardView(card: RateCard): z.infer<typeof RateCardView> {
   return {
-    id: card.id, version: card.version, effectiveFrom: card.effectiveFrom, createdAt: card.createdAt,
+    id: card.id, version: card.version, effectiveFrom: card.effectiveFrom, createdAt: card.createdAt, retroactiveReason: card.retroactiveReason,
     rates: Object.fromEntries(Object.entries(card.rates).map(([p, r]) => [p, { rate: formatMicros(r.rate), infrastructureCost: formatMicros(r.infrastructureCost) }])) as Record<Primitive, { rate: string; infrastructureCost: string }>,
   };
 }
+
+export const RateCardPage = pageOf(RateCardView, 'RateCardPage');
+
+export const RateCardListQuery = z.strictObject({
+  effectiveFrom: z.iso.datetime({ offset: true }).optional().openapi({ description: 'only cards taking effect at or after this instant' }),
+  effectiveBefore: z.iso.datetime({ offset: true }).optional().openapi({ description: 'only cards taking effect before this instant' }),
+  ...pageQuery,
+});

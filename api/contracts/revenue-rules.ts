@@ -1,6 +1,6 @@
 import { RULE_STATUSES } from '../../domain/governance/revenue-rule';
 import type { RevenueRule } from '../../domain/governance/revenue-rule-record';
-import { ExternalId, SafeText, Uuid } from './common';
+import { createdRangeQuery, ExternalId, pageOf, pageQuery, SafeText, Uuid } from './common';
 import { PositiveAmount } from './money';
 import { z } from './zod';
 
@@ -49,3 +49,7 @@ export const DistributionBody = z
       .openapi({ description: "the ended period [from, to) the revenue was earned in: required when the active rule has a stakers share, whose positions are paid for their time staked in it" }),
   })
   .openapi('RevenueDistribution');
+
+export const RevenueRulePage = pageOf(RevenueRuleView, 'RevenueRulePage');
+
+export const RevenueRuleListQuery = z.strictObject({ status: z.enum(RULE_STATUSES).optional(), ...createdRangeQuery, ...pageQuery });

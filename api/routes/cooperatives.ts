@@ -1,6 +1,8 @@
-import { findCooperativeById } from '../../db/cooperatives';
+import { cooperativeDirectory, findCooperativeById, listCooperatives } from '../../db/cooperatives';
 import { requireCooperativeAccess } from '../auth/authenticate';
-import { CooperativeParams, CooperativeProvisioningResponse, CooperativeResponse, CreateCooperativeBody } from '../contracts/cooperatives';
+import {
+  CooperativeListQuery, CooperativePage, CooperativeParams, CooperativeProvisioningResponse, CooperativeResponse, CreateCooperativeBody, DirectoryPage, DirectoryQuery,
+} from '../contracts/cooperatives';
 import type { ApiDependencies } from '../dependencies';
 import { ApiError } from '../errors';
 import { defineRoute } from '../route';
@@ -42,5 +44,29 @@ export function cooperativeRoutes(deps: ApiDependencies) {
     },
   });
 
-  return [create, get];
+  const list = defineRoute({
+    method: 'get',
+    path: '/v1/cooperatives',
+    summary: 'Cooperatives, newest first, paginated by cursor; by status and creation time (an operator bound to a cooperative sees it alone)',
+    tag: 'Cooperatives',
+    roles: ['operator'],
+    query: CooperativeListQuery,
+    responses: { 200: { description: 'A page of cooperatives', schema: CooperativePage } },
+    async handler({ query, auth }) {
+      return { status: 200, body: await listCooperatives(deps.pool, { ...query, ...(auth.cooperativeId ? { only: auth.cooperativeId } : {}) }) };
+    },
+  });
+
+  const directory = defineRoute({
+    method: 'get',
+    path: '/v1/directory/cooperatives',
+    summary: "The network's active cooperatives (id, slug, name) by slug, so members can name stakeholder cooperatives",
+    tag: 'Cooperatives',
+    roles: ['member', 'coop_admin', 'operator', 'service'],
+    query: DirectoryQuery,
+    responses: { 200: { description: 'A page of the directory', schema: DirectoryPage } },
+    handler: async ({ query }) => ({ status: 200, body: await cooperativeDirectory(deps.pool, query) }),
+  });
+
+  return [create, list, directory, get];
 }

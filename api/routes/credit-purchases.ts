@@ -1,7 +1,8 @@
-import { findPurchase } from '../../db/credit-purchases';
+import { findPurchase, listPurchases } from '../../db/credit-purchases';
 import { creditPurchaseWorkflowId } from '../../workflows/credit-purchase';
-import { callerCooperative, requireMemberAccess } from '../auth/authenticate';
-import { CreateCreditPurchaseBody, CreditPurchaseView, creditPurchaseView, PurchaseParams } from '../contracts/credit-purchases';
+import { callerCooperative, listedMember, requireMemberAccess } from '../auth/authenticate';
+import { CooperativeScope } from '../contracts/ledger';
+import { CreateCreditPurchaseBody, CreditPurchaseListQuery, CreditPurchasePage, CreditPurchaseView, creditPurchaseView, PurchaseParams } from '../contracts/credit-purchases';
 import type { ApiDependencies } from '../dependencies';
 import { ApiError } from '../errors';
 import { defineRoute } from '../route';
@@ -40,6 +41,21 @@ export function creditPurchaseRoutes(deps: ApiDependencies) {
         if (!purchase) throw new ApiError('NOT_FOUND', 'Purchase not found');
         requireMemberAccess(auth, cooperativeId, purchase.memberId);
         return { status: 200, body: creditPurchaseView(purchase, creditPurchaseWorkflowId(purchase.id)) };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/cooperatives/:cooperativeId/credit-purchases',
+      summary: "A cooperative's credit purchases (a member: their own), newest first, paginated by cursor; by member, status and creation time",
+      tag: 'Credit purchases',
+      roles: ['member', 'coop_admin', 'operator', 'service'],
+      params: CooperativeScope,
+      query: CreditPurchaseListQuery,
+      responses: { 200: { description: 'A page of purchases', schema: CreditPurchasePage } },
+      async handler({ params, query, auth }) {
+        const memberId = listedMember(auth, params.cooperativeId, query.memberId);
+        const page = await listPurchases(deps.pool, params.cooperativeId, { ...query, memberId });
+        return { status: 200, body: { items: page.items.map((p) => creditPurchaseView(p, creditPurchaseWorkflowId(p.id))), nextCursor: page.nextCursor } };
       },
     }),
   ];

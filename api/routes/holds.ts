@@ -1,11 +1,15 @@
+import { findHold, listHolds } from '../../db/holds';
 import { reserveHold, resolveHold, type HoldOutcome } from '../../db/ledger';
-import { requireCooperativeAccess, requireMemberAccess, type AuthContext } from '../auth/authenticate';
-import { FinalizeHoldBody, HoldParams, HoldView, holdView, ReserveHoldBody } from '../contracts/holds';
+import { listedMember, requireCooperativeAccess, requireMemberAccess, type AuthContext } from '../auth/authenticate';
+import { FinalizeHoldBody, HoldListQuery, HoldPage, HoldParams, HoldView, holdView, ReserveHoldBody } from '../contracts/holds';
 import { CooperativeScope } from '../contracts/ledger';
 import type { ApiDependencies } from '../dependencies';
+import { ApiError } from '../errors';
 import { defineRoute } from '../route';
 
 const ROLES = ['coop_admin', 'operator', 'service'] as const;
+/** A member may read their own holds. */
+const READERS = ['member', ...ROLES] as const;
 
 export function holdRoutes(deps: ApiDependencies) {
   // Authorised before anything runs: the cooperative in the path is the row-level security scope.
@@ -15,6 +19,37 @@ export function holdRoutes(deps: ApiDependencies) {
     return { status: 200, body: holdView(hold) };
   };
   return [
+    defineRoute({
+      method: 'get',
+      path: '/v1/cooperatives/:cooperativeId/holds',
+      summary: "A cooperative's holds (a member: their own), newest first, paginated by cursor; by member, status and creation time",
+      tag: 'Holds',
+      roles: READERS,
+      params: CooperativeScope,
+      query: HoldListQuery,
+      responses: { 200: { description: 'A page of holds', schema: HoldPage } },
+      async handler({ params, query, auth }) {
+        const memberId = listedMember(auth, params.cooperativeId, query.memberId);
+        const page = await listHolds(deps.pool, params.cooperativeId, { ...query, memberId });
+        return { status: 200, body: { items: page.items.map(holdView), nextCursor: page.nextCursor } };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/cooperatives/:cooperativeId/holds/:holdId',
+      summary: 'A hold',
+      tag: 'Holds',
+      roles: READERS,
+      params: HoldParams,
+      responses: { 200: { description: 'The hold', schema: HoldView } },
+      async handler({ params, auth }) {
+        requireCooperativeAccess(auth, params.cooperativeId);
+        const hold = await findHold(deps.pool, params.cooperativeId, params.holdId);
+        // Another member's hold is as unknown to a member as a hold that does not exist.
+        if (!hold || (auth.role === 'member' && hold.memberId !== auth.subject)) throw new ApiError('NOT_FOUND', 'Hold not found');
+        return { status: 200, body: holdView(hold) };
+      },
+    }),
     defineRoute({
       method: 'post',
       path: '/v1/cooperatives/:cooperativeId/holds',

@@ -1,14 +1,29 @@
-import { createRateCard, currentRateCard } from '../../db/rate-cards';
+import { createRateCard, currentRateCard, listRateCards } from '../../db/rate-cards';
 import { PRIMITIVES } from '../../domain/rate-card';
 import { requireCooperativeAccess } from '../auth/authenticate';
 import { CooperativeScope } from '../contracts/ledger';
-import { CreateRateCardBody, RateCardView, rateCardView } from '../contracts/rate-cards';
+import { CreateRateCardBody, RateCardListQuery, RateCardPage, RateCardView, rateCardView } from '../contracts/rate-cards';
 import type { ApiDependencies } from '../dependencies';
 import { ApiError } from '../errors';
 import { defineRoute } from '../route';
 
 export function rateCardRoutes(deps: ApiDependencies) {
   return [
+    defineRoute({
+      method: 'get',
+      path: '/v1/cooperatives/:cooperativeId/rate-cards',
+      summary: "The cooperative's rate card history, newest version first, paginated by cursor; by when each takes effect",
+      tag: 'Rate cards',
+      roles: ['member', 'coop_admin', 'operator', 'service'],
+      params: CooperativeScope,
+      query: RateCardListQuery,
+      responses: { 200: { description: 'A page of rate cards', schema: RateCardPage } },
+      async handler({ params, query, auth }) {
+        requireCooperativeAccess(auth, params.cooperativeId);
+        const page = await listRateCards(deps.pool, params.cooperativeId, query);
+        return { status: 200, body: { items: page.items.map(rateCardView), nextCursor: page.nextCursor } };
+      },
+    }),
     defineRoute({
       method: 'get',
       path: '/v1/cooperatives/:cooperativeId/rate-cards/current',

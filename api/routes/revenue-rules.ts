@@ -1,11 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { createRule, findRule, ruleCooperative } from '../../db/revenue-rules';
+import { createRule, findRule, listRules, ruleCooperative } from '../../db/revenue-rules';
 import { validateShares } from '../../domain/governance/revenue-rule';
 import { approveRule, overrideCooldown, rejectRule, revenueRule, revenueRuleWorkflowId, submitRule } from '../../workflows/revenue-rule';
-import { callerCooperative, type AuthContext } from '../auth/authenticate';
+import { callerCooperative, requireCooperativeAccess, type AuthContext } from '../auth/authenticate';
+import { CooperativeScope } from '../contracts/ledger';
 import { TransactionView, transactionView } from '../contracts/ledger';
-import { CreateRevenueRuleBody, DistributionBody, OverrideBody, RevenueRuleView, revenueRuleView, RuleActionBody, RuleParams } from '../contracts/revenue-rules';
+import {
+  CreateRevenueRuleBody, DistributionBody, OverrideBody, RevenueRuleListQuery, RevenueRulePage, RevenueRuleView, revenueRuleView, RuleActionBody, RuleParams,
+} from '../contracts/revenue-rules';
 import type { ApiDependencies } from '../dependencies';
 import { ApiError } from '../errors';
 import { defineRoute } from '../route';
@@ -87,6 +90,21 @@ export function revenueRuleRoutes(deps: ApiDependencies) {
           }),
         );
         return { status: created ? 201 : 200, body: revenueRuleView(rule, revenueRuleWorkflowId(rule.id)) };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/cooperatives/:cooperativeId/revenue-rules',
+      summary: "A cooperative's revenue rules, newest version first, paginated by cursor; by status and creation time",
+      tag: 'Revenue rules',
+      roles: ['member', 'coop_admin', 'operator', 'service'],
+      params: CooperativeScope,
+      query: RevenueRuleListQuery,
+      responses: { 200: { description: 'A page of revenue rules', schema: RevenueRulePage } },
+      async handler({ params, query, auth }) {
+        requireCooperativeAccess(auth, params.cooperativeId);
+        const page = await listRules(deps.pool, params.cooperativeId, query);
+        return { status: 200, body: { items: page.items.map((r) => revenueRuleView(r, revenueRuleWorkflowId(r.id))), nextCursor: page.nextCursor } };
       },
     }),
     defineRoute({

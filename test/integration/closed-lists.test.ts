@@ -10,6 +10,8 @@ import { RULE_STATUSES } from '../../domain/governance/revenue-rule';
 import { GOVERNANCE_MODELS, THRESHOLD_COMPARISONS } from '../../domain/governance/settings';
 import { EVENT_TYPES } from '../../domain/events';
 import { HOLD_STATUSES } from '../../domain/hold';
+import { MEMBER_STATUSES } from '../../domain/member';
+import { MEMBER_CLAIM_KEYS } from '../../domain/federation';
 import { RECONCILIATION_KINDS, RECONCILIATION_STATUSES } from '../../domain/reconciliation';
 import { LOT_SOURCES, TRANSACTION_TYPES } from '../../domain/ledger-types';
 import { LOT_CATEGORIES } from '../../domain/lots';
@@ -39,6 +41,8 @@ const MAPPED: Record<string, readonly string[]> = {
   'lots.source': LOT_SOURCES,
   'lots.category': LOT_CATEGORIES,
   'holds.status': HOLD_STATUSES,
+  'members.status': MEMBER_STATUSES,
+  'identity_providers.member_claim_key': MEMBER_CLAIM_KEYS,
   'staking_positions.status': STAKING_POSITION_STATUSES,
   'staking_positions.release_kind': STAKING_RELEASE_KINDS,
   'corrections.status': CORRECTION_STATUSES,

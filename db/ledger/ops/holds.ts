@@ -16,7 +16,7 @@ import { recordEventStatement } from '../../outbox';
 import { retireAccountRefs, retirePostings, toRetireAccounts, type CategorySplit } from './retire';
 import { isUuid } from '../../../domain/ids';
 
-interface HoldRow {
+export interface HoldRow {
   id: string;
   cooperative_id: string;
   member_id: string;
@@ -31,9 +31,9 @@ interface HoldRow {
   request_hash: string;
 }
 
-const HOLD_COLUMNS = 'id, cooperative_id, member_id, account_id, amount, status, expires_at, final_amount, transaction_id, created_at, resolved_at, request_hash';
+export const HOLD_COLUMNS = 'id, cooperative_id, member_id, account_id, amount, status, expires_at, final_amount, transaction_id, created_at, resolved_at, request_hash';
 
-function toHold(r: HoldRow): Hold {
+export function toHold(r: HoldRow): Hold {
   return {
     id: r.id, cooperativeId: r.cooperative_id, memberId: r.member_id, amount: r.amount, status: r.status, expiresAt: r.expires_at.toISOString(),
     finalAmount: r.final_amount, transactionId: r.transaction_id, createdAt: r.created_at.toISOString(), resolvedAt: r.resolved_at?.toISOString() ?? null,

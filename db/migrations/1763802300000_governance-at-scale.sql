@@ -87,6 +87,8 @@ BEGIN
   END LOOP;
 END $$;
 GRANT UPDATE (choice, reason, version, cast_at) ON proposal_votes TO coop_app;
+-- The opening fills in the electorate's size and weight once it has snapshotted it.
+GRANT UPDATE (members, total_weight) ON proposal_stakeholders TO coop_app;
 
 -- Down Migration
 DROP TABLE proposal_delegations, proposal_votes, proposal_electorate, proposal_stakeholders;

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
 import { BusinessError } from '../domain/errors';
 import { isUuid } from '../domain/ids';
-import type { Choice } from '../domain/governance/delegation';
+import { VOTE_CHOICES, type Choice } from '../domain/governance/delegation';
 import { leafHash, merkleLevels, type Hash, type VoteLeaf } from '../domain/governance/merkle';
 import { checkChoice } from '../domain/governance/proposal';
 import type { GovernanceModel, GovernanceSettings } from '../domain/governance/settings';
@@ -88,33 +88,36 @@ export interface CastVote {
 /**
  * Records a member's vote, or changes it: the latest counts. A repeat of the vote the member already
  * has changes nothing (not even its version), so replays and concurrent duplicates are harmless.
- * Refused with CONFLICT outside the window, FORBIDDEN for a member who was not eligible at opening,
- * VALIDATION_ERROR for a choice the cooperative's model has no place for.
+ * Refused with NOT_FOUND when the voter's cooperative is not a stakeholder (the proposal is not
+ * theirs to see), CONFLICT outside the window, FORBIDDEN for a member who was not eligible at
+ * opening, VALIDATION_ERROR for a choice the cooperative's model has no place for. Two round trips:
+ * the lock and the checks with BEGIN, the vote with COMMIT.
  */
-export function castVote(pool: Pool, v: CastVote): Promise<{ changed: boolean }> {
+export function castVote(pool: Pool, v: CastVote): Promise<void> {
   const proposalId = uuid(v.proposalId, 'proposalId');
   const memberId = uuid(v.memberId, 'memberId');
   const cooperativeId = uuid(v.cooperativeId, 'cooperativeId');
+  if (!(VOTE_CHOICES as readonly string[]).includes(v.choice)) throw new BusinessError('VALIDATION_ERROR', 'Unknown choice');
   return inSystemTransaction(
     pool,
-    async (client, [, state]) => {
-      const row = state!.rows[0] as { status: string; open: boolean; model: GovernanceModel | null; eligible: boolean } | undefined;
-      if (!row) throw new BusinessError('NOT_FOUND', 'Proposal not found');
+    async (client, [, state], defer) => {
+      const row = state!.rows[0] as { status: string; stakeholder: boolean; open: boolean; model: GovernanceModel | null; eligible: boolean } | undefined;
+      if (!row || !row.stakeholder) throw new BusinessError('NOT_FOUND', 'Proposal not found');
       if (row.status === 'draft') throw new BusinessError('CONFLICT', 'The proposal is a draft: its voting window has not opened');
       if (!row.open) throw new BusinessError('CONFLICT', 'The voting window is closed');
       if (!row.model || !row.eligible) throw new BusinessError('FORBIDDEN', 'Only members of a stakeholder cooperative, eligible when the proposal opened, may vote');
       checkChoice(row.model, v.choice, v.reason);
-      const { rowCount } = await client.query(
-        `INSERT INTO proposal_votes (proposal_id, cooperative_id, member_id, choice, reason) VALUES ($1, $2, $3, $4, $5)
+      // Every value is a checked UUID, a choice from the closed list, or escaped.
+      defer(
+        `INSERT INTO proposal_votes (proposal_id, cooperative_id, member_id, choice, reason)
+         VALUES ('${proposalId}', '${cooperativeId}', '${memberId}', '${v.choice}', ${v.reason === undefined ? 'NULL' : client.escapeLiteral(v.reason)})
          ON CONFLICT (proposal_id, member_id) DO UPDATE SET choice = EXCLUDED.choice, reason = EXCLUDED.reason, version = proposal_votes.version + 1, cast_at = now()
            WHERE (proposal_votes.choice, proposal_votes.reason) IS DISTINCT FROM (EXCLUDED.choice, EXCLUDED.reason)`,
-        [proposalId, cooperativeId, memberId, v.choice, v.reason ?? null],
       );
-      return { changed: rowCount === 1 };
     },
     [
       `SELECT pg_advisory_xact_lock_shared(${lockKey(proposalId)})`,
-      `SELECT p.status, (p.status = 'open' AND p.voting_closed_at IS NULL AND p.closes_at > now()) AS open, s.model,
+      `SELECT p.status, '${cooperativeId}' = ANY (p.stakeholders) AS stakeholder, (p.status = 'open' AND p.voting_closed_at IS NULL AND p.closes_at > now()) AS open, s.model,
               EXISTS (SELECT 1 FROM proposal_electorate e WHERE e.proposal_id = p.id AND e.member_id = '${memberId}' AND e.cooperative_id = '${cooperativeId}') AS eligible
          FROM proposals p LEFT JOIN proposal_stakeholders s ON s.proposal_id = p.id AND s.cooperative_id = '${cooperativeId}'
         WHERE p.id = '${proposalId}'`,

@@ -118,7 +118,7 @@ export function governanceRoutes(deps: ApiDependencies) {
       method: 'post', path: '/v1/proposals/:proposalId/votes', summary: 'Vote (or change your vote) while the window is open; the latest vote counts and a repeat changes nothing', tag: 'Governance',
       roles: ['member'], params: ProposalParams, body: VoteBody, responses: { 200: { description: 'Vote accepted' } },
       async handler({ auth, params, body }) {
-        await proposalOr404(auth, params.proposalId);
+        // castVote answers NOT_FOUND itself for a proposal the voter's cooperative has no part in.
         await castVote(deps.pool, { proposalId: params.proposalId, cooperativeId: callerCooperative(auth), memberId: auth.subject, choice: body.choice, ...(body.reason ? { reason: body.reason } : {}) });
         return { status: 200, body: { accepted: true, choice: body.choice } };
       },

@@ -19,7 +19,8 @@ import { startOnce } from '../temporal-failures';
 export interface OpenProposalRequest {
   originCooperativeId: string;
   proposer: string;
-  body: z.output<typeof CreateProposalBody>;
+  /** `draft` may be left out by callers that build the body themselves (e.g. a booking's proposal): it opens at once. */
+  body: Omit<z.output<typeof CreateProposalBody>, 'draft'> & { draft?: boolean };
   idempotencyKey: string;
 }
 
@@ -106,8 +107,9 @@ const viewTally = (tally: ProposalResults['cooperatives'][number]['tally']) => (
 export async function proposalResults(deps: ApiDependencies, p: ProposalRecord) {
   if (p.status === 'draft') return { status: p.status, closesAt: null, cooperatives: [] };
   if (p.status !== 'open') {
-    const recorded = p.result as ProposalResults;
-    return { ...recorded, cooperatives: recorded.cooperatives.map((c) => ({ cooperativeId: c.cooperativeId, tally: viewTally(c.tally) })) };
+    // Proposals closed before decision 0020 recorded only their status.
+    const recorded = p.result as Partial<ProposalResults>;
+    return { ...recorded, cooperatives: (recorded.cooperatives ?? []).map((c) => ({ cooperativeId: c.cooperativeId, tally: viewTally(c.tally) })) };
   }
   const [snapshots, totals] = await Promise.all([stakeholderSnapshots(deps.pool, p.id), directTotals(deps.pool, p.id)]);
   return JSON.parse(

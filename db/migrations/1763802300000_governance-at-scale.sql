@@ -40,15 +40,16 @@ CREATE TABLE proposal_stakeholders (
   PRIMARY KEY (proposal_id, cooperative_id)
 );
 
--- Who may vote, with what weight: frozen at opening.
+-- Who may vote, with what weight: frozen at opening. No foreign key to its stakeholder row: the one
+-- statement that writes an electorate inserts that row first (db/proposal-votes.ts), and a per-row
+-- check would cost more than the rest of opening a proposal over 100,000 members.
 CREATE TABLE proposal_electorate (
   proposal_id    uuid NOT NULL,
   member_id      uuid NOT NULL,
   cooperative_id uuid NOT NULL,
   weight         bigint NOT NULL CHECK (weight >= 0),
   PRIMARY KEY (proposal_id, member_id),
-  UNIQUE (proposal_id, cooperative_id, member_id),
-  FOREIGN KEY (proposal_id, cooperative_id) REFERENCES proposal_stakeholders (proposal_id, cooperative_id)
+  UNIQUE (proposal_id, cooperative_id, member_id)
 );
 
 -- One row per voter: the latest vote counts; `version` counts the changes (a replay changes nothing).

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { resolveVotes, type Choice, type Vote } from '../../domain/governance/delegation';
-import { leafHash, merkleLevels, merkleProof, merkleRoot, verifyProof, type Hash, type VoteLeaf } from '../../domain/governance/merkle';
+import { canonical } from '../../domain/canonical-json';
+import { leafBytes, leafHash, merkleLevels, merkleProof, merkleRoot, verifyProof, type Hash, type VoteLeaf } from '../../domain/governance/merkle';
 import { modelFor } from '../../domain/governance/proposal';
 import { DEFAULT_GOVERNANCE } from '../../domain/governance/settings';
 import { tally } from '../../domain/governance/tally';
@@ -128,6 +129,13 @@ describe('vote commitment', () => {
         expect(verifyProof(sha256, { ...l, choice: l.choice === 'yes' ? 'no' : 'yes' }, proof, root)).toBe(false);
         expect(verifyProof(sha256, { ...l, weight: l.weight + 1n }, proof, root)).toBe(false);
       });
+    }
+  });
+
+  it('writes a leaf as the canonical JSON of the vote', () => {
+    for (const reason of [null, 'it "breaks" our \\ rule ✓']) {
+      const v: VoteLeaf = { ...leaf(7), reason, weight: 25_000n };
+      expect(leafBytes(v).toString('utf8')).toBe(canonical({ choice: v.choice, cooperativeId: v.cooperativeId, memberId: v.memberId, proposalId: v.proposalId, reason, weight: '2.5' }));
     }
   });
 

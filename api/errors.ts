@@ -54,8 +54,12 @@ export const errorHandler: ErrorRequestHandler = (err: unknown, req, res, _next)
 /** How long a client should wait before retrying after a 503. */
 const RETRY_AFTER_SECONDS = 2;
 
-/** PostgreSQL (connection class 08, shutdown, too many connections) and socket-level failures: the database is not there right now. */
-const DB_UNAVAILABLE = /^(08|57P0[123]|53300)/;
+/**
+ * PostgreSQL not there or overloaded right now: connection class 08, shutdown (57P01-3), insufficient
+ * resources (class 53: too many connections, out of memory, disk full), a lock or statement timeout
+ * (55P03, 57014). Socket-level failures too. Retryable: 503 with Retry-After, never 500.
+ */
+const DB_UNAVAILABLE = /^(08|53|57P0[123]|57014|55P03)/;
 const SOCKET_UNAVAILABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
 const UNAVAILABLE_MESSAGE = /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended unexpectedly/;
 /** gRPC status codes from Temporal that mean "not now": DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, UNAVAILABLE. */

@@ -1,13 +1,23 @@
 import { generateKeyPairSync } from 'node:crypto';
 import type { Pool } from 'pg';
 import { BusinessError } from '../domain/errors';
-import type { ProposalOutcome, ProposalRecord } from '../domain/governance/proposal';
+import type { ProposalOutcome, ProposalRecord, ProposalStatus } from '../domain/governance/proposal';
 import { DEFAULT_GOVERNANCE, type GovernanceSettings, type ThresholdComparison } from '../domain/governance/settings';
+import { isUuid } from '../domain/ids';
+import { creationPosition, readCreationCursor, readCursor, toPage, type Page } from './cursor';
+import { snapshotElectorate } from './proposal-votes';
 import { inSystemTransaction, inTenantTransaction } from './transaction';
 import { idempotent, requestHash } from './idempotency';
 
-export interface CooperativeGovernance extends GovernanceSettings {
+/** The settings a cooperative keeps beyond how it decides: its window, publicity of votes, the budget above which a supermajority applies. */
+export interface GovernanceOptions {
   votingPeriodSeconds: number;
+  votesPublic: boolean;
+  /** Micro-CLOUD; null for never. */
+  supermajorityAbove: bigint | null;
+}
+
+export interface CooperativeGovernance extends GovernanceSettings, GovernanceOptions {
   publicKey: string;
 }
 
@@ -21,6 +31,8 @@ interface SettingsRow {
   supermajority_cmp: ThresholdComparison;
   voting_period_seconds: number;
   delegation_allowed: boolean;
+  votes_public: boolean;
+  supermajority_above: bigint | null;
   public_key: string;
   private_key: string;
 }
@@ -32,6 +44,8 @@ const toSettings = (r: SettingsRow): CooperativeGovernance => ({
   supermajority: { basisPoints: r.supermajority_bp, comparison: r.supermajority_cmp },
   delegationAllowed: r.delegation_allowed,
   votingPeriodSeconds: r.voting_period_seconds,
+  votesPublic: r.votes_public,
+  supermajorityAbove: r.supermajority_above,
   publicKey: r.public_key,
 });
 
@@ -62,13 +76,13 @@ export async function signingKey(pool: Pool, cooperativeId: string): Promise<str
   return (await settingsRow(pool, cooperativeId)).private_key;
 }
 
-export async function updateGovernanceSettings(pool: Pool, cooperativeId: string, s: GovernanceSettings & { votingPeriodSeconds: number }): Promise<CooperativeGovernance> {
+export async function updateGovernanceSettings(pool: Pool, cooperativeId: string, s: GovernanceSettings & GovernanceOptions): Promise<CooperativeGovernance> {
   await settingsRow(pool, cooperativeId);
   await inSystemTransaction(pool, (client) =>
     client.query(
       `UPDATE governance_settings SET model = $2, quorum_bp = $3, quorum_cmp = $4, majority_bp = $5, majority_cmp = $6, supermajority_bp = $7, supermajority_cmp = $8,
-              voting_period_seconds = $9, delegation_allowed = $10, updated_at = now() WHERE cooperative_id = $1`,
-      [cooperativeId, s.model, s.quorum.basisPoints, s.quorum.comparison, s.majority.basisPoints, s.majority.comparison, s.supermajority.basisPoints, s.supermajority.comparison, s.votingPeriodSeconds, s.delegationAllowed],
+              voting_period_seconds = $9, delegation_allowed = $10, votes_public = $11, supermajority_above = $12, updated_at = now() WHERE cooperative_id = $1`,
+      [cooperativeId, s.model, s.quorum.basisPoints, s.quorum.comparison, s.majority.basisPoints, s.majority.comparison, s.supermajority.basisPoints, s.supermajority.comparison, s.votingPeriodSeconds, s.delegationAllowed, s.votesPublic, s.supermajorityAbove],
     ),
   );
   return governanceSettings(pool, cooperativeId);
@@ -91,21 +105,27 @@ export async function setDelegation(pool: Pool, cooperativeId: string, delegator
   );
 }
 
-/** Each cooperative's delegation graph as it stands now (frozen into a proposal's record at its close). */
-export async function delegationGraphs(pool: Pool, cooperativeIds: string[]): Promise<Record<string, Record<string, string>>> {
-  // Each graph is read in its own cooperative's scope: delegations are tenant data.
-  const graphs: Record<string, Record<string, string>> = {};
-  for (const cooperativeId of cooperativeIds) {
-    const { rows } = await inTenantTransaction(pool, cooperativeId, (client) => client.query<{ delegator: string; delegate: string }>('SELECT delegator, delegate FROM delegations'));
-    graphs[cooperativeId] = Object.fromEntries(rows.map((r) => [r.delegator, r.delegate]));
-  }
-  return graphs;
+/** A page of the cooperative's delegation graph as it stands now (public to its members), in delegator order. */
+export async function listDelegations(pool: Pool, cooperativeId: string, page: { limit: number; cursor?: string }): Promise<Page<{ delegator: string; delegate: string; since: string }>> {
+  const after =
+    readCursor(page.cursor, ([id]) => {
+      if (typeof id !== 'string' || !isUuid(id)) throw new Error('bad cursor');
+      return id;
+    }) ?? null;
+  const { rows } = await inTenantTransaction(pool, cooperativeId, (client) =>
+    client.query<{ delegator: string; delegate: string; created_at: Date }>(
+      'SELECT delegator, delegate, created_at FROM delegations WHERE ($1::uuid IS NULL OR delegator > $1::uuid) ORDER BY delegator LIMIT $2',
+      [after, page.limit + 1],
+    ),
+  );
+  return toPage(rows, page.limit, (r) => [r.delegator], (r) => ({ delegator: r.delegator, delegate: r.delegate, since: r.created_at.toISOString() }));
 }
 
-/** Members eligible to vote, with their weight (one member, one vote). */
-export async function eligibleMembers(pool: Pool, cooperativeId: string): Promise<Record<string, number>> {
-  const { rows } = await inTenantTransaction(pool, cooperativeId, (client) => client.query<{ id: string }>('SELECT id FROM members'));
-  return Object.fromEntries(rows.map((r) => [r.id, 1]));
+/** Sets a member's vote weight (1/10000 units); it counts in proposals opened from now on. */
+export async function setVoteWeight(pool: Pool, cooperativeId: string, memberId: string, weight: bigint): Promise<void> {
+  if (!isUuid(memberId)) throw new BusinessError('VALIDATION_ERROR', 'memberId must be a UUID');
+  const { rowCount } = await inTenantTransaction(pool, cooperativeId, (client) => client.query('UPDATE members SET vote_weight = $2 WHERE id = $1', [memberId, weight]));
+  if (rowCount === 0) throw new BusinessError('NOT_FOUND', 'Member not found');
 }
 
 interface ProposalRow {
@@ -117,7 +137,9 @@ interface ProposalRow {
   proposer: string;
   action: unknown;
   status: ProposalRecord['status'];
-  closes_at: Date;
+  closes_at: Date | null;
+  opened_at: Date | null;
+  created_at: Date;
   request_hash: string;
   result: unknown;
   audit: unknown;
@@ -127,14 +149,24 @@ interface ProposalRow {
 
 const toProposal = (r: ProposalRow): ProposalRecord => ({
   id: r.id, originCooperativeId: r.origin_cooperative_id, stakeholders: r.stakeholders, title: r.title, description: r.description, proposer: r.proposer,
-  action: r.action, status: r.status, closesAt: r.closes_at.toISOString(), result: r.result, audit: r.audit, signatures: r.signatures, executionTransaction: r.execution_transaction,
+  action: r.action, status: r.status, closesAt: r.closes_at?.toISOString() ?? null, openedAt: r.opened_at?.toISOString() ?? null, createdAt: r.created_at.toISOString(), result: r.result, audit: r.audit, signatures: r.signatures, executionTransaction: r.execution_transaction,
 });
 
+/** Each stakeholder's rules for one proposal, fixed when it opens (db/proposal-votes.ts snapshotElectorate). */
+export type StakeholderRules = Array<{ cooperativeId: string; settings: GovernanceSettings; votesPublic: boolean }>;
+
+/**
+ * Records a proposal (idempotent by key), either as a draft or open: an open one gets its window and,
+ * in the same transaction, each stakeholder's rules and electorate.
+ */
 export function createProposal(
   pool: Pool,
-  p: { id: string; originCooperativeId: string; stakeholders: string[]; title: string; description: string; proposer: string; action: unknown; closesAt: Date; idempotencyKey: string },
+  p: { id: string; originCooperativeId: string; stakeholders: string[]; title: string; description: string; proposer: string; action: unknown; idempotencyKey: string } & (
+    | { draft: true }
+    | { draft: false; closesAt: Date; rules: StakeholderRules }
+  ),
 ): Promise<{ proposal: ProposalRecord; created: boolean }> {
-  const hash = requestHash('proposal', { stakeholders: p.stakeholders, title: p.title, description: p.description, proposer: p.proposer, action: p.action ?? null });
+  const hash = requestHash('proposal', { stakeholders: p.stakeholders, title: p.title, description: p.description, proposer: p.proposer, action: p.action ?? null, ...(p.draft ? { draft: true } : {}) });
   // Proposals span cooperatives, so they are kept outside any one tenant; the key is the origin cooperative's.
   return inSystemTransaction(pool, async (client) => {
     const read = async (where: string, values: unknown[]) => (await client.query<ProposalRow>(`SELECT * FROM proposals WHERE ${where}`, values)).rows[0];
@@ -144,10 +176,11 @@ export function createProposal(
       () => read('origin_cooperative_id = $1 AND idempotency_key = $2', [p.originCooperativeId, p.idempotencyKey]),
       async () => {
         await client.query(
-          `INSERT INTO proposals (id, origin_cooperative_id, stakeholders, title, description, proposer, action, status, closes_at, idempotency_key, request_hash)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, 'open', $8, $9, $10)`,
-          [p.id, p.originCooperativeId, p.stakeholders, p.title, p.description, p.proposer, p.action === undefined ? null : JSON.stringify(p.action), p.closesAt, p.idempotencyKey, hash],
+          `INSERT INTO proposals (id, origin_cooperative_id, stakeholders, title, description, proposer, action, status, closes_at, opened_at, idempotency_key, request_hash)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, CASE WHEN $8 = 'open' THEN now() END, $10, $11)`,
+          [p.id, p.originCooperativeId, p.stakeholders, p.title, p.description, p.proposer, p.action === undefined ? null : JSON.stringify(p.action), p.draft ? 'draft' : 'open', p.draft ? null : p.closesAt, p.idempotencyKey, hash],
         );
+        if (!p.draft) await snapshotElectorate(client, p.id, p.rules);
         return (await read('id = $1', [p.id]))!;
       },
     );
@@ -155,9 +188,47 @@ export function createProposal(
   });
 }
 
+/** Opens a draft: its window starts now, with the stakeholders' rules and electorates as they stand. Opening an open proposal again changes nothing. */
+export function openDraft(pool: Pool, id: string, opening: { closesAt: Date; rules: StakeholderRules }): Promise<ProposalRecord> {
+  return inSystemTransaction(pool, async (client) => {
+    const { rows } = await client.query<ProposalRow>("UPDATE proposals SET status = 'open', closes_at = $2, opened_at = now() WHERE id = $1 AND status = 'draft' RETURNING *", [id, opening.closesAt]);
+    if (rows[0]) {
+      await snapshotElectorate(client, id, opening.rules);
+      return toProposal(rows[0]);
+    }
+    const existing = (await client.query<ProposalRow>('SELECT * FROM proposals WHERE id = $1', [id])).rows[0];
+    if (!existing) throw new BusinessError('NOT_FOUND', 'Proposal not found');
+    return toProposal(existing);
+  });
+}
+
 export async function findProposal(pool: Pool, id: string): Promise<ProposalRecord | undefined> {
   const { rows } = await inSystemTransaction(pool, (client) => client.query<ProposalRow>('SELECT * FROM proposals WHERE id = $1', [id]));
   return rows[0] && toProposal(rows[0]);
+}
+
+export interface ProposalFilter {
+  /** The caller's cooperative (proposals it is a stakeholder of), or null for an operator: all. */
+  stakeholder: string | null;
+  status?: ProposalStatus;
+  createdFrom?: Date;
+  createdBefore?: Date;
+}
+
+/** A page of proposals, newest first, with their status and creation time filters. */
+export async function listProposals(pool: Pool, filter: ProposalFilter, page: { limit: number; cursor?: string }): Promise<Page<ProposalRecord>> {
+  const position = readCreationCursor(page.cursor);
+  const { rows } = await inSystemTransaction(pool, (client) =>
+    client.query<ProposalRow & { position: string }>(
+      `SELECT *, ${creationPosition.micros('created_at')} AS position FROM proposals
+        WHERE ($1::uuid IS NULL OR stakeholders @> ARRAY[$1::uuid]) AND ($2::text IS NULL OR status = $2)
+          AND ($3::timestamptz IS NULL OR created_at >= $3) AND ($4::timestamptz IS NULL OR created_at < $4)
+          AND ${creationPosition.after('created_at', 'id', '$5', '$6')}
+        ORDER BY created_at DESC, id DESC LIMIT $7`,
+      [filter.stakeholder, filter.status ?? null, filter.createdFrom ?? null, filter.createdBefore ?? null, position?.micros ?? null, position?.id ?? null, page.limit + 1],
+    ),
+  );
+  return toPage(rows, page.limit, (r) => [r.position, r.id], toProposal);
 }
 
 /**

@@ -1,11 +1,15 @@
 import { randomUUID, verify } from 'node:crypto';
 import { findCooperativeById } from '../../db/cooperatives';
-import { createProposal, eligibleMembers, governanceSettings } from '../../db/governance';
+import { createProposal, governanceSettings, openDraft, type StakeholderRules } from '../../db/governance';
 import { existingMembers } from '../../db/members';
+import { directTotals, sha256, stakeholderSnapshots, voteTree } from '../../db/proposal-votes';
 import { canonical } from '../../domain/canonical-json';
-import type { ProposalRecord } from '../../domain/governance/proposal';
-import { formatMicros } from '../../domain/money';
-import { proposal, proposalWorkflowId } from '../../workflows/proposal';
+import { merkleProof, merkleRoot } from '../../domain/governance/merkle';
+import { modelFor, type ProposalRecord } from '../../domain/governance/proposal';
+import { decide } from '../../domain/governance/tally';
+import { formatWeight } from '../../domain/governance/weights';
+import { formatMicros, parseMicros } from '../../domain/money';
+import { proposal, proposalWorkflowId, type ProposalResults } from '../../workflows/proposal';
 import type { CreateProposalBody } from '../contracts/governance';
 import type { z } from '../contracts/zod';
 import type { ApiDependencies } from '../dependencies';
@@ -15,14 +19,48 @@ import { startOnce } from '../temporal-failures';
 export interface OpenProposalRequest {
   originCooperativeId: string;
   proposer: string;
-  body: z.output<typeof CreateProposalBody>;
+  /** `draft` may be left out by callers that build the body themselves (e.g. a booking's proposal): it opens at once. */
+  body: Omit<z.output<typeof CreateProposalBody>, 'draft'> & { draft?: boolean };
   idempotencyKey: string;
 }
 
+/** The stored action's amount (a decimal string), in micro-CLOUD. */
+const actionAmount = (action: unknown): bigint | null => {
+  const amount = (action as { amount?: unknown } | null)?.amount;
+  return typeof amount === 'string' ? parseMicros(amount) : null;
+};
+
+/** Each stakeholder's rules as they stand now, with a supermajority where its budget threshold says so. */
+async function currentRules(deps: ApiDependencies, stakeholders: string[], amount: bigint | null): Promise<{ rules: StakeholderRules; votingPeriodSeconds: number }> {
+  const all = await Promise.all(stakeholders.map((id) => governanceSettings(deps.pool, id)));
+  const rules = all.map((s, i) => ({
+    cooperativeId: stakeholders[i]!,
+    settings: { model: modelFor(s.model, s.supermajorityAbove, amount), quorum: s.quorum, majority: s.majority, supermajority: s.supermajority, delegationAllowed: s.delegationAllowed },
+    votesPublic: s.votesPublic,
+  }));
+  // The origin's window decides when the proposal closes.
+  return { rules, votingPeriodSeconds: all[0]!.votingPeriodSeconds };
+}
+
+/** Starts the proposal's workflow once (a retry joins the running one; a finished one never runs again). */
+async function startWindow(deps: ApiDependencies, p: ProposalRecord): Promise<void> {
+  const action = p.action as { type: 'credit_transfer'; cooperativeId: string; fromMemberId: string; toMemberId: string; amount: string } | null;
+  await startOnce(() =>
+    deps.temporal.workflow.start(proposal, {
+      taskQueue: deps.config.temporal.taskQueue,
+      workflowId: proposalWorkflowId(p.id),
+      args: [{ proposalId: p.id, closesAt: p.closesAt!, stakeholders: p.stakeholders, ...(action ? { action: { ...action, amount: parseMicros(action.amount) } } : {}) }],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+    }),
+  );
+}
+
 /**
- * Opens a proposal: checks its stakeholders and action, records it (idempotent by key), then starts
- * its workflow with each stakeholder's settings and electorate as they stand now. The workflow is
- * started on every request, once per proposal, so a retry after a failed start still gets it.
+ * Opens a proposal, or saves it as a draft: checks its stakeholders and action, records it
+ * (idempotent by key) with, when open, each stakeholder's rules and electorate as they stand now, then
+ * starts its workflow. The workflow is started on every request, once per proposal, so a retry after
+ * a failed start still gets it.
  */
 export async function openProposal(deps: ApiDependencies, req: OpenProposalRequest): Promise<{ proposal: ProposalRecord; created: boolean }> {
   const { body } = req;
@@ -36,28 +74,47 @@ export async function openProposal(deps: ApiDependencies, req: OpenProposalReque
     const strangers = [fromMemberId, toMemberId].filter((id) => !members.has(id));
     if (strangers.length > 0) throw new ApiError('VALIDATION_ERROR', `The action names ${strangers.join(', ')}, not members of cooperative ${cooperativeId}`, [{ path: 'body.action', message: 'members must belong to the action\'s cooperative' }]);
   }
-  const originSettings = await governanceSettings(deps.pool, req.originCooperativeId);
-  const closesAt = new Date(Date.now() + originSettings.votingPeriodSeconds * 1000);
   const action = body.action && { ...body.action, amount: formatMicros(body.action.amount) };
-  const { proposal: p, created } = await createProposal(deps.pool, {
-    id: randomUUID(), originCooperativeId: req.originCooperativeId, stakeholders, title: body.title, description: body.description, proposer: req.proposer, action, closesAt, idempotencyKey: req.idempotencyKey,
-  });
-  const snapshot = await Promise.all(
-    stakeholders.map(async (cooperativeId) => {
-      const { publicKey: _publicKey, votingPeriodSeconds: _period, ...settings } = await governanceSettings(deps.pool, cooperativeId);
-      return { cooperativeId, settings, weights: await eligibleMembers(deps.pool, cooperativeId) };
-    }),
-  );
-  await startOnce(() =>
-    deps.temporal.workflow.start(proposal, {
-      taskQueue: deps.config.temporal.taskQueue,
-      workflowId: proposalWorkflowId(p.id),
-      args: [{ proposalId: p.id, closesAt: p.closesAt, stakeholders: snapshot, ...(body.action ? { action: body.action } : {}) }],
-      workflowIdConflictPolicy: 'USE_EXISTING',
-      workflowIdReusePolicy: 'REJECT_DUPLICATE',
-    }),
-  );
+  const common = { id: randomUUID(), originCooperativeId: req.originCooperativeId, stakeholders, title: body.title, description: body.description, proposer: req.proposer, action, idempotencyKey: req.idempotencyKey };
+  if (body.draft) return createProposal(deps.pool, { ...common, draft: true });
+  const { rules, votingPeriodSeconds } = await currentRules(deps, stakeholders, body.action?.amount ?? null);
+  const { proposal: p, created } = await createProposal(deps.pool, { ...common, draft: false, closesAt: new Date(Date.now() + votingPeriodSeconds * 1000), rules });
+  if (p.status !== 'draft') await startWindow(deps, p);
   return { proposal: p, created };
+}
+
+/** Opens a draft now (its window, rules and electorate from this moment); an open or closed one is returned as it is. */
+export async function openDraftProposal(deps: ApiDependencies, p: ProposalRecord): Promise<ProposalRecord> {
+  let opened = p;
+  if (p.status === 'draft') {
+    const { rules, votingPeriodSeconds } = await currentRules(deps, p.stakeholders, actionAmount(p.action));
+    opened = await openDraft(deps.pool, p.id, { closesAt: new Date(Date.now() + votingPeriodSeconds * 1000), rules });
+  }
+  if (opened.status !== 'draft') await startWindow(deps, opened);
+  return opened;
+}
+
+/** Weights in results are decimals, as members set them. */
+const viewTally = (tally: ProposalResults['cooperatives'][number]['tally']) => ({
+  ...tally,
+  totals: { ...tally.totals, ...Object.fromEntries((['eligible', 'participating', 'yes', 'no', 'abstain', 'block', 'objection'] as const).map((k) => [k, formatWeight(BigInt(tally.totals[k]))])) },
+});
+
+/**
+ * Results: while open, each stakeholder's direct votes summed by the database (delegations count at
+ * the close); after it, the final tallies as recorded.
+ */
+export async function proposalResults(deps: ApiDependencies, p: ProposalRecord) {
+  if (p.status === 'draft') return { status: p.status, closesAt: null, cooperatives: [] };
+  if (p.status !== 'open') {
+    // Proposals closed before decision 0020 recorded only their status.
+    const recorded = p.result as Partial<ProposalResults>;
+    return { ...recorded, cooperatives: (recorded.cooperatives ?? []).map((c) => ({ cooperativeId: c.cooperativeId, tally: viewTally(c.tally) })) };
+  }
+  const [snapshots, totals] = await Promise.all([stakeholderSnapshots(deps.pool, p.id), directTotals(deps.pool, p.id)]);
+  return JSON.parse(
+    canonical({ status: p.status, closesAt: p.closesAt, cooperatives: snapshots.map((s) => ({ cooperativeId: s.cooperativeId, tally: viewTally(decide(s.settings, totals.get(s.cooperativeId)!)) })) }),
+  );
 }
 
 /** A closed proposal's signed record, with each stakeholder's signature checked against its public key. */
@@ -70,4 +127,33 @@ export async function verifiedAudit(deps: ApiDependencies, p: ProposalRecord) {
     verified[cooperativeId] = verify(null, message, publicKey, Buffer.from(signature, 'base64'));
   }
   return { audit: p.audit, signatures: p.signatures, verified, executionTransaction: p.executionTransaction };
+}
+
+/**
+ * A voter's receipt: their vote as a leaf of their cooperative's tree, the path of siblings to the
+ * root the signed record holds, and the signature and key to check that record with.
+ */
+export async function voteReceipt(deps: ApiDependencies, p: ProposalRecord, memberId: string) {
+  if (!p.audit || !p.signatures) throw new ApiError('CONFLICT', 'Receipts exist once the proposal has closed');
+  const audit = p.audit as { cooperatives: Array<{ cooperativeId: string; votes: { merkleRoot: string } }> };
+  for (const c of audit.cooperatives) {
+    const { leaves, levels } = await voteTree(deps.pool, p.id, c.cooperativeId);
+    const index = leaves.findIndex((l) => l.memberId === memberId.toLowerCase());
+    if (index < 0) continue;
+    const root = merkleRoot(sha256, levels);
+    // The tree rebuilt from the rows must be the one signed; anything else is tampering worth a loud failure.
+    if (root !== c.votes.merkleRoot) throw new Error(`votes of proposal ${p.id} no longer match the signed root`);
+    const leaf = leaves[index]!;
+    return {
+      leaf: { ...leaf, weight: formatWeight(leaf.weight) },
+      leafIndex: index,
+      leafCount: leaves.length,
+      proof: merkleProof(levels, index),
+      merkleRoot: root,
+      signature: p.signatures[c.cooperativeId]!,
+      publicKey: (await governanceSettings(deps.pool, c.cooperativeId)).publicKey,
+      algorithm: 'sha256 merkle: leaf = H(0x00 || canonical JSON {choice, cooperativeId, memberId, proposalId, reason, weight}); node = H(0x01 || left || right); member-id order; odd node moves up',
+    };
+  }
+  throw new ApiError('NOT_FOUND', 'No vote of this member in the proposal');
 }

@@ -1,8 +1,12 @@
-/** A proposal is open until its deadline, then approved or rejected by the tally. */
-export const PROPOSAL_STATUSES = ['open', 'approved', 'rejected'] as const;
+import { BusinessError } from '../errors';
+import type { Choice } from './delegation';
+import type { GovernanceModel } from './settings';
+
+/** A proposal may be saved as a draft, is open until its deadline, then approved or rejected by the tally. */
+export const PROPOSAL_STATUSES = ['draft', 'open', 'approved', 'rejected'] as const;
 export type ProposalStatus = (typeof PROPOSAL_STATUSES)[number];
 /** How a closed proposal ended. */
-export type ProposalOutcome = Exclude<ProposalStatus, 'open'>;
+export type ProposalOutcome = Extract<ProposalStatus, 'approved' | 'rejected'>;
 
 export interface ProposalRecord {
   id: string;
@@ -13,9 +17,30 @@ export interface ProposalRecord {
   proposer: string;
   action: unknown;
   status: ProposalStatus;
-  closesAt: string;
+  /** Null while a draft: the window starts when it is opened. */
+  closesAt: string | null;
+  openedAt: string | null;
+  createdAt: string;
   result: unknown;
   audit: unknown;
   signatures: Record<string, string> | null;
   executionTransaction: string | null;
+}
+
+/**
+ * Whether a choice is a vote under the voter's model: a block only under the consensus models, an
+ * objection only under consent, and an objection always with its reason.
+ */
+export function checkChoice(model: GovernanceModel, choice: Choice, reason: string | undefined): void {
+  if (choice === 'block' && model !== 'consensus' && model !== 'consensus_minus_one') throw new BusinessError('VALIDATION_ERROR', `A block is not a vote under ${model}`);
+  if (choice === 'objection' && model !== 'sociocratic_consent') throw new BusinessError('VALIDATION_ERROR', `An objection is not a vote under ${model}`);
+  if (choice === 'objection' && !reason?.trim()) throw new BusinessError('VALIDATION_ERROR', 'An objection needs its reason');
+}
+
+/**
+ * The model a stakeholder decides a proposal by: its own, except that a majority cooperative with a
+ * supermajority threshold decides a budget above it (amount in micro-CLOUD) by supermajority.
+ */
+export function modelFor(model: GovernanceModel, supermajorityAbove: bigint | null, amount: bigint | null): GovernanceModel {
+  return model === 'majority' && supermajorityAbove !== null && amount !== null && amount > supermajorityAbove ? 'supermajority' : model;
 }

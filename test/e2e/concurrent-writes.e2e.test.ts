@@ -96,6 +96,8 @@ describe('concurrent identical writes', () => {
     expect((await burst('DELETE', '/v1/delegations', bob.token)).map((r) => r.status)).toEqual(Array(N).fill(200));
     const proposal = (await api.request('POST', '/v1/proposals', { token: alice.token, body: { title: 'Vote once' }, headers: { 'idempotency-key': randomUUID() } })).body.id;
     expect((await burst('POST', `/v1/proposals/${proposal}/votes`, alice.token, { choice: 'yes' })).map((r) => r.status)).toEqual(Array(N).fill(200));
+    // Concurrent duplicates of one vote leave one row, never changed.
+    expect((await api.pool.query('SELECT choice, version FROM proposal_votes WHERE proposal_id = $1', [proposal])).rows).toEqual([{ choice: 'yes', version: 1 }]);
 
     const rule = (await api.request('POST', '/v1/revenue-rules', { token: admin, body: { name: 'Steps', shares: [{ name: 'all', memberId: alice.id, basisPoints: 10_000 }] }, headers: { 'idempotency-key': randomUUID() } })).body.id;
     for (const [step, token, body] of [['submit', admin, {}], ['approve', otherAdmin, {}], ['override', operator, { reason: 'payroll' }]] as const) {

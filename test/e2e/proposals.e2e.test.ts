@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID, verify } from 'node:crypto';
 import { randomAddress } from '../harness/ledger';
 import { startTestApi, startTestWorker, type TestApi, type TestWorker } from '../harness/stack';
 
@@ -70,14 +70,58 @@ describe('proposals', () => {
     await Promise.all([api?.close(), worker?.stop()]);
   });
 
-  it('approves by majority with quorum, and signs a record that verifies', async () => {
+  /**
+   * The receipt checked the way any member could, with node:crypto alone and the algorithm as the
+   * README documents it, none of the project's code: canonical JSON (keys sorted, no spaces) of the
+   * vote; leaf = SHA-256(0x00 ‖ it); node = SHA-256(0x01 ‖ left ‖ right); then the root against the
+   * record, and the record's ed25519 signature over its canonical JSON.
+   */
+  function canonicalJson(value: unknown): string {
+    if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+    if (value && typeof value === 'object') {
+      const keys = Object.keys(value).sort();
+      return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(',')}}`;
+    }
+    return JSON.stringify(value);
+  }
+  const H = (...parts: Buffer[]) => createHash('sha256').update(Buffer.concat(parts)).digest();
+  function receiptHolds(receipt: { leaf: object; proof: Array<{ side: string; hash: string }>; signature: string; publicKey: string }, record: { cooperatives: Array<{ cooperativeId: string; votes: { merkleRoot: string } }> }, cooperativeId: string): boolean {
+    let node = H(Buffer.from([0]), Buffer.from(canonicalJson(receipt.leaf), 'utf8'));
+    for (const step of receipt.proof) node = step.side === 'left' ? H(Buffer.from([1]), Buffer.from(step.hash, 'hex'), node) : H(Buffer.from([1]), node, Buffer.from(step.hash, 'hex'));
+    const signedRoot = record.cooperatives.find((c) => c.cooperativeId === cooperativeId)!.votes.merkleRoot;
+    return node.toString('hex') === signedRoot && verify(null, Buffer.from(canonicalJson(record)), receipt.publicKey, Buffer.from(receipt.signature, 'base64'));
+  }
+
+  it('approves by majority with quorum, signs a record that verifies, and gives each voter a receipt that verifies independently', async () => {
     const id = await open(a.members[0]!.token);
     for (const m of a.members.slice(0, 3)) expect((await vote(m, id, 'yes')).status).toBe(200);
+    // A changed vote counts last; a repeat changes nothing.
+    expect((await vote(a.members[2]!, id, 'no')).status).toBe(200);
+    expect((await vote(a.members[2]!, id, 'no')).status).toBe(200);
     const result = await final(id);
     expect(result.status).toBe('approved');
+    expect(result.cooperatives[0].tally.totals).toMatchObject({ yes: '2', no: '1', eligible: '4' });
     const audit = await api.request('GET', `/v1/proposals/${id}/audit`, { token: a.admin });
     expect(audit.body.verified).toEqual({ [a.id]: true });
-    expect(audit.body.audit.cooperatives[0].votes).toMatchObject({ [a.members[0]!.id]: { choice: 'yes' } });
+    expect(audit.body.audit.cooperatives[0].votes.count).toBe(3);
+    const votes = await api.request('GET', `/v1/proposals/${id}/votes?limit=2`, { token: a.members[3]!.token });
+    expect(votes.body.items).toHaveLength(2);
+    const rest = await api.request('GET', `/v1/proposals/${id}/votes?limit=2&cursor=${votes.body.nextCursor}`, { token: a.members[3]!.token });
+    const all = [...votes.body.items, ...rest.body.items];
+    expect(rest.body.nextCursor).toBeNull();
+    expect(new Map(all.map((v: { memberId: string; choice: string; version: number }) => [v.memberId, [v.choice, v.version]]))).toEqual(
+      new Map([[a.members[0]!.id, ['yes', 1]], [a.members[1]!.id, ['yes', 1]], [a.members[2]!.id, ['no', 2]]]),
+    );
+
+    for (const [m, choice] of [[a.members[0]!, 'yes'], [a.members[2]!, 'no']] as const) {
+      const receipt = await api.request('GET', `/v1/proposals/${id}/votes/${m.id}/receipt`, { token: m.token });
+      expect(receipt.status).toBe(200);
+      expect(receipt.body.leaf).toEqual({ proposalId: id, cooperativeId: a.id, memberId: m.id, choice, reason: null, weight: '1' });
+      expect(receiptHolds(receipt.body, audit.body.audit, a.id)).toBe(true);
+      // The same proof does not hold for another choice.
+      expect(receiptHolds({ ...receipt.body, leaf: { ...receipt.body.leaf, choice: choice === 'yes' ? 'no' : 'yes' } }, audit.body.audit, a.id)).toBe(false);
+    }
+    expect((await api.request('GET', `/v1/proposals/${id}/votes/${a.members[3]!.id}/receipt`, { token: a.admin })).status).toBe(404);
   });
 
   it('refuses a vote from outside the stakeholders, a block where the model has none, and an objection without its reason', async () => {
@@ -95,6 +139,41 @@ describe('proposals', () => {
     expect((await vote(a.members[0]!, consent, 'objection', 'it breaks our budget rule')).status).toBe(200);
     const live = await api.request('GET', `/v1/proposals/${consent}/results`, { token: a.admin });
     expect(live.body.status).toBe('open');
+    expect(live.body.cooperatives[0].tally.totals).toMatchObject({ objection: '1', participating: '1' });
     expect((await api.request('GET', `/v1/proposals/${consent}/audit`, { token: a.admin })).body.error.code).toBe('CONFLICT');
+    // Votes are secret until the close unless the cooperative makes them public.
+    expect((await api.request('GET', `/v1/proposals/${consent}/votes`, { token: a.members[1]!.token })).status).toBe(409);
+    expect((await api.request('GET', `/v1/proposals/${consent}/votes/${a.members[0]!.id}/receipt`, { token: a.members[0]!.token })).status).toBe(409);
+  });
+
+  it('saves a draft that nobody can vote on, opens it later, and reads and lists proposals', async () => {
+    await settings(a, 'majority', 3600);
+    const created = await api.request('POST', '/v1/proposals', { token: a.members[0]!.token, body: { title: 'Later', description: 'A draft', draft: true }, headers: { 'idempotency-key': randomUUID() } });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ status: 'draft', closesAt: null, workflowId: null });
+    const id = created.body.id;
+    expect((await vote(a.members[1]!, id, 'yes')).status).toBe(409);
+    expect((await api.request('POST', `/v1/proposals/${id}/open`, { token: a.members[1]!.token })).status).toBe(403);
+    const opened = await api.request('POST', `/v1/proposals/${id}/open`, { token: a.members[0]!.token });
+    expect(opened.status).toBe(200);
+    expect(opened.body).toMatchObject({ id, status: 'open', title: 'Later', description: 'A draft', proposer: a.members[0]!.id, stakeholders: [a.id], workflowId: `proposal:${id}` });
+    expect((await api.request('POST', `/v1/proposals/${id}/open`, { token: a.admin })).body.closesAt).toBe(opened.body.closesAt);
+    expect((await vote(a.members[1]!, id, 'yes')).status).toBe(200);
+
+    const got = await api.request('GET', `/v1/proposals/${id}`, { token: a.members[2]!.token });
+    expect(got.body).toMatchObject({ id, status: 'open', closesAt: opened.body.closesAt });
+    expect((await api.request('GET', `/v1/proposals/${id}`, { token: b.members[0]!.token })).status).toBe(404);
+    const seen: string[] = [];
+    for (let cursor: string | null = null; ; ) {
+      const page: { body: { items: Array<{ id: string; status: string }>; nextCursor: string | null } } = await api.request('GET', `/v1/proposals?status=open&limit=1${cursor ? `&cursor=${cursor}` : ''}`, { token: a.admin });
+      expect(page.body.items.every((p) => p.status === 'open')).toBe(true);
+      seen.push(...page.body.items.map((p) => p.id));
+      if (!page.body.nextCursor) break;
+      cursor = page.body.nextCursor;
+    }
+    expect(seen).toContain(id);
+    expect(new Set(seen).size).toBe(seen.length);
+    expect((await api.request('GET', '/v1/proposals?cursor=not-a-cursor', { token: a.admin })).status).toBe(400);
+    expect((await api.request('GET', `/v1/proposals?status=open`, { token: b.admin })).body.items.map((p: { id: string }) => p.id)).not.toContain(id);
   });
 });

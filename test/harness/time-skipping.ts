@@ -138,7 +138,7 @@ export async function startTimeSkippingStack(options: TimeSkippingOptions = {}):
 
     let api: TimeSkippingStack['api'];
     if (options.api) {
-      const app = createApp({ config, pool: appPool, temporal: env.client, logger: pino({ level: 'silent' }), stripe });
+      const app = createApp({ config, pool: appPool, temporal: env.client, logger: pino({ level: process.env.API_LOG_LEVEL ?? 'silent' }), stripe });
       const server = await new Promise<ReturnType<typeof app.listen>>((resolve) => {
         const s = app.listen(0, '127.0.0.1', () => resolve(s));
       });

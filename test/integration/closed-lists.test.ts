@@ -8,6 +8,7 @@ import { DEAD_LETTER_HISTORY_ACTIONS, DEAD_LETTER_OPERATION_TYPES, DEAD_LETTER_S
 import { PROPOSAL_STATUSES } from '../../domain/governance/proposal';
 import { RULE_STATUSES } from '../../domain/governance/revenue-rule';
 import { GOVERNANCE_MODELS, THRESHOLD_COMPARISONS } from '../../domain/governance/settings';
+import { VOTE_CHOICES } from '../../domain/governance/delegation';
 import { EVENT_TYPES } from '../../domain/events';
 import { HOLD_STATUSES } from '../../domain/hold';
 import { MEMBER_STATUSES } from '../../domain/member';
@@ -54,6 +55,8 @@ const MAPPED: Record<string, readonly string[]> = {
   'governance_settings.majority_cmp': THRESHOLD_COMPARISONS,
   'governance_settings.supermajority_cmp': THRESHOLD_COMPARISONS,
   'proposals.status': PROPOSAL_STATUSES,
+  'proposal_stakeholders.model': GOVERNANCE_MODELS,
+  'proposal_votes.choice': VOTE_CHOICES,
   'outbox.event_type': EVENT_TYPES,
   'reconciliation_runs.kind': RECONCILIATION_KINDS,
   'reconciliation_runs.status': RECONCILIATION_STATUSES,

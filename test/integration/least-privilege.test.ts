@@ -28,7 +28,7 @@ beforeAll(async () => {
     if (c === coop) wallet = transaction.entries.find((e) => e.accountCode === '2100')!.accountId;
   }
   lot = (await owner.query('SELECT id FROM lots WHERE account_id = $1', [wallet])).rows[0].id;
-  await createProposal(owner, { id: randomUUID(), originCooperativeId: other, stakeholders: [other], title: 'Theirs', description: '', proposer: 'x', action: undefined, closesAt: new Date(Date.now() + 60_000), idempotencyKey: randomUUID() });
+  await createProposal(owner, { id: randomUUID(), originCooperativeId: other, stakeholders: [other], title: 'Theirs', description: '', proposer: 'x', action: undefined, idempotencyKey: randomUUID(), draft: false, closesAt: new Date(Date.now() + 60_000), rules: [] });
   await recordStripeEvent(owner, { id: `evt_${randomUUID()}`, type: 'payment_intent.succeeded', purchaseId: null, payload: {} });
   app = new Client({ connectionString: process.env.DATABASE_APP_URL });
   await app.connect();

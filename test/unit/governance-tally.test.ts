@@ -4,7 +4,7 @@ import { DEFAULT_GOVERNANCE, type GovernanceModel, type GovernanceSettings } fro
 import { tally } from '../../domain/governance/tally';
 
 const members = (n: number) => Array.from({ length: n }, (_, i) => `m${i}`);
-const weightsOf = (ids: string[], weight = 1) => new Map(ids.map((id) => [id, weight]));
+const weightsOf = (ids: string[], weight = 10_000n) => new Map(ids.map((id) => [id, weight]));
 const direct = (choices: Array<Choice | undefined>, reason?: string) =>
   new Map(choices.flatMap((c, i) => (c ? [[`m${i}`, { choice: c, ...(c === 'objection' && reason ? { reason } : {}) }] as [string, Vote]] : [])));
 const settings = (model: GovernanceModel, over: Partial<GovernanceSettings> = {}): GovernanceSettings => ({ ...DEFAULT_GOVERNANCE, model, ...over });
@@ -33,7 +33,7 @@ describe('majority with quorum', () => {
 
   it('weighs votes', () => {
     const ids = members(3);
-    const weights = new Map([['m0', 5], ['m1', 1], ['m2', 1]]);
+    const weights = new Map([['m0', 50_000n], ['m1', 10_000n], ['m2', 10_000n]]);
     const votes = resolveVotes(ids, direct(['yes', 'no', 'no']), new Map());
     expect(tally(settings('majority'), weights, votes).outcome).toBe('approved');
   });

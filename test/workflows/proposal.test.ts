@@ -55,7 +55,7 @@ describe('proposal voting window in virtual time', () => {
   }
   const vote = (member: { token: string }, id: string, choice: string, reason?: string) =>
     api.request('POST', `/v1/proposals/${id}/votes`, { token: member.token, body: { choice, ...(reason ? { reason } : {}) } });
-  /** Each member votes `choice` (at once: Updates on one workflow are taken one at a time). */
+  /** Each member votes `choice`, all at once. */
   async function votes(members: Array<{ token: string }>, id: string, choice: string) {
     const answers = await Promise.all(members.map((m) => vote(m, id, choice)));
     expect(answers.map((r) => r.status)).toEqual(members.map(() => 200));
@@ -69,6 +69,17 @@ describe('proposal voting window in virtual time', () => {
     return res.body;
   }
   const audit = async (id: string, token = a.admin) => (await api.request('GET', `/v1/proposals/${id}/audit`, { token })).body;
+  /** Every direct vote of a closed proposal, through the paginated list. */
+  async function votesOf(id: string, token = a.admin) {
+    const all: Array<{ memberId: string; choice: string; reason: string | null; weight: string; version: number }> = [];
+    for (let cursor: string | null = null; ; ) {
+      const res = await api.request('GET', `/v1/proposals/${id}/votes?limit=2${cursor ? `&cursor=${cursor}` : ''}`, { token });
+      expect(res.status).toBe(200);
+      all.push(...res.body.items);
+      if (!res.body.nextCursor) return all;
+      cursor = res.body.nextCursor;
+    }
+  }
   const delegate = async (from: { token: string }, to: { id: string }) =>
     expect((await api.request('POST', '/v1/delegations', { token: from.token, body: { delegateMemberId: to.id } })).status).toBe(200);
   const undelegate = async (...members: Array<{ token: string }>) => {
@@ -113,7 +124,8 @@ describe('proposal voting window in virtual time', () => {
     expect(late.body.error.code).toBe('CONFLICT');
     const record = await audit(id);
     expect(record.verified).toEqual({ [a.id]: true });
-    expect(Object.keys(record.audit.cooperatives[0].votes)).toHaveLength(3);
+    expect(record.audit.cooperatives[0].votes.count).toBe(3);
+    expect(await votesOf(id)).toHaveLength(3);
   });
 
   it('closes at the end of the period the cooperative configured', async () => {
@@ -156,7 +168,7 @@ describe('proposal voting window in virtual time', () => {
     const result = await close(id);
     expect(result.status).toBe('approved');
     expect(result.cooperatives[0].tally.totals).toMatchObject({ yes: '2', no: '0' });
-    expect((await audit(id)).audit.cooperatives[0].votes).toMatchObject({ [a.members[0]!.id]: { choice: 'yes' } });
+    expect((await votesOf(id)).find((v) => v.memberId === a.members[0]!.id)).toMatchObject({ choice: 'yes', version: 2 });
   });
 
   it('fails consensus on a single block', async () => {
@@ -173,7 +185,7 @@ describe('proposal voting window in virtual time', () => {
     expect((await vote(a.members[0]!, id, 'objection', 'it breaks our budget rule')).status).toBe(200);
     await votes([a.members[1]!], id, 'yes');
     expect((await close(id)).status).toBe('rejected');
-    expect((await audit(id)).audit.cooperatives[0].votes[a.members[0]!.id]).toEqual({ choice: 'objection', reason: 'it breaks our budget rule' });
+    expect((await votesOf(id)).find((v) => v.memberId === a.members[0]!.id)).toMatchObject({ choice: 'objection', reason: 'it breaks our budget rule' });
   });
 
   it('counts delegated votes through a chain as the delegations stand at the close, with a direct vote overriding', async () => {
@@ -190,7 +202,9 @@ describe('proposal voting window in virtual time', () => {
       const result = await close(id);
       expect(result.cooperatives[0].tally.totals).toMatchObject({ yes: '3', no: '1', participating: '4' });
       const record = (await audit(id)).audit;
-      expect(record.cooperatives[0].delegations).toMatchObject({ [m0.id]: m1.id, [m1.id]: m2.id });
+      expect(record.cooperatives[0].delegations.count).toBe(3);
+      const frozen = (await api.request('GET', `/v1/proposals/${id}/delegations`, { token: a.admin })).body.items;
+      expect(frozen).toEqual(expect.arrayContaining([{ cooperativeId: a.id, delegator: m0.id, delegate: m1.id }, { cooperativeId: a.id, delegator: m1.id, delegate: m2.id }, { cooperativeId: a.id, delegator: m3.id, delegate: m0.id }]));
     } finally {
       await undelegate(m0, m1, m3);
     }
@@ -254,5 +268,49 @@ describe('proposal voting window in virtual time', () => {
     expect(rows[0].n).toBe(0);
     expect((await ledger.memberBalance(stack.pool, a.id, to!.id)).available).toBe(before.available);
     expect((await ledger.integrityReport(stack.pool, a.id)).findings).toEqual([]);
+  });
+
+  it('weighs votes by the decimal weights admins set, snapshotted when the proposal opens', async () => {
+    const setWeight = (m: { id: string }, voteWeight: string) => api.request('PUT', `/v1/governance/vote-weights/${m.id}`, { token: a.admin, body: { voteWeight } });
+    expect((await setWeight(a.members[0]!, '2.5')).body).toEqual({ memberId: a.members[0]!.id, voteWeight: '2.5' });
+    expect((await setWeight(a.members[1]!, '0.33333')).status).toBe(400);
+    expect((await api.request('PUT', `/v1/governance/vote-weights/${b.members[0]!.id}`, { token: a.admin, body: { voteWeight: '2' } })).status).toBe(404);
+    try {
+      const { id } = await open(a.admin);
+      // Changed after opening: does not count in this proposal.
+      await setWeight(a.members[0]!, '0.0001');
+      // 2.5 yes against 1 + 1 no: approved; eligible 2.5 + 3 × 1 = 5.5.
+      await votes([a.members[0]!], id, 'yes');
+      await votes(a.members.slice(1, 3), id, 'no');
+      const result = await close(id);
+      expect(result.cooperatives[0].tally.totals).toMatchObject({ yes: '2.5', no: '2', eligible: '5.5', participating: '4.5' });
+      expect(result.status).toBe('approved');
+      expect((await votesOf(id)).find((v) => v.memberId === a.members[0]!.id)?.weight).toBe('2.5');
+    } finally {
+      for (const m of a.members) await setWeight(m, '1');
+    }
+  });
+
+  it('decides a budget above the cooperative\'s threshold by supermajority, and one at it by majority', async () => {
+    const [from, to] = a.members;
+    const res = await api.request('PUT', '/v1/governance/settings', {
+      token: a.admin,
+      body: { model: 'majority', quorum: { basisPoints: 5000, comparison: '>=' }, majority: { basisPoints: 5000, comparison: '>' }, supermajority: { basisPoints: 7000, comparison: '>=' }, votingPeriodSeconds: WEEK_SECONDS, delegationAllowed: true, supermajorityAbove: '100' },
+    });
+    expect(res.body.supermajorityAbove).toBe('100');
+    const action = (amount: string) => ({ action: { type: 'credit_transfer', cooperativeId: a.id, fromMemberId: from!.id, toMemberId: to!.id, amount } });
+    const big = await open(a.admin, action('100.000001'));
+    const small = await open(a.admin, action('100'));
+    // 2 yes of 3 cast is 0.667: more than half, less than 0.7.
+    for (const id of [big.id, small.id]) {
+      await votes(a.members.slice(0, 2), id, 'yes');
+      await votes([a.members[2]!], id, 'no');
+    }
+    const [bigResult, smallResult] = [await close(big.id), await close(small.id)];
+    expect(bigResult.status).toBe('rejected');
+    expect(bigResult.cooperatives[0].tally.reason).toMatch(/against supermajority/);
+    expect((await audit(big.id)).audit.cooperatives[0].settings.model).toBe('supermajority');
+    expect(smallResult.status).toBe('approved');
+    expect((await audit(small.id)).audit.cooperatives[0].settings.model).toBe('majority');
   });
 });

@@ -1,0 +1,273 @@
+import { createHash } from 'node:crypto';
+import type { Pool, PoolClient } from 'pg';
+import { BusinessError } from '../domain/errors';
+import { isUuid } from '../domain/ids';
+import { VOTE_CHOICES, type Choice } from '../domain/governance/delegation';
+import { leafHash, merkleLevels, type Hash, type VoteLeaf } from '../domain/governance/merkle';
+import { checkChoice } from '../domain/governance/proposal';
+import type { GovernanceModel, GovernanceSettings } from '../domain/governance/settings';
+import { emptyTotals, type TallyTotals } from '../domain/governance/tally';
+import { readCursor, toPage, type Page } from './cursor';
+import { inSystemTransaction } from './transaction';
+
+/**
+ * A proposal's electorate, votes and frozen delegation graph (decision 0020). Votes are rows written
+ * by the API: one per (proposal, member), the latest counting. Every vote takes the proposal's
+ * advisory lock shared and checks the window in its own transaction; the close takes it exclusive, so
+ * once it has committed no vote can land, and every vote that committed before it is counted.
+ */
+
+/** SHA-256, the hash of the vote commitment (domain/governance/merkle.ts). */
+export const sha256: Hash = (data) => createHash('sha256').update(data).digest();
+
+// The literal is safe: the id is checked to be a UUID first.
+const lockKey = (proposalId: string) => `hashtextextended('proposal-votes:${proposalId}', 0)`;
+
+function uuid(value: string, name: string): string {
+  if (!isUuid(value)) throw new BusinessError('VALIDATION_ERROR', `${name} must be a UUID`);
+  return value.toLowerCase();
+}
+
+export interface StakeholderSnapshot {
+  cooperativeId: string;
+  settings: GovernanceSettings;
+  votesPublic: boolean;
+  members: number;
+  totalWeight: bigint;
+}
+
+/**
+ * Inside the opening transaction: each stakeholder's rules (as given) and eligible members with their
+ * weights, as they stand now. Two statements per stakeholder, whatever its size.
+ */
+export async function snapshotElectorate(client: PoolClient, proposalId: string, stakeholders: Array<{ cooperativeId: string; settings: GovernanceSettings; votesPublic: boolean }>): Promise<void> {
+  for (const s of stakeholders) {
+    const { rows } = await client.query<{ members: number; total: string }>(
+      `WITH settled AS (
+         INSERT INTO proposal_stakeholders (proposal_id, cooperative_id, model, settings, votes_public, members, total_weight)
+         VALUES ($1, $2, $3, $4, $5, 0, 0) ON CONFLICT DO NOTHING RETURNING proposal_id
+       ), electorate AS (
+         INSERT INTO proposal_electorate (proposal_id, member_id, cooperative_id, weight)
+         SELECT $1, m.id, m.cooperative_id, m.vote_weight FROM members m, settled WHERE m.cooperative_id = $2
+         RETURNING weight
+       )
+       SELECT count(*)::int AS members, coalesce(sum(weight), 0)::text AS total FROM electorate`,
+      [proposalId, s.cooperativeId, s.settings.model, JSON.stringify(s.settings), s.votesPublic],
+    );
+    await client.query('UPDATE proposal_stakeholders SET members = $3, total_weight = $4 WHERE proposal_id = $1 AND cooperative_id = $2', [proposalId, s.cooperativeId, rows[0]!.members, rows[0]!.total]);
+  }
+}
+
+interface StakeholderRow {
+  cooperative_id: string;
+  settings: GovernanceSettings;
+  votes_public: boolean;
+  members: number;
+  total_weight: bigint;
+}
+
+export async function stakeholderSnapshots(pool: Pool, proposalId: string): Promise<StakeholderSnapshot[]> {
+  const { rows } = await inSystemTransaction(pool, (client) =>
+    client.query<StakeholderRow>(
+      `SELECT s.cooperative_id, s.settings, s.votes_public, s.members, s.total_weight FROM proposal_stakeholders s JOIN proposals p ON p.id = s.proposal_id
+        WHERE s.proposal_id = $1 ORDER BY array_position(p.stakeholders, s.cooperative_id)`,
+      [proposalId],
+    ),
+  );
+  return rows.map((r) => ({ cooperativeId: r.cooperative_id, settings: r.settings, votesPublic: r.votes_public, members: r.members, totalWeight: r.total_weight }));
+}
+
+export interface CastVote {
+  proposalId: string;
+  cooperativeId: string;
+  memberId: string;
+  choice: Choice;
+  reason?: string;
+}
+
+/**
+ * Records a member's vote, or changes it: the latest counts. A repeat of the vote the member already
+ * has changes nothing (not even its version), so replays and concurrent duplicates are harmless.
+ * Refused with NOT_FOUND when the voter's cooperative is not a stakeholder (the proposal is not
+ * theirs to see), CONFLICT outside the window, FORBIDDEN for a member who was not eligible at
+ * opening, VALIDATION_ERROR for a choice the cooperative's model has no place for. Two round trips:
+ * the lock and the checks with BEGIN, the vote with COMMIT.
+ */
+export function castVote(pool: Pool, v: CastVote): Promise<void> {
+  const proposalId = uuid(v.proposalId, 'proposalId');
+  const memberId = uuid(v.memberId, 'memberId');
+  const cooperativeId = uuid(v.cooperativeId, 'cooperativeId');
+  if (!(VOTE_CHOICES as readonly string[]).includes(v.choice)) throw new BusinessError('VALIDATION_ERROR', 'Unknown choice');
+  return inSystemTransaction(
+    pool,
+    async (client, [, state], defer) => {
+      const row = state!.rows[0] as { status: string; stakeholder: boolean; open: boolean; model: GovernanceModel | null; eligible: boolean } | undefined;
+      if (!row || !row.stakeholder) throw new BusinessError('NOT_FOUND', 'Proposal not found');
+      if (row.status === 'draft') throw new BusinessError('CONFLICT', 'The proposal is a draft: its voting window has not opened');
+      if (!row.open) throw new BusinessError('CONFLICT', 'The voting window is closed');
+      if (!row.model || !row.eligible) throw new BusinessError('FORBIDDEN', 'Only members of a stakeholder cooperative, eligible when the proposal opened, may vote');
+      checkChoice(row.model, v.choice, v.reason);
+      // Every value is a checked UUID, a choice from the closed list, or escaped.
+      defer(
+        `INSERT INTO proposal_votes (proposal_id, cooperative_id, member_id, choice, reason)
+         VALUES ('${proposalId}', '${cooperativeId}', '${memberId}', '${v.choice}', ${v.reason === undefined ? 'NULL' : client.escapeLiteral(v.reason)})
+         ON CONFLICT (proposal_id, member_id) DO UPDATE SET choice = EXCLUDED.choice, reason = EXCLUDED.reason, version = proposal_votes.version + 1, cast_at = now()
+           WHERE (proposal_votes.choice, proposal_votes.reason) IS DISTINCT FROM (EXCLUDED.choice, EXCLUDED.reason)`,
+      );
+    },
+    [
+      `SELECT pg_advisory_xact_lock_shared(${lockKey(proposalId)})`,
+      `SELECT p.status, '${cooperativeId}' = ANY (p.stakeholders) AS stakeholder, (p.status = 'open' AND p.voting_closed_at IS NULL AND p.closes_at > now()) AS open, s.model,
+              EXISTS (SELECT 1 FROM proposal_electorate e WHERE e.proposal_id = p.id AND e.member_id = '${memberId}' AND e.cooperative_id = '${cooperativeId}') AS eligible
+         FROM proposals p LEFT JOIN proposal_stakeholders s ON s.proposal_id = p.id AND s.cooperative_id = '${cooperativeId}'
+        WHERE p.id = '${proposalId}'`,
+    ],
+  );
+}
+
+/**
+ * Ends the voting window, once: waits for votes in flight (the exclusive lock), marks the proposal
+ * closed to votes and freezes each stakeholder's delegation graph as it stands now (for those that
+ * allow delegation). A repeat changes nothing, so the frozen graph is the first close's.
+ */
+export async function closeVoting(pool: Pool, proposalId: string): Promise<void> {
+  const id = uuid(proposalId, 'proposalId');
+  await inSystemTransaction(
+    pool,
+    async (client) => {
+      const { rowCount } = await client.query("UPDATE proposals SET voting_closed_at = now() WHERE id = $1 AND status = 'open' AND voting_closed_at IS NULL", [id]);
+      if (rowCount === 0) return;
+      await client.query(
+        `INSERT INTO proposal_delegations (proposal_id, cooperative_id, delegator, delegate)
+         SELECT s.proposal_id, d.cooperative_id, d.delegator, d.delegate
+           FROM proposal_stakeholders s JOIN delegations d ON d.cooperative_id = s.cooperative_id
+          WHERE s.proposal_id = $1 AND (s.settings ->> 'delegationAllowed')::boolean`,
+        [id],
+      );
+    },
+    [`SELECT pg_advisory_xact_lock(${lockKey(id)})`],
+  );
+}
+
+export interface ElectorateRow {
+  memberId: string;
+  weight: bigint;
+  choice: Choice | null;
+  reason: string | null;
+}
+
+/**
+ * One page of a stakeholder's electorate, in member-id order, with each member's direct vote:
+ * the tally and the commitment read the electorate in bounded pages.
+ */
+export async function electoratePage(pool: Pool, proposalId: string, cooperativeId: string, after: string | null, limit: number): Promise<ElectorateRow[]> {
+  const { rows } = await inSystemTransaction(pool, (client) =>
+    client.query<{ member_id: string; weight: bigint; choice: Choice | null; reason: string | null }>(
+      `SELECT e.member_id, e.weight, v.choice, v.reason
+         FROM proposal_electorate e LEFT JOIN proposal_votes v ON v.proposal_id = e.proposal_id AND v.member_id = e.member_id
+        WHERE e.proposal_id = $1 AND e.cooperative_id = $2 AND ($3::uuid IS NULL OR e.member_id > $3::uuid)
+        ORDER BY e.member_id LIMIT $4`,
+      [proposalId, cooperativeId, after, limit],
+    ),
+  );
+  return rows.map((r) => ({ memberId: r.member_id, weight: r.weight, choice: r.choice, reason: r.reason }));
+}
+
+/** Every vote of a stakeholder as leaves of the commitment, in member-id order, read in bounded pages. */
+export async function voteLeaves(pool: Pool, proposalId: string, cooperativeId: string, pageSize = 10_000): Promise<VoteLeaf[]> {
+  const leaves: VoteLeaf[] = [];
+  for (let after: string | null = null; ; ) {
+    const page = await electoratePage(pool, proposalId, cooperativeId, after, pageSize);
+    for (const r of page) if (r.choice) leaves.push({ proposalId, cooperativeId, memberId: r.memberId, choice: r.choice, reason: r.reason, weight: r.weight });
+    if (page.length < pageSize) return leaves;
+    after = page.at(-1)!.memberId;
+  }
+}
+
+/** The tree of a stakeholder's votes (domain/governance/merkle.ts), with its leaves. */
+export async function voteTree(pool: Pool, proposalId: string, cooperativeId: string): Promise<{ leaves: VoteLeaf[]; levels: Buffer[][] }> {
+  const leaves = await voteLeaves(pool, proposalId, cooperativeId);
+  return { leaves, levels: merkleLevels(sha256, leaves.map((l) => leafHash(sha256, l))) };
+}
+
+/** A stakeholder's frozen delegation graph (empty before the close, or when it does not allow delegation). */
+export async function frozenDelegations(pool: Pool, proposalId: string, cooperativeId: string): Promise<Map<string, string>> {
+  const { rows } = await inSystemTransaction(pool, (client) =>
+    client.query<{ delegator: string; delegate: string }>('SELECT delegator, delegate FROM proposal_delegations WHERE proposal_id = $1 AND cooperative_id = $2 ORDER BY delegator', [proposalId, cooperativeId]),
+  );
+  return new Map(rows.map((r) => [r.delegator, r.delegate]));
+}
+
+/** The live totals of direct votes (delegations count only at the close), summed by the database. */
+export async function directTotals(pool: Pool, proposalId: string): Promise<Map<string, TallyTotals>> {
+  const { rows } = await inSystemTransaction(pool, (client) =>
+    client.query<Record<string, string> & { cooperative_id: string; dissenters: number; reasoned: number }>(
+      `SELECT s.cooperative_id, s.total_weight::text AS eligible,
+              coalesce(sum(e.weight) FILTER (WHERE v.choice IS NOT NULL), 0)::text AS participating,
+              coalesce(sum(e.weight) FILTER (WHERE v.choice = 'yes'), 0)::text AS yes,
+              coalesce(sum(e.weight) FILTER (WHERE v.choice = 'no'), 0)::text AS no,
+              coalesce(sum(e.weight) FILTER (WHERE v.choice = 'abstain'), 0)::text AS abstain,
+              coalesce(sum(e.weight) FILTER (WHERE v.choice = 'block'), 0)::text AS block,
+              coalesce(sum(e.weight) FILTER (WHERE v.choice = 'objection'), 0)::text AS objection,
+              count(v.member_id) FILTER (WHERE v.choice IN ('no', 'block'))::int AS dissenters,
+              count(v.member_id) FILTER (WHERE v.choice = 'objection' AND v.reason IS NOT NULL)::int AS reasoned
+         FROM proposal_stakeholders s
+         LEFT JOIN proposal_votes v ON v.proposal_id = s.proposal_id AND v.cooperative_id = s.cooperative_id
+         LEFT JOIN proposal_electorate e ON e.proposal_id = v.proposal_id AND e.member_id = v.member_id
+        WHERE s.proposal_id = $1
+        GROUP BY s.cooperative_id, s.total_weight`,
+      [proposalId],
+    ),
+  );
+  return new Map(
+    rows.map((r) => {
+      const totals = emptyTotals();
+      for (const key of ['eligible', 'participating', 'yes', 'no', 'abstain', 'block', 'objection'] as const) totals[key] = BigInt(r[key]!);
+      return [r.cooperative_id, { ...totals, dissenters: r.dissenters, reasonedObjections: r.reasoned }];
+    }),
+  );
+}
+
+export interface VoteView {
+  memberId: string;
+  cooperativeId: string;
+  choice: Choice;
+  reason: string | null;
+  weight: bigint;
+  version: number;
+  castAt: string;
+}
+
+const readMemberCursor = (cursor: string | undefined) =>
+  readCursor(cursor, ([id]) => {
+    if (typeof id !== 'string' || !isUuid(id)) throw new Error('bad cursor');
+    return id;
+  });
+
+/** A page of a proposal's votes in the given stakeholders, in member-id order. */
+export async function listVotes(pool: Pool, proposalId: string, cooperativeIds: string[], page: { limit: number; cursor?: string }): Promise<Page<VoteView>> {
+  const after = readMemberCursor(page.cursor) ?? null;
+  const { rows } = await inSystemTransaction(pool, (client) =>
+    client.query<{ member_id: string; cooperative_id: string; choice: Choice; reason: string | null; weight: bigint; version: number; cast_at: Date }>(
+      `SELECT v.member_id, v.cooperative_id, v.choice, v.reason, e.weight, v.version, v.cast_at
+         FROM proposal_votes v JOIN proposal_electorate e ON e.proposal_id = v.proposal_id AND e.member_id = v.member_id
+        WHERE v.proposal_id = $1 AND v.cooperative_id = ANY($2::uuid[]) AND ($3::uuid IS NULL OR v.member_id > $3::uuid)
+        ORDER BY v.member_id LIMIT $4`,
+      [proposalId, cooperativeIds, after, page.limit + 1],
+    ),
+  );
+  return toPage(rows, page.limit, (r) => [r.member_id], (r) => ({ memberId: r.member_id, cooperativeId: r.cooperative_id, choice: r.choice, reason: r.reason, weight: r.weight, version: r.version, castAt: r.cast_at.toISOString() }));
+}
+
+/** A page of a proposal's frozen delegation graph, in delegator order. */
+export async function listFrozenDelegations(pool: Pool, proposalId: string, page: { limit: number; cursor?: string }): Promise<Page<{ cooperativeId: string; delegator: string; delegate: string }>> {
+  const after = readMemberCursor(page.cursor) ?? null;
+  const { rows } = await inSystemTransaction(pool, (client) =>
+    client.query<{ cooperative_id: string; delegator: string; delegate: string }>(
+      `SELECT cooperative_id, delegator, delegate FROM proposal_delegations
+        WHERE proposal_id = $1 AND ($2::uuid IS NULL OR delegator > $2::uuid) ORDER BY delegator LIMIT $3`,
+      [proposalId, after, page.limit + 1],
+    ),
+  );
+  return toPage(rows, page.limit, (r) => [r.delegator], (r) => ({ cooperativeId: r.cooperative_id, delegator: r.delegator, delegate: r.delegate }));
+}

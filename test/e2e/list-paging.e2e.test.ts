@@ -7,6 +7,7 @@ import * as ledger from '../../db/ledger';
 import { createRateCard } from '../../db/rate-cards';
 import { runReconciliation } from '../../db/reconciliations';
 import { createRule } from '../../db/revenue-rules';
+import { setDelegation } from '../../db/governance';
 import { secretBox } from '../../db/secret-box';
 import { setManualPrice } from '../../db/token-prices';
 import { createEndpoint } from '../../db/webhook-endpoints';
@@ -31,6 +32,9 @@ describe('paging every list while writing', () => {
   let boundOperator: string;
   let alice: string;
   let campaign: string;
+  /** An open proposal whose votes are public, and members of its electorate who have not voted yet. */
+  let proposal: string;
+  const voters: string[] = [];
   const unique = { rateCardDay: 0, reconciliationMinute: 0 };
 
   beforeAll(async () => {
@@ -44,6 +48,16 @@ describe('paging every list while writing', () => {
     campaign = (await createCampaign(api.pool, {
       id: randomUUID(), cooperativeId: coop, name: 'paging', budget: cloud(100_000), perWalletCap: cloud(1), grantExpiryDays: 30, createdBy: 'admin', idempotencyKey: randomUUID(),
     })).campaign.id;
+    const settings = await api.request('PUT', '/v1/governance/settings', {
+      token: admin,
+      body: {
+        model: 'majority', quorum: { basisPoints: 5000, comparison: '>=' }, majority: { basisPoints: 5000, comparison: '>' },
+        supermajority: { basisPoints: 6600, comparison: '>=' }, votingPeriodSeconds: 3600, delegationAllowed: true, votesPublic: true,
+      },
+    });
+    if (settings.status !== 200) throw new Error(`governance settings: ${settings.status} ${JSON.stringify(settings.body)}`);
+    for (let n = 0; n < 40; n++) voters.push(await addMember(api.pool, coop));
+    proposal = await propose();
   });
   afterAll(async () => {
     await api?.close();
@@ -51,6 +65,18 @@ describe('paging every list while writing', () => {
 
   const mint = (memberId: string, amount = 1) =>
     ledger.mint(api.pool, { cooperativeId: coop, memberId, amount: cloud(amount), source: 'purchase', sourceId: `pi_${randomUUID()}`, idempotencyKey: randomUUID() });
+
+  async function propose(): Promise<string> {
+    const res = await api.request('POST', '/v1/proposals', { token: admin, body: { title: 'Paging' }, headers: { 'idempotency-key': randomUUID() } });
+    if (res.status !== 201) throw new Error(`proposal: ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body.id;
+  }
+
+  async function castNextVote(): Promise<void> {
+    const voter = voters.shift()!;
+    const res = await api.request('POST', `/v1/proposals/${proposal}/votes`, { token: await api.token({ subject: voter, role: 'member', cooperativeId: coop }), body: { choice: 'yes' } });
+    if (res.status !== 200 && res.status !== 201) throw new Error(`vote: ${res.status} ${JSON.stringify(res.body)}`);
+  }
 
   interface ListCase {
     /** The OpenAPI path of the list. */
@@ -135,10 +161,18 @@ describe('paging every list while writing', () => {
         if (res.status !== 201) throw new Error(`stream registration: ${res.status} ${JSON.stringify(res.body)}`);
       },
     },
+    { route: '/v1/proposals', path: () => '/v1/proposals', token: () => admin, write: propose },
+    { route: '/v1/proposals/{proposalId}/votes', path: () => `/v1/proposals/${proposal}/votes`, token: () => admin, write: castNextVote, key: (v) => v.memberId },
+    {
+      route: '/v1/delegations', path: () => '/v1/delegations', token: () => admin,
+      write: async () => setDelegation(api.pool, coop, await addMember(api.pool, coop), alice),
+      key: (d) => d.delegator,
+    },
   ];
 
   /** Lists this test does not page, and why. */
   const notPaged: Record<string, string> = {
+    '/v1/proposals/{proposalId}/delegations': 'the graphs frozen at a proposal\'s close: written once, when voting closes, and never after',
     '/v1/cooperatives/{cooperativeId}/streams/{streamId}/samples':
       "samples exist only once a stream is sampled on a chain whose clock the test drives (stream-sampling.e2e.test.ts); keyed by interval like the other keysets",
   };

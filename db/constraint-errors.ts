@@ -35,6 +35,10 @@ export const CONSTRAINT_ERRORS: Readonly<Record<string, { code: BusinessErrorCod
   corrections_one_per_transaction: { code: 'CONFLICT', message: 'This transaction already has a correction proposed or applied' },
   streams_active_flow: { code: 'CONFLICT', message: 'This flow is already registered as an active stream of the cooperative' },
   streams_cooperative_id_fkey: { code: 'NOT_FOUND', message: 'Cooperative not found' },
+  bookings_no_overlap: { code: 'CONFLICT', message: 'The resource is already booked for part of this time' },
+  bookings_requester_member_id_requester_cooperative_id_fkey: { code: 'NOT_FOUND', message: 'The requester is not a member of this cooperative' },
+  economic_events_one_per_proof: { code: 'CONFLICT', message: 'This decision already proved an event of this type' },
+  economic_events_cooperative_id_fkey: { code: 'NOT_FOUND', message: 'Cooperative not found' },
 };
 
 /** The business error a database error stands for, or the error itself when it is not a known guard. */

@@ -11,6 +11,8 @@ export interface Stakeholder {
   /** Snapshot at opening: the rules this cooperative decides by, and who may vote with what weight. */
   settings: GovernanceSettings;
   weights: Record<string, number>;
+  /** This cooperative's own deadline (its voting period from the opening); absent in proposals opened before it existed. */
+  closesAt?: string;
 }
 
 export interface ProposalInput {
@@ -77,6 +79,7 @@ export async function proposal(input: ProposalInput): Promise<ProposalResults> {
         if (closed || Date.now() >= closesAt) throw refuse('CONFLICT', 'The voting window is closed');
         const stakeholder = input.stakeholders.find((s) => s.cooperativeId === vote.cooperativeId);
         if (!stakeholder || !(vote.memberId in stakeholder.weights)) throw refuse('FORBIDDEN', 'Only members of a stakeholder cooperative may vote');
+        if (stakeholder.closesAt && Date.now() >= Date.parse(stakeholder.closesAt)) throw refuse('CONFLICT', "The voting window of the voter's cooperative is closed");
         const model = stakeholder.settings.model;
         if (vote.choice === 'block' && model !== 'consensus' && model !== 'consensus_minus_one') throw refuse('VALIDATION_ERROR', `A block is not a vote under ${model}`);
         if (vote.choice === 'objection' && model !== 'sociocratic_consent') throw refuse('VALIDATION_ERROR', `An objection is not a vote under ${model}`);

@@ -36,16 +36,21 @@ export async function openProposal(deps: ApiDependencies, req: OpenProposalReque
     const strangers = [fromMemberId, toMemberId].filter((id) => !members.has(id));
     if (strangers.length > 0) throw new ApiError('VALIDATION_ERROR', `The action names ${strangers.join(', ')}, not members of cooperative ${cooperativeId}`, [{ path: 'body.action', message: 'members must belong to the action\'s cooperative' }]);
   }
-  const originSettings = await governanceSettings(deps.pool, req.originCooperativeId);
-  const closesAt = new Date(Date.now() + originSettings.votingPeriodSeconds * 1000);
+  // Each stakeholder decides within its own voting period; the proposal closes when the last one has.
+  const opened = Date.now();
+  const governance = await Promise.all(stakeholders.map((id) => governanceSettings(deps.pool, id)));
+  const deadlines = governance.map((g) => opened + g.votingPeriodSeconds * 1000);
+  const closesAt = new Date(Math.max(...deadlines));
   const action = body.action && { ...body.action, amount: formatMicros(body.action.amount) };
   const { proposal: p, created } = await createProposal(deps.pool, {
     id: randomUUID(), originCooperativeId: req.originCooperativeId, stakeholders, title: body.title, description: body.description, proposer: req.proposer, action, closesAt, idempotencyKey: req.idempotencyKey,
   });
   const snapshot = await Promise.all(
-    stakeholders.map(async (cooperativeId) => {
-      const { publicKey: _publicKey, votingPeriodSeconds: _period, ...settings } = await governanceSettings(deps.pool, cooperativeId);
-      return { cooperativeId, settings, weights: await eligibleMembers(deps.pool, cooperativeId) };
+    stakeholders.map(async (cooperativeId, i) => {
+      const { publicKey: _publicKey, votingPeriodSeconds: _period, ...settings } = governance[i]!;
+      // A replay computes the deadline anew: never past the proposal's recorded close.
+      const own = new Date(Math.min(deadlines[i]!, Date.parse(p.closesAt))).toISOString();
+      return { cooperativeId, settings, weights: await eligibleMembers(deps.pool, cooperativeId), closesAt: own };
     }),
   );
   await startOnce(() =>

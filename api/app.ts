@@ -16,6 +16,7 @@ import { cooperativeRoutes } from './routes/cooperatives';
 import { correctionRoutes } from './routes/corrections';
 import { creditPurchaseRoutes } from './routes/credit-purchases';
 import { deadLetterRoutes } from './routes/dead-letter';
+import { economicEventRoutes } from './routes/economic-events';
 import { eventRoutes } from './routes/events';
 import { governanceRoutes } from './routes/governance';
 import { healthRouter } from './routes/health';
@@ -24,6 +25,7 @@ import { memberRoutes } from './routes/members';
 import { operationRoutes } from './routes/operations';
 import { periodRoutes } from './routes/periods';
 import { reconciliationRoutes } from './routes/reconciliations';
+import { resourceRoutes } from './routes/resources';
 import { rateCardRoutes } from './routes/rate-cards';
 import { revenueRuleRoutes } from './routes/revenue-rules';
 import { stakingRoutes } from './routes/staking';
@@ -88,6 +90,8 @@ export function createApp(deps: ApiDependencies): express.Express {
     ...streamRoutes(deps),
     ...tokenPriceRoutes(deps),
     ...periodRoutes(deps),
+    ...resourceRoutes(deps),
+    ...economicEventRoutes(deps),
   ];
   const verifyPrincipal = principalVerifier(deps.pool);
   const gate = {

@@ -97,3 +97,9 @@ export async function listEconomicEvents(pool: Pool, f: EconomicEventFilter): Pr
   );
   return toPage(rows, f.limit, (r) => [r.sequence], toEvent);
 }
+
+export async function findEconomicEvent(pool: Pool, id: string): Promise<EconomicEvent | undefined> {
+  if (!isUuid(id)) return undefined;
+  const { rows } = await inSystemTransaction(pool, (client) => client.query<EventRow>('SELECT * FROM economic_events WHERE id = $1', [id]));
+  return rows[0] && toEvent(rows[0]);
+}

@@ -1,5 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { canonical } from '../../domain/canonical-json';
+import { appendEconomicEvent } from '../../db/economic-events';
 import { findProposal, governanceSettings, setDelegation, updateGovernanceSettings } from '../../db/governance';
 import type { ProposalRecord } from '../../domain/governance/proposal';
 import { castVote, proposalResults, proposalWorkflowId } from '../../workflows/proposal';
@@ -79,6 +81,11 @@ export function governanceRoutes(deps: ApiDependencies) {
           // A closed proposal's workflow has completed: its window is over.
           throw apiErrorFromWorkflowFailure(err) ?? (err instanceof WorkflowNotFoundError ? new ApiError('CONFLICT', 'The voting window is closed') : err);
         }
+        // The vote's governance event (decision 0022); each vote, a change included, is one.
+        await appendEconomicEvent(deps.pool, {
+          id: randomUUID(), type: 'vote_cast', cooperativeId: callerCooperative(auth), cooperatives: [callerCooperative(auth)], aggregateId: params.proposalId, amount: null, currency: null,
+          payload: { proposalId: params.proposalId, memberId: auth.subject, choice: body.choice }, proof: null, recordedBy: `member:${auth.subject}`, idempotencyKey: `vote:${params.proposalId}:${randomUUID()}`,
+        });
         return { status: 200, body: { accepted: true, choice: body.choice } };
       },
     }),

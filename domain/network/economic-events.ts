@@ -1,6 +1,7 @@
 /**
  * The economic event store's closed list of types (the InterCooperative Network spec's, plus the
- * governance events the system writes itself). The database holds economic_events.type to this list.
+ * governance events the database writes itself as proposals open and close, and the API as votes are
+ * cast; clients record only the others). The database holds economic_events.type to this list.
  */
 export const ECONOMIC_EVENT_TYPES = [
   'resource_exchange_proposed',
@@ -17,12 +18,6 @@ export const ECONOMIC_EVENT_TYPES = [
   'proposal_rejected',
 ] as const;
 export type EconomicEventType = (typeof ECONOMIC_EVENT_TYPES)[number];
-
-/** Written by the system when governance happens, never through POST /v1/events. */
-export const GOVERNANCE_EVENT_TYPES = ['proposal_created', 'vote_cast', 'consensus_reached', 'proposal_rejected'] as const satisfies readonly EconomicEventType[];
-
-export type ClientEventType = Exclude<EconomicEventType, (typeof GOVERNANCE_EVENT_TYPES)[number]>;
-export const CLIENT_EVENT_TYPES = ECONOMIC_EVENT_TYPES.filter((t): t is ClientEventType => !(GOVERNANCE_EVENT_TYPES as readonly string[]).includes(t));
 
 interface TypeRule {
   /** A decision or its execution: between cooperatives it needs every affected cooperative's signed approval. */

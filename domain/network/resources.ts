@@ -71,7 +71,18 @@ export function weeklyRanges(from: Date, to: Date): Array<[number, number]> {
   return end <= MINUTES_PER_WEEK ? [[start, end]] : [[start, MINUTES_PER_WEEK], [0, end - MINUTES_PER_WEEK]].filter(([a, b]) => b! > a!) as Array<[number, number]>;
 }
 
-/** What a booking of `minutes` costs under the model: per started hour, flat, or free (µCLOUD). */
+/** Whether the schedule's windows (joined where they touch) cover every wanted range. */
+export function scheduleCovers(schedule: ReadonlyArray<[number, number]>, wanted: ReadonlyArray<[number, number]>): boolean {
+  const merged: Array<[number, number]> = [];
+  for (const [a, b] of [...schedule].sort((x, y) => x[0] - y[0])) {
+    const last = merged.at(-1);
+    if (last && a <= last[1]) last[1] = Math.max(last[1], b);
+    else merged.push([a, b]);
+  }
+  return wanted.every(([a, b]) => merged.some(([x, y]) => x <= a && b <= y));
+}
+
+/** What a booking costs under the model: per started hour, flat, or free (µCLOUD). */
 export function bookingCost(model: CostModel, amount: bigint, from: Date, to: Date): bigint {
   if (model === 'free') return 0n;
   if (model === 'flat') return amount;

@@ -5,6 +5,7 @@ import { pinoHttp } from 'pino-http';
 import swaggerUi from 'swagger-ui-express';
 import type { ApiDependencies } from './dependencies';
 import { errorHandler, notFoundHandler } from './errors';
+import { networkReport } from '../db/network-reports';
 import { createMetrics } from './metrics';
 import { buildOpenApiDocument } from './openapi';
 import { authenticate } from './auth/authenticate';
@@ -17,6 +18,7 @@ import { correctionRoutes } from './routes/corrections';
 import { creditPurchaseRoutes } from './routes/credit-purchases';
 import { deadLetterRoutes } from './routes/dead-letter';
 import { economicEventRoutes } from './routes/economic-events';
+import { networkReportRoutes } from './routes/network-reports';
 import { eventRoutes } from './routes/events';
 import { governanceRoutes } from './routes/governance';
 import { healthRouter } from './routes/health';
@@ -56,7 +58,7 @@ export function createApp(deps: ApiDependencies): express.Express {
       autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/metrics' },
     }),
   );
-  const metrics = createMetrics();
+  const metrics = createMetrics(() => networkReport(deps.pool));
   app.use(metrics.middleware);
   app.get('/metrics', metrics.endpoint);
   app.use(healthRouter(deps));
@@ -92,6 +94,7 @@ export function createApp(deps: ApiDependencies): express.Express {
     ...periodRoutes(deps),
     ...resourceRoutes(deps),
     ...economicEventRoutes(deps),
+    ...networkReportRoutes(deps),
   ];
   const verifyPrincipal = principalVerifier(deps.pool);
   const gate = {

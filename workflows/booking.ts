@@ -90,7 +90,8 @@ export async function booking(input: BookingInput): Promise<BookingStatus> {
       return release('failed', `settlement refused: ${cause?.message ?? (err as Error).message}`);
     }
   }
-  await decideBooking({ bookingId: input.bookingId, status: 'confirmed', ...(settled ? { settlement: settled } : {}) });
+  // Recorded before the booking shows confirmed, so a confirmed booking always has its events.
   await record('resource_exchange_executed', proposalId, settled ? { settlement: settled } : {});
+  await decideBooking({ bookingId: input.bookingId, status: 'confirmed', ...(settled ? { settlement: settled } : {}) });
   return 'confirmed';
 }

@@ -124,3 +124,15 @@ export const EconomicEventQuery = z.strictObject({
 });
 
 export const EconomicEventPage = z.object({ items: z.array(EconomicEventView), nextCursor: z.string().nullable() }).openapi('EconomicEventPage');
+
+const Figures = z.object({
+  decisions: z.number().int(), approved: z.number().int(), rejected: z.number().int(),
+  quorumRate: z.number().nullable().openapi({ description: "share of the cooperative's tallies in decided proposals that met its quorum" }),
+  rejectionRate: z.number().nullable(), events: z.number().int(), governanceEvents: z.number().int(), bookings: z.number().int(), confirmedBookings: z.number().int(),
+});
+
+export const NetworkReportView = z
+  .object({ network: Figures, cooperatives: z.array(Figures.extend({ cooperativeId: Uuid, slug: z.string() })) })
+  .openapi('NetworkReport');
+
+export const CooperativeReportParams = z.strictObject({ cooperativeId: Uuid });

@@ -20,6 +20,8 @@ describe('intercooperative network', () => {
   }
   let a: Coop;
   let b: Coop;
+  /** Its proposal still closes, without votes: rejected for want of quorum. */
+  let cancelledBookingProposal: string;
 
   async function cooperative(size: number, votingPeriodSeconds: number): Promise<Coop> {
     const operator = await api.token({ subject: 'op', role: 'operator' });
@@ -136,6 +138,7 @@ describe('intercooperative network', () => {
     const again = await api.request('POST', `/v1/resources/${resource}/request`, { token: requester.token, headers: key(), body: when });
     expect(again.status).toBe(201);
     expect((await api.request('POST', `/v1/bookings/${again.body.id}/cancel`, { token: requester.token })).status).toBe(202);
+    cancelledBookingProposal = again.body.proposalId;
     await eventually(() => bookingOf(again.body.id, requester.token), (r) => r.body.status === 'cancelled', 60_000);
   }, 120_000);
 
@@ -198,4 +201,24 @@ describe('intercooperative network', () => {
     // One decision proves one fulfilment.
     expect((await fulfil(proposal.body.id)).status).toBe(409);
   }, 120_000);
+
+  it('reports decisions, events, bookings, quorum and rejection rates per cooperative and network-wide, also as Prometheus metrics', async () => {
+    const operator = await api.token({ subject: 'op', role: 'operator' });
+    await eventually(() => api.request('GET', `/v1/proposals/${cancelledBookingProposal}/results`, { token: a.admin }), (r) => r.body.status !== 'open', 60_000);
+    const report = await api.request('GET', '/v1/reports/network', { token: operator });
+    expect(report.status).toBe(200);
+    const ofA = report.body.cooperatives.find((c: { cooperativeId: string }) => c.cooperativeId === a.id);
+    // Four proposals decided with A: the approved booking and aid; the booking B rejected, and the cancelled
+    // one nobody voted on (A's quorum not met). Five bookings by A: two of B's resources (three requests), two of its own.
+    expect(ofA).toMatchObject({ decisions: 4, approved: 2, rejected: 2, quorumRate: 0.75, rejectionRate: 0.5, bookings: 5, confirmedBookings: 3 });
+    expect(ofA.events).toBeGreaterThan(ofA.governanceEvents);
+    expect(report.body.network.decisions).toBeGreaterThanOrEqual(3);
+    const own = await api.request('GET', `/v1/cooperatives/${a.id}/report`, { token: a.admin });
+    expect(own.body.cooperatives).toEqual([ofA]);
+    expect((await api.request('GET', `/v1/cooperatives/${b.id}/report`, { token: a.admin })).status).toBe(403);
+    expect((await api.request('GET', '/v1/reports/network', { token: a.admin })).status).toBe(403);
+    const metrics = await fetch(`${api.url}/metrics`).then((r) => r.text());
+    expect(metrics).toMatch(/^network_decisions\{cooperative="network"\} \d+$/m);
+    expect(metrics).toMatch(/^network_rejection_rate\{cooperative="[^"]+"\} 0\.5$/m);
+  });
 });

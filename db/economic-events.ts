@@ -22,7 +22,8 @@ export interface NewEconomicEvent {
 
 interface EventRow {
   id: string;
-  sequence: string;
+  /** int8: a bigint with the pool's type parsers, text without them. */
+  sequence: bigint | string;
   type: EconomicEventType;
   cooperative_id: string;
   cooperatives: string[];
@@ -95,7 +96,7 @@ export async function listEconomicEvents(pool: Pool, f: EconomicEventFilter): Pr
       [after ?? null, f.type ?? null, f.aggregateId ?? null, f.cooperativeId ?? null, f.visibleTo ?? null, f.limit + 1],
     ),
   );
-  return toPage(rows, f.limit, (r) => [r.sequence], toEvent);
+  return toPage(rows, f.limit, (r) => [String(r.sequence)], toEvent);
 }
 
 export async function findEconomicEvent(pool: Pool, id: string): Promise<EconomicEvent | undefined> {

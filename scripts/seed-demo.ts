@@ -169,13 +169,6 @@ async function main(): Promise<void> {
   await call('POST', '/v1/events', b.admin, {
     type: 'mutual_aid_fulfilled', aggregateId: aid.body.id, cooperatives: [a.id], amount: '5', proof: { proposalId: aid.body.id }, payload: { requestEventId: request.body.id, donorMemberId: b.members[0]!.id },
   }, true);
-  for (const p of plain.filter((x) => x.kind === 'investment')) {
-    const stakeholders = p.coops.length > 0 ? p.coops : [p.origin];
-    await call('POST', '/v1/events', p.origin.admin, { type: 'infrastructure_investment_proposed', aggregateId: p.id, cooperatives: stakeholders.slice(1).map((x) => x.id), amount: '20', payload: { project: 'Pilot investment', description: '' } }, true);
-    if (outcomes.get(p.id) === 'approved') {
-      await call('POST', '/v1/events', p.origin.admin, { type: 'infrastructure_investment_approved', aggregateId: p.id, cooperatives: stakeholders.slice(1).map((x) => x.id), amount: '20', proof: { proposalId: p.id }, payload: { project: 'Pilot investment' } }, true);
-    }
-  }
   const ours = async () => {
     let count = 0;
     for (const coop of [a, b, c]) {
@@ -188,8 +181,17 @@ async function main(): Promise<void> {
     }
     return count;
   };
-  const missing = TARGETS.events - (await ours());
-  for (let i = 0; i < missing; i++) {
+  // The investments' events, then labour contributions, up to the target: each event counted once, by its recorder.
+  let remaining = TARGETS.events - (await ours());
+  for (const p of plain.filter((x) => x.kind === 'investment')) {
+    const stakeholders = p.coops.length > 0 ? p.coops : [p.origin];
+    const others = stakeholders.slice(1).map((x) => x.id);
+    if (remaining-- > 0) await call('POST', '/v1/events', p.origin.admin, { type: 'infrastructure_investment_proposed', aggregateId: p.id, cooperatives: others, amount: '20', payload: { project: 'Pilot investment', description: '' } }, true);
+    if (outcomes.get(p.id) === 'approved' && remaining-- > 0) {
+      await call('POST', '/v1/events', p.origin.admin, { type: 'infrastructure_investment_approved', aggregateId: p.id, cooperatives: others, amount: '20', proof: { proposalId: p.id }, payload: { project: 'Pilot investment' } }, true);
+    }
+  }
+  for (let i = 0; i < remaining; i++) {
     const coop = [a, b, c][i % 3]!;
     const m = coop.members[i % 4]!;
     await call('POST', '/v1/events', coop.admin, { type: 'labor_contribution_recorded', aggregateId: m.id, amount: '1', payload: { memberId: m.id, hours: 2, description: 'Maintenance shift' } }, true);

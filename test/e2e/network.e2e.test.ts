@@ -109,6 +109,16 @@ describe('intercooperative network', () => {
     expect(events.status).toBe(200);
     expect(events.body.items.map((e: { type: string }) => e.type)).toEqual(['resource_exchange_proposed', 'resource_exchange_approved', 'resource_exchange_executed']);
     for (const e of events.body.items.slice(1)) expect(e.proof).toEqual({ proposalId, recordDigest: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    // Page by page, the same events in the same order; a tampered cursor is refused, not a 5xx.
+    const paged: string[] = [];
+    for (let cursor = ''; ; ) {
+      const page = await api.request('GET', `/v1/events?aggregate=${bookingId}&limit=1${cursor ? `&cursor=${cursor}` : ''}`, { token: a.admin });
+      paged.push(...page.body.items.map((e: { id: string }) => e.id));
+      if (!page.body.nextCursor) break;
+      cursor = page.body.nextCursor;
+    }
+    expect(paged).toEqual(events.body.items.map((e: { id: string }) => e.id));
+    expect((await api.request('GET', `/v1/events?cursor=${Buffer.from('["x"]').toString('base64url')}`, { token: a.admin })).status).toBe(400);
     expect(events.body.items[0].cooperatives.sort()).toEqual([a.id, b.id].sort());
     // Governance events are written too, and every economic event reached both outboxes.
     const governance = await api.request('GET', `/v1/events?aggregate=${proposalId}`, { token: a.admin });

@@ -1,4 +1,5 @@
 import type { Pool } from 'pg';
+import { GOVERNANCE_EVENT_TYPES } from '../domain/network/economic-events';
 import { inSystemTransaction } from './transaction';
 
 /** What the network did, for one cooperative or all of them (decision 0022). */
@@ -37,7 +38,7 @@ interface FiguresRow {
   confirmed_bookings: string;
 }
 
-const GOVERNANCE = `('proposal_created', 'vote_cast', 'consensus_reached', 'proposal_rejected')`;
+const GOVERNANCE = `(${GOVERNANCE_EVENT_TYPES.map((t) => `'${t}'`).join(', ')})`;
 
 // One row per cooperative (GROUPING SETS adds the network's, cooperative null). A stakeholder's tally
 // is read from the signed record's `cooperatives` entries, the one place quorum is recorded.

@@ -19,6 +19,9 @@ export const ECONOMIC_EVENT_TYPES = [
 ] as const;
 export type EconomicEventType = (typeof ECONOMIC_EVENT_TYPES)[number];
 
+/** Written by the system as governance happens; clients record the others. */
+export const GOVERNANCE_EVENT_TYPES = ['proposal_created', 'vote_cast', 'consensus_reached', 'proposal_rejected'] as const satisfies readonly EconomicEventType[];
+
 interface TypeRule {
   /** A decision or its execution: between cooperatives it needs every affected cooperative's signed approval. */
   decided: boolean;

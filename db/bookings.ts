@@ -86,13 +86,15 @@ export async function findBooking(pool: Pool, id: string): Promise<Booking | und
 
 /**
  * Decides a pending booking, once: confirmed (with its settlement) keeps the slot; rejected, cancelled
- * or failed release it. Deciding it again the same way changes nothing; another way is refused
+ * or failed release it. A confirmed one can still be cancelled. Deciding it again the same way changes nothing; another way is refused
  * (CONFLICT). Both cooperatives get a `booking.updated` event.
  */
 export async function decideBooking(pool: Pool, id: string, d: { status: Exclude<BookingStatus, 'pending'>; settlement?: BookingSettlement; reason?: string }): Promise<Booking> {
   return inSystemTransaction(pool, async (client) => {
     const { rows } = await client.query<BookingRow>(
-      `UPDATE bookings SET status = $2, settlement = $3::jsonb, reason = $4, decided_at = now() WHERE id = $1 AND status = 'pending' RETURNING ${COLUMNS}`,
+      // A confirmed booking may still be cancelled (its settlement reversed by then); it keeps the record of what was settled.
+      `UPDATE bookings SET status = $2, settlement = COALESCE($3::jsonb, settlement), reason = $4, decided_at = now()
+        WHERE id = $1 AND (status = 'pending' OR (status = 'confirmed' AND $2 = 'cancelled')) RETURNING ${COLUMNS}`,
       [id, d.status, d.settlement ? toJsonParam(d.settlement) : null, d.reason ?? null],
     );
     const row = rows[0] ?? (await read(client, 'id = $1', [id]));

@@ -28,6 +28,11 @@ const { decideBooking, recordEconomicEvent } = proxyActivities<NetworkActivities
   startToCloseTimeout: '10 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute', nonRetryableErrorTypes: ['NOT_FOUND', 'VALIDATION_ERROR', 'CONFLICT', 'IDEMPOTENCY_MISMATCH'] },
 });
+// A cancellation's compensation must happen: it retries until it does.
+const { reverseSettlement } = proxyActivities<NetworkActivities>({
+  startToCloseTimeout: '10 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute', nonRetryableErrorTypes: ['NOT_FOUND', 'VALIDATION_ERROR', 'IDEMPOTENCY_MISMATCH'] },
+});
 // Polled after the close: the proposal records its outcome moments after its deadline.
 const { proposalOutcome } = proxyActivities<NetworkActivities>({
   startToCloseTimeout: '10 seconds',
@@ -39,17 +44,19 @@ const { proposalOutcome } = proxyActivities<NetworkActivities>({
  * cooperative (when one is needed), then settles the cost between the two ledgers and confirms the
  * slot, recording resource_exchange_* events with the decision's verified proof. A rejection, a
  * cancellation before settlement, or a settlement refused (for want of credits) releases the slot;
- * nothing has moved.
+ * nothing has moved. A confirmed booking cancelled before its slot starts releases it too, and both
+ * sides of its settlement are reversed.
  */
 export async function booking(input: BookingInput): Promise<BookingStatus> {
   let cancelled = false;
   let settling = false;
+  let started = false;
   setHandler(cancelBooking, () => {
     cancelled = true;
     return { status: 'cancelled' as const };
   }, {
     validator: () => {
-      if (settling || cancelled) throw ApplicationFailure.create({ type: 'CONFLICT', message: 'The booking can no longer be cancelled', nonRetryable: true });
+      if (settling || cancelled || started) throw ApplicationFailure.create({ type: 'CONFLICT', message: 'The booking can no longer be cancelled', nonRetryable: true });
     },
   });
   const cooperatives = [...new Set([input.requesterCooperativeId, input.ownerCooperativeId])];
@@ -93,5 +100,19 @@ export async function booking(input: BookingInput): Promise<BookingStatus> {
   // Recorded before the booking shows confirmed, so a confirmed booking always has its events.
   await record('resource_exchange_executed', proposalId, settled ? { settlement: settled } : {});
   await decideBooking({ bookingId: input.bookingId, status: 'confirmed', ...(settled ? { settlement: settled } : {}) });
-  return 'confirmed';
+
+  // Until the slot starts, a cancellation still releases everything: both sides of the settlement are reversed.
+  settling = false;
+  if (!(await condition(() => cancelled, Math.max(Date.parse(input.from) - Date.now(), 0)))) {
+    started = true;
+    return 'confirmed';
+  }
+  settling = true;
+  if (settled) {
+    const exchangeId = bookingExchangeId(input.bookingId);
+    const reason = `booking ${input.bookingId} cancelled before it started`;
+    await reverseSettlement({ exchangeId, cooperativeId: input.ownerCooperativeId, transactionId: settled.inTransaction, reason });
+    await reverseSettlement({ exchangeId, cooperativeId: input.requesterCooperativeId, transactionId: settled.outTransaction, reason });
+  }
+  return release('cancelled', 'cancelled after confirmation, before it started; the settlement was reversed');
 }

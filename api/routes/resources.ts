@@ -64,7 +64,7 @@ export function resourceRoutes(deps: ApiDependencies) {
       },
     }),
     defineRoute({
-      method: 'post', path: '/v1/bookings/:bookingId/cancel', summary: 'Cancel a booking before its cost is settled: its slot is released and nothing moves', tag: 'Network',
+      method: 'post', path: '/v1/bookings/:bookingId/cancel', summary: 'Cancel a booking before its slot starts: the slot is released, and a settled cost is paid back in both ledgers', tag: 'Network',
       roles: ['member', 'coop_admin'], params: BookingParams, responses: { 202: { description: 'Cancelling', schema: BookingView } },
       async handler({ auth, params }) {
         const booking = await visibleBooking(deps, params.bookingId, viewer(auth));

@@ -25,6 +25,7 @@ export interface BookingRequest {
  * request resumes where the first stopped.
  */
 export async function requestBooking(deps: ApiDependencies, req: BookingRequest): Promise<{ booking: Booking; created: boolean }> {
+  if (req.from.getTime() <= Date.now()) throw new ApiError('VALIDATION_ERROR', 'A booking starts in the future', [{ path: 'body.from', message: 'in the past' }]);
   const resource = await findResource(deps.pool, req.resourceId);
   if (!resource) throw new ApiError('NOT_FOUND', 'Resource not found');
   if (!scheduleCovers(scheduleRanges(resource.schedule), weeklyRanges(req.from, req.to))) {

@@ -9,6 +9,7 @@ import { createCooperativeActivities } from './cooperatives';
 import { createCorrectionActivities } from './corrections';
 import { createDeadLetterActivities, deadLetterHandlers } from './dead-letter';
 import { createLedgerActivities } from './ledger';
+import { createNetworkActivities } from './network';
 import { outboxSweeper } from './outbox';
 import { createGovernanceActivities } from './governance';
 import { createPaymentActivities } from './payments';
@@ -46,6 +47,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...createPaymentActivities(deps.pool, deps.stripe),
     ...createRevenueRuleActivities(deps.pool),
     ...createGovernanceActivities(deps.pool),
+    ...createNetworkActivities(deps.pool),
     ...createStakingActivities(deps.pool),
     ...createCorrectionActivities(deps.pool),
     ...createScheduledJobActivities({

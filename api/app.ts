@@ -5,6 +5,7 @@ import { pinoHttp } from 'pino-http';
 import swaggerUi from 'swagger-ui-express';
 import type { ApiDependencies } from './dependencies';
 import { errorHandler, notFoundHandler } from './errors';
+import { networkReport } from '../db/network-reports';
 import { createMetrics } from './metrics';
 import { buildOpenApiDocument } from './openapi';
 import { authenticate } from './auth/authenticate';
@@ -17,6 +18,8 @@ import { cooperativeRoutes } from './routes/cooperatives';
 import { correctionRoutes } from './routes/corrections';
 import { creditPurchaseRoutes } from './routes/credit-purchases';
 import { deadLetterRoutes } from './routes/dead-letter';
+import { economicEventRoutes } from './routes/economic-events';
+import { networkReportRoutes } from './routes/network-reports';
 import { eventRoutes } from './routes/events';
 import { governanceRoutes } from './routes/governance';
 import { healthRouter } from './routes/health';
@@ -26,6 +29,7 @@ import { memberRoutes } from './routes/members';
 import { operationRoutes } from './routes/operations';
 import { periodRoutes } from './routes/periods';
 import { reconciliationRoutes } from './routes/reconciliations';
+import { resourceRoutes } from './routes/resources';
 import { rateCardRoutes } from './routes/rate-cards';
 import { revenueRuleRoutes } from './routes/revenue-rules';
 import { stakingRoutes } from './routes/staking';
@@ -56,7 +60,7 @@ export function createApp(deps: ApiDependencies): express.Express {
       autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/metrics' },
     }),
   );
-  const metrics = createMetrics();
+  const metrics = createMetrics(() => networkReport(deps.pool));
   app.use(metrics.middleware);
   app.get('/metrics', metrics.endpoint);
   app.use(healthRouter(deps));
@@ -91,6 +95,9 @@ export function createApp(deps: ApiDependencies): express.Express {
     ...tokenPriceRoutes(deps),
     ...periodRoutes(deps),
     ...identityProviderRoutes(deps),
+    ...resourceRoutes(deps),
+    ...economicEventRoutes(deps),
+    ...networkReportRoutes(deps),
   ];
   const verifyPrincipal = principalVerifier(deps.pool);
   // A cooperative's own OIDC issuer's token, else the project's own (decision 0023).

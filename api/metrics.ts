@@ -1,8 +1,38 @@
 import type { RequestHandler } from 'express';
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { NetworkFigures, NetworkReport } from '../db/network-reports';
 
-/** Prometheus metrics for one API instance: default process metrics and per-route HTTP figures. */
-export function createMetrics() {
+/** The network report's figures as gauges, read at each scrape; `cooperative="network"` for the whole network. */
+function networkGauges(registry: Registry, report: () => Promise<NetworkReport>): void {
+  const figures: Array<[keyof NetworkFigures, string, string]> = [
+    ['decisions', 'network_decisions', 'Proposals decided'],
+    ['rejected', 'network_decisions_rejected', 'Proposals rejected'],
+    ['quorumRate', 'network_quorum_rate', "Share of tallies that met the cooperative's quorum"],
+    ['rejectionRate', 'network_rejection_rate', 'Share of decisions rejected'],
+    ['events', 'network_events_recorded', 'Economic events recorded (governance events included)'],
+    ['bookings', 'network_bookings', 'Bookings of shared resources'],
+    ['confirmedBookings', 'network_bookings_confirmed', 'Bookings confirmed'],
+  ];
+  // One read of the report per scrape, shared by every gauge (a scrape collects them all at once).
+  let pending: Promise<void> | undefined;
+  const fillOnce = () => (pending ??= fill().finally(() => (pending = undefined)));
+  const fill = async () => {
+    // A scrape while the database is away still answers, with the process and HTTP figures.
+    const r = await report().catch(() => undefined);
+    if (!r) return;
+    for (const { field, gauge } of gauges) {
+      gauge.reset();
+      for (const [cooperative, f] of [['network', r.network] as const, ...r.cooperatives.map((c) => [c.slug || c.cooperativeId, c] as const)]) {
+        const value = f[field];
+        if (typeof value === 'number') gauge.set({ cooperative }, value);
+      }
+    }
+  };
+  const gauges = figures.map(([field, name, help]) => ({ field, gauge: new Gauge({ name, help, labelNames: ['cooperative'] as const, registers: [registry], collect: fillOnce }) }));
+}
+
+/** Prometheus metrics for one API instance: default process metrics, per-route HTTP figures and the network's report. */
+export function createMetrics(report?: () => Promise<NetworkReport>) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const labelNames = ['method', 'route', 'status'] as const;
@@ -14,6 +44,7 @@ export function createMetrics() {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
     registers: [registry],
   });
+  if (report) networkGauges(registry, report);
 
   const middleware: RequestHandler = (req, res, next) => {
     const stop = duration.startTimer();

@@ -38,6 +38,10 @@ export const CONSTRAINT_ERRORS: Readonly<Record<string, { code: BusinessErrorCod
   identity_providers_issuer_audience_key: { code: 'CONFLICT', message: 'Another cooperative has registered this issuer for this audience' },
   identity_providers_cooperative_id_fkey: { code: 'NOT_FOUND', message: 'Cooperative not found' },
   streams_cooperative_id_fkey: { code: 'NOT_FOUND', message: 'Cooperative not found' },
+  bookings_no_overlap: { code: 'CONFLICT', message: 'The resource is already booked for part of this time' },
+  bookings_requester_member_id_requester_cooperative_id_fkey: { code: 'NOT_FOUND', message: 'The requester is not a member of this cooperative' },
+  economic_events_one_per_proof: { code: 'CONFLICT', message: 'This decision already proved an event of this type' },
+  economic_events_cooperative_id_fkey: { code: 'NOT_FOUND', message: 'Cooperative not found' },
 };
 
 /** The business error a database error stands for, or the error itself when it is not a known guard. */

@@ -153,7 +153,8 @@ const toProposal = (r: ProposalRow): ProposalRecord => ({
 });
 
 /** Each stakeholder's rules for one proposal, fixed when it opens (db/proposal-votes.ts snapshotElectorate). */
-export type StakeholderRules = Array<{ cooperativeId: string; settings: GovernanceSettings; votesPublic: boolean }>;
+/** Each stakeholder's rules at opening, with its own deadline: the end of its voting period. */
+export type StakeholderRules = Array<{ cooperativeId: string; settings: GovernanceSettings; votesPublic: boolean; closesAt: Date }>;
 
 /**
  * Records a proposal (idempotent by key), either as a draft or open: an open one gets its window and,

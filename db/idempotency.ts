@@ -85,6 +85,9 @@ export const IDEMPOTENCY_KEY_CONSTRAINTS: ReadonlySet<string> = new Set([
   'streams_cooperative_id_idempotency_key_key',
   'stream_samples_cooperative_id_idempotency_key_key',
   'manual_token_prices_cooperative_id_idempotency_key_key',
+  'economic_events_cooperative_id_idempotency_key_key',
+  'resources_cooperative_id_idempotency_key_key',
+  'bookings_requester_cooperative_id_idempotency_key_key',
 ]);
 
 /** A twin with the same key committed first: run the transaction again, and it replays. */

@@ -8,6 +8,7 @@ import { checkChoice } from '../domain/governance/proposal';
 import type { GovernanceModel, GovernanceSettings } from '../domain/governance/settings';
 import { emptyTotals, type TallyTotals } from '../domain/governance/tally';
 import { readCursor, toPage, type Page } from './cursor';
+import type { StakeholderRules } from './governance';
 import { inSystemTransaction } from './transaction';
 
 /**
@@ -40,19 +41,19 @@ export interface StakeholderSnapshot {
  * Inside the opening transaction: each stakeholder's rules (as given) and eligible members with their
  * weights, as they stand now. Two statements per stakeholder, whatever its size.
  */
-export async function snapshotElectorate(client: PoolClient, proposalId: string, stakeholders: Array<{ cooperativeId: string; settings: GovernanceSettings; votesPublic: boolean }>): Promise<void> {
+export async function snapshotElectorate(client: PoolClient, proposalId: string, stakeholders: StakeholderRules): Promise<void> {
   for (const s of stakeholders) {
     const { rows } = await client.query<{ members: number; total: string }>(
       `WITH settled AS (
-         INSERT INTO proposal_stakeholders (proposal_id, cooperative_id, model, settings, votes_public, members, total_weight)
-         VALUES ($1, $2, $3, $4, $5, 0, 0) ON CONFLICT DO NOTHING RETURNING proposal_id
+         INSERT INTO proposal_stakeholders (proposal_id, cooperative_id, model, settings, votes_public, closes_at, members, total_weight)
+         VALUES ($1, $2, $3, $4, $5, $6, 0, 0) ON CONFLICT DO NOTHING RETURNING proposal_id
        ), electorate AS (
          INSERT INTO proposal_electorate (proposal_id, member_id, cooperative_id, weight)
          SELECT $1, m.id, m.cooperative_id, m.vote_weight FROM members m, settled WHERE m.cooperative_id = $2
          RETURNING weight
        )
        SELECT count(*)::int AS members, coalesce(sum(weight), 0)::text AS total FROM electorate`,
-      [proposalId, s.cooperativeId, s.settings.model, JSON.stringify(s.settings), s.votesPublic],
+      [proposalId, s.cooperativeId, s.settings.model, JSON.stringify(s.settings), s.votesPublic, s.closesAt],
     );
     await client.query('UPDATE proposal_stakeholders SET members = $3, total_weight = $4 WHERE proposal_id = $1 AND cooperative_id = $2', [proposalId, s.cooperativeId, rows[0]!.members, rows[0]!.total]);
   }
@@ -117,7 +118,7 @@ export function castVote(pool: Pool, v: CastVote): Promise<void> {
     },
     [
       `SELECT pg_advisory_xact_lock_shared(${lockKey(proposalId)})`,
-      `SELECT p.status, '${cooperativeId}' = ANY (p.stakeholders) AS stakeholder, (p.status = 'open' AND p.voting_closed_at IS NULL AND p.closes_at > now()) AS open, s.model,
+      `SELECT p.status, '${cooperativeId}' = ANY (p.stakeholders) AS stakeholder, (p.status = 'open' AND p.voting_closed_at IS NULL AND s.closes_at > now()) AS open, s.model,
               EXISTS (SELECT 1 FROM proposal_electorate e WHERE e.proposal_id = p.id AND e.member_id = '${memberId}' AND e.cooperative_id = '${cooperativeId}') AS eligible
          FROM proposals p LEFT JOIN proposal_stakeholders s ON s.proposal_id = p.id AND s.cooperative_id = '${cooperativeId}'
         WHERE p.id = '${proposalId}'`,

@@ -16,6 +16,7 @@ export const LEDGER_RECONCILIATION_CHECKS: Record<string, IntegrityCheck[]> = {
   lots_add_up_and_wallets_equal_lots: ['lot_parts_add_up', 'wallet_equals_lots'],
   no_hold_open_past_expiry: ['no_open_hold_past_expiry'],
   payments_match_mints: ['succeeded_payment_minted', 'purchase_minted_once', 'purchase_lot_has_one_payment'],
+  clearing_nets_to_zero: ['clearing_nets_to_zero'],
 };
 
 /** A broken ledger could break millions of rows: the run stores the first findings of each check and counts them all. */

@@ -38,7 +38,15 @@ export const COOPERATIVE_ACCOUNTS = {
   streamRevenue: { code: '4610', name: 'Stream Revenue', currency: 'USD', type: 'revenue', allowNegative: true, balanceShards: 1 },
   streamExpense: { code: '5610', name: 'Stream Payments', currency: 'USD', type: 'expense', allowNegative: true, balanceShards: 1 },
   memberCompensation: { code: '5620', name: 'Member Compensation by Stream', currency: 'USD', type: 'expense', allowNegative: true, balanceShards: 1 },
+  // Settlement between cooperatives (decision 0022): what this cooperative earns in CLOUD from another's members.
+  intercooperativeIncome: { code: '4700', name: 'Intercooperative Exchange Income (CLOUD)', currency: 'CLOUD', type: 'revenue', allowNegative: true, balanceShards: 1 },
 } as const satisfies Record<string, AccountTemplate>;
+
+/**
+ * One per counterparty cooperative, opened on the first settlement with it: a debit balance is owed by
+ * the counterparty, a credit balance owed to it. Network-wide, each exchange's clearing entries net to zero.
+ */
+export const CLEARING_ACCOUNT = { code: '1950', name: 'Intercooperative Clearing', currency: 'CLOUD', type: 'asset', allowNegative: true, balanceShards: 1 } as const satisfies AccountTemplate;
 
 /** Accounts every member has, opened with the member. */
 export const MEMBER_ACCOUNTS = {

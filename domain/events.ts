@@ -28,6 +28,9 @@ export const EVENT_TYPES = [
   'stream.sampled',
   'stream.price_unavailable',
   'period.closed',
+  'cloud.settled',
+  'economic_event.recorded',
+  'booking.updated',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

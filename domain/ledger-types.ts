@@ -2,7 +2,7 @@ import type { Currency } from './money';
 
 export const TRANSACTION_TYPES = [
   'mint', 'transfer', 'redemption', 'burn', 'stake', 'unstake', 'correction',
-  'refund_clawback', 'revenue_distribution', 'lot_expiry', 'stream_sample',
+  'refund_clawback', 'revenue_distribution', 'lot_expiry', 'stream_sample', 'settlement',
 ] as const;
 export type TransactionType = (typeof TRANSACTION_TYPES)[number];
 

@@ -1,4 +1,5 @@
 // The workflow bundle's entry point: every workflow the worker runs.
+export { booking } from './booking';
 export { cooperativeProvisioning } from './cooperative-provisioning';
 export { correction } from './correction';
 export { creditPurchase } from './credit-purchase';
@@ -7,6 +8,7 @@ export { periodClose } from './period-close';
 export { proposal } from './proposal';
 export { revenueRule } from './revenue-rule';
 export { scheduledJob } from './scheduled-job';
+export { settlement } from './settlement';
 export { stake } from './stake';
 export { streamReconciliation } from './stream-reconciliation';
 export { streamSampling } from './stream-sampling';

@@ -31,15 +31,19 @@ const actionAmount = (action: unknown): bigint | null => {
 };
 
 /** Each stakeholder's rules as they stand now, with a supermajority where its budget threshold says so. */
-async function currentRules(deps: ApiDependencies, stakeholders: string[], amount: bigint | null): Promise<{ rules: StakeholderRules; votingPeriodSeconds: number }> {
+/**
+ * The stakeholders' rules as they stand, for a proposal opening at `opened`: each decides within its own
+ * voting period, and the proposal closes when the last one has.
+ */
+async function currentRules(deps: ApiDependencies, stakeholders: string[], amount: bigint | null, opened: number): Promise<{ rules: StakeholderRules; closesAt: Date }> {
   const all = await Promise.all(stakeholders.map((id) => governanceSettings(deps.pool, id)));
   const rules = all.map((s, i) => ({
     cooperativeId: stakeholders[i]!,
     settings: { model: modelFor(s.model, s.supermajorityAbove, amount), quorum: s.quorum, majority: s.majority, supermajority: s.supermajority, delegationAllowed: s.delegationAllowed },
     votesPublic: s.votesPublic,
+    closesAt: new Date(opened + s.votingPeriodSeconds * 1000),
   }));
-  // The origin's window decides when the proposal closes.
-  return { rules, votingPeriodSeconds: all[0]!.votingPeriodSeconds };
+  return { rules, closesAt: new Date(Math.max(...rules.map((r) => r.closesAt.getTime()))) };
 }
 
 /** Starts the proposal's workflow once (a retry joins the running one; a finished one never runs again). */
@@ -77,8 +81,8 @@ export async function openProposal(deps: ApiDependencies, req: OpenProposalReque
   const action = body.action && { ...body.action, amount: formatMicros(body.action.amount) };
   const common = { id: randomUUID(), originCooperativeId: req.originCooperativeId, stakeholders, title: body.title, description: body.description, proposer: req.proposer, action, idempotencyKey: req.idempotencyKey };
   if (body.draft) return createProposal(deps.pool, { ...common, draft: true });
-  const { rules, votingPeriodSeconds } = await currentRules(deps, stakeholders, body.action?.amount ?? null);
-  const { proposal: p, created } = await createProposal(deps.pool, { ...common, draft: false, closesAt: new Date(Date.now() + votingPeriodSeconds * 1000), rules });
+  const { rules, closesAt } = await currentRules(deps, stakeholders, body.action?.amount ?? null, Date.now());
+  const { proposal: p, created } = await createProposal(deps.pool, { ...common, draft: false, closesAt, rules });
   if (p.status !== 'draft') await startWindow(deps, p);
   return { proposal: p, created };
 }
@@ -87,8 +91,8 @@ export async function openProposal(deps: ApiDependencies, req: OpenProposalReque
 export async function openDraftProposal(deps: ApiDependencies, p: ProposalRecord): Promise<ProposalRecord> {
   let opened = p;
   if (p.status === 'draft') {
-    const { rules, votingPeriodSeconds } = await currentRules(deps, p.stakeholders, actionAmount(p.action));
-    opened = await openDraft(deps.pool, p.id, { closesAt: new Date(Date.now() + votingPeriodSeconds * 1000), rules });
+    const { rules, closesAt } = await currentRules(deps, p.stakeholders, actionAmount(p.action), Date.now());
+    opened = await openDraft(deps.pool, p.id, { closesAt, rules });
   }
   if (opened.status !== 'draft') await startWindow(deps, opened);
   return opened;

@@ -15,7 +15,7 @@ const keyOf = (cooperativeId: string, code: string, memberId?: string) => `${coo
 
 async function openAccounts(client: PoolClient, cooperativeId: string, templates: AccountTemplate[], memberId?: string): Promise<void> {
   const ownerType: AccountOwnerType = memberId ? 'member' : 'system';
-  const conflict = memberId ? '(cooperative_id, code, member_id) WHERE member_id IS NOT NULL' : '(cooperative_id, code) WHERE member_id IS NULL';
+  const conflict = memberId ? '(cooperative_id, code, member_id) WHERE member_id IS NOT NULL' : '(cooperative_id, code) WHERE member_id IS NULL AND counterparty_cooperative_id IS NULL';
   await client.query(
     `INSERT INTO accounts (id, cooperative_id, code, name, currency, type, owner_type, member_id, allow_negative, balance_shards)
      SELECT x.id, $1, x.code, x.name, x.currency, x.type, $2, $3, x.allow_negative, x.balance_shards

@@ -13,3 +13,4 @@ export { expireDueLots } from './ops/expire-lots';
 export { postStreamSample, postStreamSamples, type PostedSample, type StreamSamplePlan } from './ops/stream-sample';
 export { memberBalance, memberTransactions } from './reads';
 export { integrityReport, INTEGRITY_CHECKS, type IntegrityCheck, type IntegrityFinding, type IntegrityReport } from './integrity';
+export { settleIn, settleOut, reverseSettlement, settlementKeys } from './ops/settlement';

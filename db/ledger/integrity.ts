@@ -99,7 +99,7 @@ const PAYMENT_CHECKS = {
 
 /**
  * Checks that span cooperatives, run once in the network scope. A Stripe payment reported succeeded
- * more than an hour ago must have been minted by now.
+ * more than an hour ago must have been minted by now; intercooperative clearing nets to zero.
  */
 const NETWORK_CHECKS = {
   succeeded_payment_minted: `
@@ -107,6 +107,10 @@ const NETWORK_CHECKS = {
       FROM stripe_events e JOIN credit_purchases p ON p.id = e.purchase_id
      WHERE e.type IN ('payment_intent.succeeded', 'checkout.session.completed') AND e.received_at < $2::timestamptz - interval '1 hour'
        AND p.status NOT IN ('minted', 'refunded') AND ($1::uuid IS NULL OR p.cooperative_id = $1)`,
+  // Both sides of every exchange settled, or neither (decision 0022): each exchange's clearing entries,
+  // in the two cooperatives' books, net to zero once it is five minutes old.
+  clearing_nets_to_zero: `
+    SELECT cooperative_id, exchange_id, detail FROM clearing_imbalances($2::timestamptz) WHERE ($1::uuid IS NULL OR cooperative_id = $1)`,
 };
 
 const COOPERATIVES_AT_ONCE = 4;

@@ -212,6 +212,7 @@ describe('scheduled jobs', () => {
         ['lots_add_up_and_wallets_equal_lots', false],
         ['no_hold_open_past_expiry', false],
         ['payments_match_mints', false],
+        ['clearing_nets_to_zero', true],
       ]);
       expect(detail.body.findings.every((f: { cooperativeId: string }) => f.cooperativeId === coop)).toBe(true);
       expect(new Set(detail.body.findings.map((f: { check: string }) => f.check))).toEqual(

@@ -22,6 +22,8 @@ import { STAKING_POSITION_STATUSES, STAKING_RELEASE_KINDS } from '../../domain/s
 import { PRICE_AVERAGING, PRICE_SOURCE_TYPES, SAMPLING_INTERVALS, STREAM_ACCOUNTS, STREAM_DENOMINATIONS, STREAM_DIRECTIONS, STREAM_STATUSES } from '../../domain/streams';
 import { WEBHOOK_DELIVERY_STATUSES, WEBHOOK_ENDPOINT_STATUSES } from '../../domain/webhooks';
 import { CORRECTION_STATUSES } from '../../domain/corrections';
+import { ECONOMIC_EVENT_TYPES } from '../../domain/network/economic-events';
+import { ACCESS_MODELS, BOOKING_STATUSES, COST_MODELS, RESOURCE_TYPES } from '../../domain/network/resources';
 import { testConfig } from '../harness/stack';
 
 /**
@@ -76,6 +78,12 @@ const MAPPED: Record<string, readonly string[]> = {
   'stream_samples.price_source': PRICE_SOURCE_TYPES,
   'stream_samples.price_averaging': PRICE_AVERAGING,
   'accounting_periods.status': RECORDED_PERIOD_STATUSES,
+  'economic_events.type': ECONOMIC_EVENT_TYPES,
+  'economic_events.currency': CURRENCIES,
+  'resources.type': RESOURCE_TYPES,
+  'resources.access_model': ACCESS_MODELS,
+  'resources.cost_model': COST_MODELS,
+  'bookings.status': BOOKING_STATUSES,
 };
 
 interface ListConstraint {

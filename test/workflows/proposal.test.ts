@@ -140,6 +140,23 @@ describe('proposal voting window in virtual time', () => {
     expect((await stack.client.workflow.getHandle(proposalWorkflowId(id)).describe()).closeTime!.getTime()).toBeGreaterThanOrEqual(closesAt);
   });
 
+  it("gives each stakeholder cooperative its own voting period, and closes when the longest has passed", async () => {
+    await settings(a, 'majority', 86_400);
+    const before = await stack.now();
+    const { id, closesAt } = await open(a.admin, { stakeholderCooperativeIds: [b.id] });
+    // B's week, not A's day, is the proposal's close.
+    expect(closesAt).toBeGreaterThanOrEqual(before + 7 * DAY - 1000);
+    await votes(a.members.slice(0, 2), id, 'yes');
+    await stack.sleepUntil(before + 2 * DAY);
+    const late = await vote(a.members[2]!, id, 'yes');
+    expect(late.status).toBe(409);
+    expect(late.body.error.code).toBe('CONFLICT');
+    await votes(b.members, id, 'yes');
+    const result = await close(id);
+    expect(result.status).toBe('approved');
+    expect(result.cooperatives.find((c: { cooperativeId: string }) => c.cooperativeId === a.id).tally.totals).toMatchObject({ yes: '2' });
+  });
+
   it('rejects when the quorum is missed', async () => {
     const { id } = await open(a.admin);
     await votes([a.members[0]!], id, 'yes');

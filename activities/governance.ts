@@ -1,7 +1,7 @@
 import { createHash, sign } from 'node:crypto';
 import type { Pool } from 'pg';
 import { recordProposalOutcome, signingKey } from '../db/governance';
-import { closeVoting, electoratePage, frozenDelegations, sha256, stakeholderSnapshots } from '../db/proposal-votes';
+import { closeStakeholderVoting, closeVoting, electoratePage, frozenDelegations, sha256, stakeholderSnapshots } from '../db/proposal-votes';
 import { transfer } from '../db/ledger';
 import { canonical } from '../domain/canonical-json';
 import { resolveVotes, type Vote } from '../domain/governance/delegation';
@@ -41,6 +41,13 @@ export function createGovernanceActivities(pool: Pool) {
   return {
     /** Ends the voting window (after the votes in flight) and freezes each stakeholder's delegation graph; once. */
     closeVoting: (proposalId: string) => closeVoting(pool, proposalId),
+
+    /** Each stakeholder's own deadline, in the proposal's stakeholder order. */
+    async stakeholderDeadlines(proposalId: string): Promise<Array<{ cooperativeId: string; closesAt: string }>> {
+      return (await stakeholderSnapshots(pool, proposalId)).map((s) => ({ cooperativeId: s.cooperativeId, closesAt: s.closesAt }));
+    },
+
+    closeStakeholderVoting: (input: { proposalId: string; cooperativeId: string }) => closeStakeholderVoting(pool, input.proposalId, input.cooperativeId),
 
     /**
      * Tallies each stakeholder from PostgreSQL: its electorate and votes in pages, its frozen graph

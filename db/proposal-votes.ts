@@ -35,6 +35,8 @@ export interface StakeholderSnapshot {
   votesPublic: boolean;
   members: number;
   totalWeight: bigint;
+  /** Its own deadline: the end of its voting period from the opening. */
+  closesAt: string;
 }
 
 /**
@@ -65,17 +67,18 @@ interface StakeholderRow {
   votes_public: boolean;
   members: number;
   total_weight: bigint;
+  closes_at: Date;
 }
 
 export async function stakeholderSnapshots(pool: Pool, proposalId: string): Promise<StakeholderSnapshot[]> {
   const { rows } = await inSystemTransaction(pool, (client) =>
     client.query<StakeholderRow>(
-      `SELECT s.cooperative_id, s.settings, s.votes_public, s.members, s.total_weight FROM proposal_stakeholders s JOIN proposals p ON p.id = s.proposal_id
+      `SELECT s.cooperative_id, s.settings, s.votes_public, s.members, s.total_weight, s.closes_at FROM proposal_stakeholders s JOIN proposals p ON p.id = s.proposal_id
         WHERE s.proposal_id = $1 ORDER BY array_position(p.stakeholders, s.cooperative_id)`,
       [proposalId],
     ),
   );
-  return rows.map((r) => ({ cooperativeId: r.cooperative_id, settings: r.settings, votesPublic: r.votes_public, members: r.members, totalWeight: r.total_weight }));
+  return rows.map((r) => ({ cooperativeId: r.cooperative_id, settings: r.settings, votesPublic: r.votes_public, members: r.members, totalWeight: r.total_weight, closesAt: r.closes_at.toISOString() }));
 }
 
 export interface CastVote {
@@ -118,7 +121,7 @@ export function castVote(pool: Pool, v: CastVote): Promise<void> {
     },
     [
       `SELECT pg_advisory_xact_lock_shared(${lockKey(proposalId)})`,
-      `SELECT p.status, '${cooperativeId}' = ANY (p.stakeholders) AS stakeholder, (p.status = 'open' AND p.voting_closed_at IS NULL AND s.closes_at > now()) AS open, s.model,
+      `SELECT p.status, '${cooperativeId}' = ANY (p.stakeholders) AS stakeholder, (p.status = 'open' AND p.voting_closed_at IS NULL AND s.voting_closed_at IS NULL AND s.closes_at > now()) AS open, s.model,
               EXISTS (SELECT 1 FROM proposal_electorate e WHERE e.proposal_id = p.id AND e.member_id = '${memberId}' AND e.cooperative_id = '${cooperativeId}') AS eligible
          FROM proposals p LEFT JOIN proposal_stakeholders s ON s.proposal_id = p.id AND s.cooperative_id = '${cooperativeId}'
         WHERE p.id = '${proposalId}'`,
@@ -131,6 +134,19 @@ export function castVote(pool: Pool, v: CastVote): Promise<void> {
  * closed to votes and freezes each stakeholder's delegation graph as it stands now (for those that
  * allow delegation). A repeat changes nothing, so the frozen graph is the first close's.
  */
+/**
+ * Closes one stakeholder's voting at its own deadline, before the proposal's last: its members' votes
+ * are refused from then on. Waits for its votes in flight, like the close.
+ */
+export async function closeStakeholderVoting(pool: Pool, proposalId: string, cooperativeId: string): Promise<void> {
+  const id = uuid(proposalId, 'proposalId');
+  await inSystemTransaction(
+    pool,
+    (client) => client.query('UPDATE proposal_stakeholders SET voting_closed_at = now() WHERE proposal_id = $1 AND cooperative_id = $2 AND voting_closed_at IS NULL', [id, uuid(cooperativeId, 'cooperativeId')]),
+    [`SELECT pg_advisory_xact_lock(${lockKey(id)})`],
+  );
+}
+
 export async function closeVoting(pool: Pool, proposalId: string): Promise<void> {
   const id = uuid(proposalId, 'proposalId');
   await inSystemTransaction(

@@ -23,7 +23,7 @@ export interface ProposalResults {
 export const proposalResults = defineQuery<ProposalResults>('results');
 export const proposalWorkflowId = (proposalId: string) => `proposal:${proposalId}`;
 
-const { closeVoting, tallyProposal, executeProposalAction, recordProposalOutcome } = proxyActivities<GovernanceActivities>({
+const { stakeholderDeadlines, closeStakeholderVoting, closeVoting, tallyProposal, executeProposalAction, recordProposalOutcome } = proxyActivities<GovernanceActivities>({
   startToCloseTimeout: '2 minutes',
   retry: { maximumInterval: '1 minute', nonRetryableErrorTypes: ['INSUFFICIENT_FUNDS', 'NOT_FOUND', 'VALIDATION_ERROR', 'CONFLICT'] },
 });
@@ -31,7 +31,8 @@ const { closeVoting, tallyProposal, executeProposalAction, recordProposalOutcome
 /**
  * A proposal's voting window (decision 0020). Votes are rows the API writes, each checked against the
  * window and the electorate in its own transaction; the workflow keeps none of them, so its history
- * and payloads stay the same size for 10 or 100,000 voters. At the deadline it closes voting (waiting
+ * and payloads stay the same size for 10 or 100,000 voters. Each stakeholder votes until its own
+ * deadline, which the workflow closes; at the last one it closes voting (waiting
  * for votes in flight, freezing the delegation graphs), and each stakeholder tallies by its own rules
  * from PostgreSQL; the proposal passes only if every one approves. An approved economic action runs
  * through the ledger once, carrying the record's digest; the record, which commits to every vote by a
@@ -42,6 +43,12 @@ export async function proposal(input: ProposalInput): Promise<ProposalResults> {
   setHandler(proposalResults, () => results);
   upsertSearchAttributes([{ key: CooperativeId, value: input.stakeholders[0]! }, { key: BusinessStatus, value: 'open' }]);
 
+  // Each stakeholder's voting closes at its own deadline; the proposal's, the last of them, closes it all.
+  const deadlines = (await stakeholderDeadlines(input.proposalId)).filter((d) => d.closesAt < input.closesAt).sort((a, b) => a.closesAt.localeCompare(b.closesAt));
+  for (const d of deadlines) {
+    await sleep(Math.max(Date.parse(d.closesAt) - Date.now(), 0));
+    await closeStakeholderVoting({ proposalId: input.proposalId, cooperativeId: d.cooperativeId });
+  }
   await sleep(Math.max(Date.parse(input.closesAt) - Date.now(), 0));
   await closeVoting(input.proposalId);
   const cooperatives = await tallyProposal(input.proposalId);

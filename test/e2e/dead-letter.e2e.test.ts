@@ -84,7 +84,7 @@ describe('dead-letter queue', () => {
     expect((await list(`cooperativeId=${coopA}&status=succeeded`)).body.items).toEqual([]);
     expect((await list(`cooperativeId=${coopA}&operationType=refund_clawback`)).body.items).toEqual([]);
     expect((await list(`cooperativeId=${coopB}`)).body.items.map((i: Item) => i.id)).toEqual([failedB.itemId]);
-    for (const bad of ['status=lost', 'operationType=stream_sample', 'limit=0', 'cursor=not-a-cursor', 'cooperativeId=abc', 'colour=red']) {
+    for (const bad of ['status=lost', 'operationType=teleport', 'limit=0', 'cursor=not-a-cursor', 'cooperativeId=abc', 'colour=red']) {
       const refused = await list(bad);
       expect({ bad, status: refused.status, code: refused.body.error.code }).toEqual({ bad, status: 400, code: 'VALIDATION_ERROR' });
     }

@@ -6,6 +6,8 @@ import { toJsonParam } from '../json';
 
 export interface LotChange {
   lotId: string;
+  /** Growth of the lot itself: credits merged into an open lot (db/ledger/ops/transfer.ts). */
+  original?: bigint;
   available: bigint;
   reserved: bigint;
   consumed: bigint;
@@ -41,6 +43,11 @@ export interface TransactionPlan {
   events: DomainEvent[];
 }
 
+/** Lot changes as adjust_lots (migration 1763802400000) takes them: each applied by primary key. */
+export function lotChangesParam(changes: LotChange[]): string {
+  return toJsonParam(changes.map((c) => ({ id: c.lotId, og: c.original ?? 0n, av: c.available, rs: c.reserved, cs: c.consumed })));
+}
+
 /**
  * Writes a whole ledger transaction in one statement: the transaction, its entries (in account order,
  * which is also the order balance rows are locked in), lot changes, new lots, lot movements and the
@@ -58,8 +65,7 @@ export async function writeTransaction(client: PoolClient, plan: TransactionPlan
        INSERT INTO entries (transaction_id, cooperative_id, account_id, currency, amount)
        SELECT $1, $2, x.a, x.c, x.v FROM jsonb_to_recordset($8::jsonb) AS x(a uuid, c text, v bigint, n integer) ORDER BY x.n
      ), lc AS (
-       UPDATE lots l SET available = l.available + x.av, reserved = l.reserved + x.rs, consumed = l.consumed + x.cs
-         FROM jsonb_to_recordset($9::jsonb) AS x(id uuid, av bigint, rs bigint, cs bigint) WHERE l.id = x.id
+       SELECT adjust_lots($9::jsonb)
      ), nl AS (
        INSERT INTO lots (id, cooperative_id, account_id, member_id, source, source_id, category, priority, expires_at, parent_lot_id, transaction_id, original, available)
        SELECT x.id, $2, x.account_id, x.member_id, x.source, x.source_id, x.category, x.priority, x.expires_at, x.parent_lot_id, $1, x.amount, x.amount
@@ -72,7 +78,7 @@ export async function writeTransaction(client: PoolClient, plan: TransactionPlan
        INSERT INTO outbox (cooperative_id, event_type, aggregate_id, payload)
        SELECT $2, x.t, x.g, x.p FROM jsonb_to_recordset($12::jsonb) AS x(t text, g text, p jsonb)
      )
-     SELECT created_at FROM tx`,
+     SELECT created_at FROM tx, lc`,
     values: [
       plan.id,
       plan.cooperativeId,
@@ -82,7 +88,7 @@ export async function writeTransaction(client: PoolClient, plan: TransactionPlan
       plan.reversesTransactionId ?? null,
       toJsonParam(plan.metadata),
       toJsonParam(entries.map((e, n) => ({ a: e.accountId, c: e.currency, v: e.amount, n }))),
-      toJsonParam((plan.lotChanges ?? []).map((c) => ({ id: c.lotId, av: c.available, rs: c.reserved, cs: c.consumed }))),
+      lotChangesParam(plan.lotChanges ?? []),
       toJsonParam(
         (plan.newLots ?? []).map((l) => ({
           id: l.id, account_id: l.accountId, member_id: l.memberId, source: l.source, source_id: l.sourceId, category: l.category,

@@ -2,6 +2,7 @@
 export { cooperativeProvisioning } from './cooperative-provisioning';
 export { correction } from './correction';
 export { creditPurchase } from './credit-purchase';
+export { purchaseRefund } from './purchase-refund';
 export { deadLetter } from './dead-letter';
 export { periodClose } from './period-close';
 export { proposal } from './proposal';

@@ -7,7 +7,7 @@ const BATCH = 100_000;
  * Gives a cooperative a long history quickly, in SQL as the database owner: `count` transfers of
  * 1 µCLOUD between its members' wallets in a ring (each member sends and receives equally often, so no
  * balance changes), each with its two entries, the lot its receiver got (since spent: available 0) and
- * that lot's movement. Triggers are off while seeding (session_replication_role = replica), so the rows
+ * that lot's movement, and a released hold for every tenth. Triggers are off while seeding (session_replication_role = replica), so the rows
  * are written consistent by construction: every ledger invariant (db/ledger/integrity.ts) still holds.
  * `count` is rounded up to a multiple of the member count. Needs a superuser connection.
  */
@@ -39,6 +39,9 @@ export async function seedHistory(pool: Pool, cooperativeId: string, count: numb
          ), e AS (
            INSERT INTO entries (transaction_id, cooperative_id, account_id, currency, amount)
            SELECT tx, $1, x.account, 'CLOUD', x.amount FROM s, LATERAL (VALUES (s.sender, 1::bigint), (s.receiver, -1::bigint)) AS x(account, amount)
+         ), h AS (
+           INSERT INTO holds (id, cooperative_id, member_id, account_id, idempotency_key, request_hash, amount, status, expires_at, resolved_at, created_at)
+           SELECT gen_random_uuid(), $1, receiver_member, receiver, 'history-hold-' || k, 'history', 1, 'released', at, at, at FROM s WHERE k % 10 = 0
          ), l AS (
            INSERT INTO lots (id, cooperative_id, account_id, member_id, source, source_id, category, transaction_id, original, available, consumed, created_at)
            SELECT lot, $1, receiver, receiver_member, 'transfer_in', tx || ':history', 'paid', tx, 1, 0, 1, at FROM s
@@ -49,7 +52,7 @@ export async function seedHistory(pool: Pool, cooperativeId: string, count: numb
       await client.query('COMMIT');
       progress(to, total);
     }
-    await client.query('ANALYZE transactions, entries, lots, lot_movements');
+    await client.query('ANALYZE transactions, entries, lots, lot_movements, holds');
     return total;
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);

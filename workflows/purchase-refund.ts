@@ -14,8 +14,9 @@ export interface PurchaseRefundInput {
 export const purchaseRefundWorkflowId = (purchaseId: string) => `purchase-refund:${purchaseId}`;
 
 const MINUTE = 60_000;
-/** How long a refund waits for its purchase's mint (a mint in the dead-letter queue waits for an operator). */
-const MINT_WAIT_MS = 30 * 24 * 60 * MINUTE;
+const HOUR = 60 * MINUTE;
+/** How long a refund waits for its purchase's mint before giving up (nothing minted, nothing to claw back). */
+const MINT_WAIT_MS = 30 * 24 * HOUR;
 /** Refund and dispute events come in bursts (a refund, then its charge update): the workflow takes those that follow within this. */
 const LINGER_MS = MINUTE;
 
@@ -34,9 +35,12 @@ export async function purchaseRefund(input: PurchaseRefundInput): Promise<{ claw
 
   // Credits are clawed back from what was minted: a refund that overtakes the mint waits for it.
   let purchase = await findPurchase(input.cooperativeId, input.purchaseId);
-  for (let waited = 0; purchase && purchase.status !== 'minted' && purchase.status !== 'refunded'; waited += MINUTE) {
+  // Checked every minute at first, then at most hourly (a mint in the dead-letter queue waits for an operator).
+  for (let waited = 0; purchase && purchase.status !== 'minted' && purchase.status !== 'refunded'; ) {
     if (purchase.status === 'expired' || waited >= MINT_WAIT_MS) return { clawedBackCents: 0n };
-    await sleep(MINUTE);
+    const pause = Math.min(Math.max(waited, MINUTE), HOUR);
+    await sleep(pause);
+    waited += pause;
     purchase = await findPurchase(input.cooperativeId, input.purchaseId);
   }
   if (!purchase) return { clawedBackCents: 0n };

@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Pool } from 'pg';
 import type Stripe from 'stripe';
-import { recordPurchaseStep, type PurchaseStep } from '../db/credit-purchases';
+import { findPurchase, recordPurchaseStep, type PurchaseStep } from '../db/credit-purchases';
 
 /**
  * Stripe calls and purchase records. Each Stripe call carries an idempotency key derived from the
@@ -36,6 +36,9 @@ export function createPaymentActivities(pool: Pool, stripe: Stripe) {
     },
 
     recordPurchaseStep: (step: PurchaseStep) => recordPurchaseStep(pool, step),
+
+    /** The purchase with its history: a refund workflow reads what earlier runs took into account. */
+    findPurchase: (cooperativeId: string, purchaseId: string) => findPurchase(pool, cooperativeId, purchaseId),
   };
 }
 

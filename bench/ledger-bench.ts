@@ -13,6 +13,7 @@ import { migrate } from '../db/migrate';
 import { createPool } from '../db/pool';
 import { checksumAddress } from '../domain/identity';
 import { startEmbeddedPostgres } from '../scripts/embedded-postgres';
+import { seedHistory } from './seed-history';
 import { printTable } from './table';
 
 /**
@@ -24,6 +25,9 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const WARMUP_SECONDS = 1;
 const MEMBERS = 256;
 const CLIENTS = [1, 8, 32];
+/** Transactions (and lots) of history the "long history" cooperative is seeded with. */
+const HISTORY = Number(process.env.BENCH_HISTORY ?? 1_000_000);
+const HISTORY_CLIENTS = 8;
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
 type Op = (client: number, n: number) => Promise<unknown>;
@@ -105,6 +109,25 @@ async function setUp(pool: Pool): Promise<{ coop: string; members: string[] }> {
   return { coop: coop.id, members };
 }
 
+/** The ledger operations measured, on one cooperative's members; `key` gives each call its own idempotency key. */
+function workloadsOf(pool: Pool, coop: string, members: string[], key: (kind: string, c: number, n: number) => string): Record<string, Op> {
+  const pick = (c: number, n: number, k: number) => members[(c * 7919 + n * 104_729 + k * 31) % members.length]!;
+  return {
+    transfer: (c, n) => {
+      const from = pick(c, n, 0);
+      let to = pick(c, n, 1);
+      if (to === from) to = members[(members.indexOf(from) + 1) % members.length]!;
+      return ledger.transfer(pool, { cooperativeId: coop, fromMemberId: from, toMemberId: to, amount: 1_000n, idempotencyKey: key('t', c, n) });
+    },
+    'hold reserve+finalize': async (c, n) => {
+      const { hold } = await ledger.reserveHold(pool, { cooperativeId: coop, memberId: pick(c, n, 2), amount: 5_000n, ttlSeconds: 60, idempotencyKey: key('h', c, n) });
+      await ledger.resolveHold(pool, coop, hold.id, { kind: 'finalize', amount: 3_000n });
+    },
+    'usage redemption': (c, n) =>
+      ledger.redeemUsage(pool, { cooperativeId: coop, memberId: pick(c, n, 3), primitive: 'transfer_gb', quantity: 10_000n, idempotencyKey: key('u', c, n) }),
+  };
+}
+
 async function main(): Promise<void> {
   if (spawnSync('pgbench', ['--version']).status !== 0) {
     throw new Error('pgbench is not installed: it is the reference this benchmark compares with. Install it (Debian: apt-get install postgresql-client) and run again.');
@@ -128,25 +151,10 @@ async function main(): Promise<void> {
     await migrate(url, 'up');
     log(`Seeding a cooperative with ${MEMBERS} funded members`);
     const { coop, members } = await setUp(pool);
-    const pick = (c: number, n: number, k: number) => members[(c * 7919 + n * 104_729 + k * 31) % members.length]!;
     // Every measurement gets its own key space: a repeated key would be a (cheaper) replay.
     let phase = 0;
     const key = (kind: string, c: number, n: number) => `p${phase}-${kind}-${c}-${n}`;
-
-    const workloads: Record<string, Op> = {
-      transfer: (c, n) => {
-        const from = pick(c, n, 0);
-        let to = pick(c, n, 1);
-        if (to === from) to = members[(members.indexOf(from) + 1) % members.length]!;
-        return ledger.transfer(pool, { cooperativeId: coop, fromMemberId: from, toMemberId: to, amount: 1_000n, idempotencyKey: key('t', c, n) });
-      },
-      'hold reserve+finalize': async (c, n) => {
-        const { hold } = await ledger.reserveHold(pool, { cooperativeId: coop, memberId: pick(c, n, 2), amount: 5_000n, ttlSeconds: 60, idempotencyKey: key('h', c, n) });
-        await ledger.resolveHold(pool, coop, hold.id, { kind: 'finalize', amount: 3_000n });
-      },
-      'usage redemption': (c, n) =>
-        ledger.redeemUsage(pool, { cooperativeId: coop, memberId: pick(c, n, 3), primitive: 'transfer_gb', quantity: 10_000n, idempotencyKey: key('u', c, n) }),
-    };
+    const workloads = workloadsOf(pool, coop, members, key);
     // The mix a cooperative sees: mostly usage and holds from metering, some member transfers.
     const mixed: Op = (c, n) => {
       const r = n % 10;
@@ -183,11 +191,35 @@ async function main(): Promise<void> {
     const mix = await measure(16, mixed);
     rows.push(['mixed ledger operations', '16', mix.opsPerSecond.toFixed(0), ms(mix.p50), ms(mix.p99), (mix.opsPerSecond / reference.get(16)!.opsPerSecond).toFixed(2), String(mix.errors)]);
 
-    const report = await ledger.integrityReport(pool, coop);
     printTable(log, ['workload', 'clients', 'ops/s', 'p50 ms', 'p99 ms', 'vs pgbench', 'errors'], rows);
     log('"vs pgbench" divides ops/s by pgbench tpcb-like tps at the same client count, measured above on the same server.');
     log('One hold reserve+finalize is two ledger transactions and counts as one op.');
     log(`Aim: at 16+ clients >= 3000 mixed ops/s, p99 < 15 ms, >= 0.70 of pgbench. Measured mix: ${mix.opsPerSecond.toFixed(0)} ops/s, p99 ${ms(mix.p99)} ms, ${(mix.opsPerSecond / reference.get(16)!.opsPerSecond).toFixed(2)} of pgbench.`);
+
+    // Cost must not grow with history: the same operations on a fresh cooperative and on one with a long
+    // history, one right after the other on the same server.
+    const history: string[][] = [];
+    if (HISTORY > 0) {
+      log(`Seeding a second cooperative with ${MEMBERS} funded members and ${HISTORY.toLocaleString('en')} transactions of history`);
+      const old = await setUp(pool);
+      const started = performance.now();
+      await seedHistory(pool, old.coop, HISTORY, (done, total) => log(`  history ${done.toLocaleString('en')} / ${total.toLocaleString('en')} (${((performance.now() - started) / 1000).toFixed(0)} s)`));
+      const fresh = await setUp(pool);
+      for (const name of Object.keys(workloads)) {
+        phase++;
+        log(`${name}, ${HISTORY_CLIENTS} clients, fresh cooperative...`);
+        const a = await measure(HISTORY_CLIENTS, workloadsOf(pool, fresh.coop, fresh.members, key)[name]!);
+        log(`${name}, ${HISTORY_CLIENTS} clients, cooperative with history...`);
+        const b = await measure(HISTORY_CLIENTS, workloadsOf(pool, old.coop, old.members, key)[name]!);
+        history.push([name, String(HISTORY_CLIENTS), a.opsPerSecond.toFixed(0), ms(a.p99), b.opsPerSecond.toFixed(0), ms(b.p99), (b.opsPerSecond / a.opsPerSecond).toFixed(2), (b.p99 / a.p99).toFixed(2), String(a.errors + b.errors)]);
+      }
+      printTable(log, ['workload', 'clients', 'fresh ops/s', 'fresh p99', 'history ops/s', 'history p99', 'ops ratio', 'p99 ratio', 'errors'], history);
+      log(`"history" is a cooperative with ${HISTORY.toLocaleString('en')} earlier transactions and lots; aim: within 10 % of the fresh one (ratios 0.90-1.10).`);
+      const oldReport = await ledger.integrityReport(pool, old.coop);
+      log(`Ledger integrity of the cooperative with history: ${oldReport.clean ? 'clean' : `${oldReport.findings.length} findings`}`);
+    }
+
+    const report = await ledger.integrityReport(pool, coop);
     log(`Ledger integrity after the run: ${report.clean ? 'clean' : `${report.findings.length} findings`}`);
     for (const [message, count] of errorMessages) log(`error x${count}: ${message}`);
   } finally {

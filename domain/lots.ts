@@ -62,3 +62,11 @@ export function allocate(lots: readonly SpendableLot[], amount: bigint, now: Dat
   const { allocations, left } = takeInOrder(lots.filter((l) => isSpendable(l, now)).sort(compareForConsumption), amount);
   return left === 0n ? { allocations } : { shortfall: left };
 }
+
+/**
+ * What makes credits interchangeable in a wallet: lots with the same key are consumed alike, so credits
+ * a member receives join their open received lot with this key rather than open one more lot.
+ */
+export function lotKey(lot: { category: LotCategory; priority: number; expiresAt: Date | null }): string {
+  return `${lot.category}|${lot.priority}|${lot.expiresAt?.getTime() ?? ''}`;
+}

@@ -33,5 +33,8 @@ export interface MemberBalance {
   positions: StakingPosition[];
   /** Credits spent and then refunded, owed by the member (in µCLOUD). */
   debt: bigint;
+  /** The wallet's open lots in consumption order: the first ones only (db/ledger/reads.ts BALANCE_LOTS). */
   lots: LotView[];
+  /** How many open lots the wallet has in all. */
+  lotCount: number;
 }

@@ -1,4 +1,4 @@
-import { condition, defineQuery, defineSignal, defineUpdate, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import { condition, defineQuery, defineSignal, defineUpdate, patched, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import type { LedgerActivities } from '../activities/ledger';
 import type { PaymentActivities } from '../activities/payments';
 import type { PaymentEventKind, PurchaseStatus } from '../domain/credit-purchase';
@@ -48,21 +48,23 @@ export const creditPurchaseWorkflowId = (purchaseId: string) => `credit-purchase
 
 const DAY = 86_400_000;
 
-const { createPaymentIntent, settleUnpaidPayment, recordPurchaseStep } = proxyActivities<PaymentActivities>({
+// Exported with the ledger's below for the purchase's refund workflow (workflows/purchase-refund.ts).
+export const { createPaymentIntent, settleUnpaidPayment, recordPurchaseStep, findPurchase } = proxyActivities<PaymentActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
 });
 // A ledger write takes milliseconds: a short timeout lets a write lost with a killed worker be retried soon.
 // Its retries are bounded (about four minutes of them): a write still failing then goes to the
 // dead-letter queue rather than failing the paid purchase (decision 0014).
-const { mintCredits, refundClawback } = proxyActivities<LedgerActivities>({
+export const { mintCredits, refundClawback } = proxyActivities<LedgerActivities>({
   startToCloseTimeout: '10 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute', maximumAttempts: 10, nonRetryableErrorTypes: ['VALIDATION_ERROR', 'CONFLICT', 'NOT_FOUND'] },
 });
 
 /**
  * One card purchase: create the Stripe payment, wait for the webhook's outcome or the deadline, mint
- * once, then claw back refunds and disputes until the refund window closes. Webhooks may arrive twice,
+ * once, and complete; refunds and disputes go to workflows/purchase-refund.ts. (Purchases started
+ * before decision 0021 claw back refunds themselves until their refund window closes.) Webhooks may arrive twice,
  * late, early or out of order: events are taken once by id, and every ledger write is keyed by the purchase.
  * A ledger write that fails beyond its retries after the payment goes to the dead-letter queue: the
  * purchase waits for a mint's outcome there, and leaves a clawback to it (decision 0014).
@@ -154,11 +156,16 @@ export async function creditPurchase(input: CreditPurchaseInput): Promise<Credit
   // After a successful retry in the queue, the same request under the same key replays that mint.
   const minted = first.error === undefined ? first.value : await mintCredits(mint);
   state.mintTransactionId = minted.transaction.id;
-  await step('minted', 'minted', { detail: { stripeEventId: paidBy }, set: { mintTransaction: minted.transaction.id } });
+  const windowEnd = Date.now() + (input.refundWindowMs ?? 120 * DAY);
+  // Minted: the purchase is done. Refunds and disputes, whenever they come, start the purchase's refund
+  // workflow (workflows/purchase-refund.ts), which reads the window's end from this step (decision 0021).
+  // Purchases started before that change keep their window open below, as their histories say.
+  const completesWhenMinted = patched('purchase-completes-when-minted');
+  await step('minted', 'minted', { detail: { stripeEventId: paidBy, ...(completesWhenMinted ? { refundWindowEndsAt: windowEnd } : {}) }, set: { mintTransaction: minted.transaction.id } });
+  if (completesWhenMinted) return state;
 
   // A refund event reports the total refunded so far; each dispute the amount it disputes. What is owed
   // back is their sum (capped at the purchase); only the increase is clawed back, once.
-  const windowEnd = Date.now() + (input.refundWindowMs ?? 120 * DAY);
   let refundedCents = 0n;
   let disputedCents = 0n;
   while (Date.now() < windowEnd && state.clawedBackCents < input.amountCents) {

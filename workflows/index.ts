@@ -3,6 +3,7 @@ export { booking } from './booking';
 export { cooperativeProvisioning } from './cooperative-provisioning';
 export { correction } from './correction';
 export { creditPurchase } from './credit-purchase';
+export { purchaseRefund } from './purchase-refund';
 export { deadLetter } from './dead-letter';
 export { periodClose } from './period-close';
 export { proposal } from './proposal';

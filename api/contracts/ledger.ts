@@ -53,7 +53,8 @@ export const BalanceView = z
         id: Uuid, source: z.string(), sourceId: z.string(), category: z.enum(LOT_CATEGORIES), priority: z.number().int(),
         expiresAt: z.iso.datetime().nullable(), original: AmountString, available: AmountString, reserved: AmountString, expired: z.boolean(),
       }),
-    ),
+    ).openapi({ description: 'the open lots in consumption order, at most the first 100; the totals above cover them all' }),
+    lotCount: z.number().int().openapi({ description: 'how many open lots the wallet has in all' }),
   })
   .openapi('Balance');
 
@@ -62,6 +63,7 @@ export function balanceView(b: MemberBalance): z.infer<typeof BalanceView> {
     memberId: b.memberId, currency: 'CLOUD', available: formatMicros(b.available), held: formatMicros(b.held), expiring: formatMicros(b.expiring),
     wallet: formatMicros(b.wallet), staked: formatMicros(b.staked), positions: b.positions.map(positionView), debt: formatMicros(b.debt),
     lots: b.lots.map((l) => ({ ...l, original: formatMicros(l.original), available: formatMicros(l.available), reserved: formatMicros(l.reserved) })),
+    lotCount: b.lotCount,
   };
 }
 

@@ -5,6 +5,7 @@ import type Stripe from 'stripe';
 import { findPurchaseForPayment } from '../../db/credit-purchases';
 import { markStripeEventSignalled, recordStripeEvent } from '../../db/stripe-events';
 import { creditPurchaseWorkflowId, paymentEvent } from '../../workflows/credit-purchase';
+import { purchaseRefund, purchaseRefundWorkflowId } from '../../workflows/purchase-refund';
 import type { ApiDependencies } from '../dependencies';
 import { ApiError } from '../errors';
 import { MalformedEventError, readStripeEvent, type ReadEvent } from '../stripe-events';
@@ -37,11 +38,20 @@ export function stripeWebhookRouter(deps: ApiDependencies, registry: OpenAPIRegi
     const { needsSignal } = await recordStripeEvent(deps.pool, { id: read.id, type: read.type, purchaseId: purchase?.id ?? null, payload: event });
     if (mapped && !purchase) req.log.warn({ eventId: event.id, type: event.type, paymentIntentId: mapped.paymentIntentId }, 'stripe event for an unknown purchase');
     if (mapped && purchase && needsSignal) {
+      const { kind, paymentIntentId, cents } = mapped;
+      const signalled = { eventId: event.id, kind, paymentIntentId, ...(cents !== undefined ? { cents } : {}) };
       try {
-        const { kind, paymentIntentId, cents } = mapped;
-        await deps.temporal.workflow.getHandle(creditPurchaseWorkflowId(purchase.id)).signal(paymentEvent, { eventId: event.id, kind, paymentIntentId, ...(cents !== undefined ? { cents } : {}) });
+        if (kind === 'refunded' || kind === 'disputed') {
+          // The purchase's workflow ended at mint: its refunds have a short workflow of their own, started by the first of them.
+          await deps.temporal.workflow.signalWithStart(purchaseRefund, {
+            workflowId: purchaseRefundWorkflowId(purchase.id), taskQueue: deps.config.temporal.taskQueue,
+            args: [{ purchaseId: purchase.id, cooperativeId: purchase.cooperativeId }], signal: paymentEvent, signalArgs: [signalled],
+          });
+        } else {
+          await deps.temporal.workflow.getHandle(creditPurchaseWorkflowId(purchase.id)).signal(paymentEvent, signalled);
+        }
       } catch (err) {
-        // The purchase's workflow has closed (a refund after the window): recorded for an operator, nothing to deliver.
+        // The purchase's workflow has closed (a payment event after the deadline): recorded for an operator, nothing to deliver.
         if (!(err instanceof WorkflowNotFoundError)) throw err;
         req.log.warn({ eventId: event.id, purchaseId: purchase.id }, 'stripe event for a closed purchase workflow');
       }

@@ -51,6 +51,17 @@ export function lotsReader(client: PoolClient, walletId: string, first: WalletLo
   };
 }
 
+/**
+ * The wallet's open received lots, one per lot key (domain/lots.ts lotKey): where a transfer's credits
+ * merge. Bounded by the number of distinct keys, since transfers merge rather than add lots.
+ */
+export function mergeTargetsStatement(walletId: string): string {
+  if (!isUuid(walletId)) throw new Error('wallet id must be a UUID');
+  return `SELECT DISTINCT ON (category, priority, expires_at) id, category, priority, expires_at FROM lots
+    WHERE account_id = '${walletId}' AND source = 'transfer_in' AND (available > 0 OR reserved > 0)
+    ORDER BY category, priority, expires_at, created_at, id`;
+}
+
 /** Allocates `amount` in consumption order or fails with INSUFFICIENT_FUNDS, naming the shortfall. */
 export function allocateOrFail(lots: WalletLot[], amount: bigint, now: Date): Allocation[] {
   const result = allocate(lots, amount, now);

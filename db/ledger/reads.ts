@@ -1,13 +1,16 @@
 import type { Pool } from 'pg';
 import type { LedgerTransaction, LotSource } from '../../domain/ledger-types';
 import type { LotCategory } from '../../domain/lots';
-import type { LotView, MemberBalance } from '../../domain/member-balance';
+import type { MemberBalance } from '../../domain/member-balance';
 import { USD_MICROS_PER_CLOUD_MICRO } from '../../domain/money';
 import { resolveAccounts } from './accounts';
 import { transactionsPage } from './replay';
 import { readCreationCursor, toPage, type Page } from '../cursor';
 import { activePositions } from '../staking-positions';
 import { inTenantTransaction } from '../transaction';
+
+/** At most this many lots in a balance read: its size does not grow with the wallet's history. */
+export const BALANCE_LOTS = 100;
 
 export function memberBalance(pool: Pool, cooperativeId: string, memberId: string, now = new Date()): Promise<MemberBalance> {
   return inTenantTransaction(pool, cooperativeId, async (client) => {
@@ -21,26 +24,33 @@ export function memberBalance(pool: Pool, cooperativeId: string, memberId: strin
       [[wallet!.id, staking!.id, receivable!.id]],
     );
     const balanceOf = (id: string) => BigInt(balances.find((b) => b.account_id === id)?.balance ?? '0');
+    // Totals over every open lot, in SQL; the list shows the first BALANCE_LOTS in consumption order.
+    const { rows: totals } = await client.query<{ available: bigint; held: bigint; expiring: bigint; lots: number }>(
+      `SELECT coalesce(sum(available) FILTER (WHERE expires_at IS NULL OR expires_at > $2), 0)::bigint AS available, coalesce(sum(reserved), 0)::bigint AS held,
+              coalesce(sum(available) FILTER (WHERE expires_at <= $2), 0)::bigint AS expiring, count(*)::int AS lots
+         FROM lots WHERE account_id = $1 AND (available > 0 OR reserved > 0)`,
+      [wallet!.id, now],
+    );
     const { rows } = await client.query<{ id: string; source: LotSource; source_id: string; category: LotCategory; priority: number; expires_at: Date | null; original: bigint; available: bigint; reserved: bigint }>(
       `SELECT id, source, source_id, category, priority, expires_at, original, available, reserved FROM lots
-        WHERE account_id = $1 AND (available > 0 OR reserved > 0) ORDER BY priority, expires_at NULLS LAST, category DESC, created_at, id`,
+        WHERE account_id = $1 AND (available > 0 OR reserved > 0) ORDER BY priority, expires_at NULLS LAST, category DESC, created_at, id LIMIT ${BALANCE_LOTS}`,
       [wallet!.id],
     );
     const lots = rows.map((r) => ({
       id: r.id, source: r.source, sourceId: r.source_id, category: r.category, priority: r.priority, expiresAt: r.expires_at?.toISOString() ?? null,
       original: r.original, available: r.available, reserved: r.reserved, expired: r.expires_at !== null && r.expires_at <= now,
     }));
-    const sum = (f: (l: LotView) => bigint) => lots.reduce((a, l) => a + f(l), 0n);
     return {
       memberId,
-      available: sum((l) => (l.expired ? 0n : l.available)),
-      held: sum((l) => l.reserved),
-      expiring: sum((l) => (l.expired ? l.available : 0n)),
+      available: totals[0]!.available,
+      held: totals[0]!.held,
+      expiring: totals[0]!.expiring,
       wallet: balanceOf(wallet!.id),
       staked: balanceOf(staking!.id),
       positions: await activePositions(client, memberId),
       debt: balanceOf(receivable!.id) / USD_MICROS_PER_CLOUD_MICRO,
       lots,
+      lotCount: totals[0]!.lots,
     };
   });
 }

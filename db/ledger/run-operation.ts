@@ -30,8 +30,8 @@ export interface OperationSpec {
   lock?: number[];
   /** Index into `accounts` of the wallet whose spendable lots the operation needs. */
   lotsOf?: number;
-  /** More reads for the opening batch (values validated or escaped), such as the rate in force. */
-  reads?: string[];
+  /** More reads for the opening batch (values validated or escaped), such as the rate in force, given the resolved accounts. */
+  reads?: string[] | ((accounts: ResolvedAccount[]) => string[]);
 }
 
 export interface LedgerResult {
@@ -62,7 +62,7 @@ export async function runIdempotent(
     ...(lockIds.length > 0 ? [lockAccountsStatement(lockIds)] : []),
     idempotencyProbeStatement(cooperativeId, idempotencyKey),
     ...(spec.lotsOf !== undefined ? [firstSpendableLotsStatement(accounts[spec.lotsOf]!.id)] : []),
-    ...(spec.reads ?? []),
+    ...(typeof spec.reads === 'function' ? spec.reads(accounts) : (spec.reads ?? [])),
   ];
   return inTenantTransaction(
     pool,

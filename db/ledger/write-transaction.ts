@@ -6,6 +6,8 @@ import { toJsonParam } from '../json';
 
 export interface LotChange {
   lotId: string;
+  /** Growth of the lot itself: credits merged into an open lot (db/ledger/ops/transfer.ts). */
+  original?: bigint;
   available: bigint;
   reserved: bigint;
   consumed: bigint;
@@ -41,6 +43,11 @@ export interface TransactionPlan {
   events: DomainEvent[];
 }
 
+/** Lot changes as adjust_lots (migration 1763802400000) takes them: each applied by primary key. */
+export function lotChangesParam(changes: LotChange[]): string {
+  return toJsonParam(changes.map((c) => ({ id: c.lotId, og: c.original ?? 0n, av: c.available, rs: c.reserved, cs: c.consumed })));
+}
+
 const byAccount = (a: LedgerEntry, b: LedgerEntry) => (a.accountId < b.accountId ? -1 : a.accountId > b.accountId ? 1 : 0);
 
 /** Writes one ledger transaction: see writeTransactions. */
@@ -64,7 +71,7 @@ export async function writeTransactions(client: PoolClient, plans: readonly Tran
   const lotChanges = new Map<string, LotChange>();
   for (const c of plans.flatMap((p) => p.lotChanges ?? [])) {
     const sum = lotChanges.get(c.lotId);
-    lotChanges.set(c.lotId, sum ? { lotId: c.lotId, available: sum.available + c.available, reserved: sum.reserved + c.reserved, consumed: sum.consumed + c.consumed } : c);
+    lotChanges.set(c.lotId, sum ? { lotId: c.lotId, original: (sum.original ?? 0n) + (c.original ?? 0n), available: sum.available + c.available, reserved: sum.reserved + c.reserved, consumed: sum.consumed + c.consumed } : c);
   }
   const { rows } = await client.query<{ id: string; created_at: Date }>({
     // Named: parsed and planned once per connection, not on every write.
@@ -77,8 +84,7 @@ export async function writeTransactions(client: PoolClient, plans: readonly Tran
        INSERT INTO entries (transaction_id, cooperative_id, account_id, currency, amount)
        SELECT x.t, $1, x.a, x.c, x.v FROM jsonb_to_recordset($3::jsonb) AS x(t uuid, a uuid, c text, v bigint, n integer) ORDER BY x.n
      ), lc AS (
-       UPDATE lots l SET available = l.available + x.av, reserved = l.reserved + x.rs, consumed = l.consumed + x.cs
-         FROM jsonb_to_recordset($4::jsonb) AS x(id uuid, av bigint, rs bigint, cs bigint) WHERE l.id = x.id
+       SELECT adjust_lots($4::jsonb)
      ), nl AS (
        INSERT INTO lots (id, cooperative_id, account_id, member_id, source, source_id, category, priority, expires_at, parent_lot_id, transaction_id, original, available)
        SELECT x.id, $1, x.account_id, x.member_id, x.source, x.source_id, x.category, x.priority, x.expires_at, x.parent_lot_id, x.t, x.amount, x.amount
@@ -91,12 +97,12 @@ export async function writeTransactions(client: PoolClient, plans: readonly Tran
        INSERT INTO outbox (cooperative_id, event_type, aggregate_id, payload)
        SELECT $1, x.t, x.g, x.p FROM jsonb_to_recordset($7::jsonb) AS x(t text, g text, p jsonb, n integer) ORDER BY x.n
      )
-     SELECT id, created_at FROM tx`,
+     SELECT id, created_at FROM tx, lc`,
     values: [
       cooperativeId,
       toJsonParam(plans.map((p) => ({ id: p.id, type: p.type, key: p.idempotencyKey, hash: p.requestHash, rev: p.reversesTransactionId ?? null, meta: p.metadata }))),
       toJsonParam(entries.map(({ t, e }, n) => ({ t, a: e.accountId, c: e.currency, v: e.amount, n }))),
-      toJsonParam([...lotChanges.values()].map((c) => ({ id: c.lotId, av: c.available, rs: c.reserved, cs: c.consumed }))),
+      lotChangesParam([...lotChanges.values()]),
       toJsonParam(
         plans.flatMap((p) =>
           (p.newLots ?? []).map((l) => ({

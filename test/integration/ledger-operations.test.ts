@@ -75,6 +75,20 @@ describe('ledger operations', () => {
     await expectClean(coop);
   });
 
+  it('adds received credits to the receiver\'s open lot of the same kind, so transfers do not fragment a wallet', async () => {
+    await ledger.mint(pool, { cooperativeId: coop, memberId: alice, amount: cloud(10), source: 'purchase', sourceId: 'merge-paid', idempotencyKey: 'mp' });
+    const sent = [];
+    for (let i = 0; i < 6; i++) sent.push(await ledger.transfer(pool, { cooperativeId: coop, fromMemberId: alice, toMemberId: bob, amount: cloud(1), idempotencyKey: `merge-${i}` }));
+    const bobBalance = await ledger.memberBalance(pool, coop, bob);
+    expect(bobBalance.lots).toEqual([expect.objectContaining({ source: 'transfer_in', category: 'paid', original: cloud(6), available: cloud(6) })]);
+    expect(bobBalance.lotCount).toBe(1);
+    // Each transfer's movement into the merged lot is kept: a correction takes back exactly that transfer's credits.
+    await ledger.correct(pool, { cooperativeId: coop, transactionId: sent[2]!.transaction.id, reason: 'wrong member', idempotencyKey: 'merge-c' });
+    expect((await ledger.memberBalance(pool, coop, bob)).available).toBe(cloud(5));
+    expect((await ledger.memberBalance(pool, coop, alice)).available).toBe(cloud(5));
+    await expectClean(coop);
+  });
+
   it('spends from a wallet of more lots than the first read takes, still in consumption order', async () => {
     for (let i = 0; i < 130; i++) {
       await ledger.mint(pool, { cooperativeId: coop, memberId: alice, amount: 10n, source: 'grant', sourceId: `g-${i}`, priority: 100 + (i % 3), idempotencyKey: `g-${i}` });

@@ -11,7 +11,7 @@ import { replayOf, requestHash } from '../../idempotency';
 import { inTenantTransaction } from '../../transaction';
 import { requireKey } from '../../idempotency';
 import { requirePositiveAmount } from '../validate';
-import { writeTransaction, type LotChange } from '../write-transaction';
+import { lotChangesParam, writeTransaction, type LotChange } from '../write-transaction';
 import { recordEventStatement } from '../../outbox';
 import { retireAccountRefs, retirePostings, toRetireAccounts, type CategorySplit } from './retire';
 import { isUuid } from '../../../domain/ids';
@@ -90,15 +90,15 @@ export async function reserveHold(pool: Pool, req: ReserveHoldRequest): Promise<
            INSERT INTO hold_lots (hold_id, lot_id, cooperative_id, amount)
            SELECT $1, x.lot_id, $2, x.amount FROM jsonb_to_recordset($10::jsonb) AS x(lot_id uuid, amount bigint)
          ), l AS (
-           UPDATE lots SET available = available - x.amount, reserved = reserved + x.amount
-             FROM jsonb_to_recordset($10::jsonb) AS x(lot_id uuid, amount bigint) WHERE lots.id = x.lot_id
+           SELECT adjust_lots($12::jsonb)
          ), ob AS (
            INSERT INTO outbox (cooperative_id, event_type, aggregate_id, payload)
            VALUES ($2, 'cloud.held', $3::text, jsonb_build_object('holdId', $1::text, 'memberId', $3::text, 'amount', $11::text, 'expiresAt', $8::timestamptz))
          )
-         SELECT * FROM h`,
+         SELECT h.* FROM h, l`,
         values: [id, req.cooperativeId, req.memberId, wallet!.id, req.idempotencyKey, hash, req.amount, expiresAt, toJsonParam(req.metadata ?? {}),
-          toJsonParam(allocations.map((a) => ({ lot_id: a.lotId, amount: a.amount }))), formatMicros(req.amount)],
+          toJsonParam(allocations.map((a) => ({ lot_id: a.lotId, amount: a.amount }))), formatMicros(req.amount),
+          lotChangesParam(allocations.map((a) => ({ lotId: a.lotId, available: -a.amount, reserved: a.amount, consumed: 0n })))],
       });
       rememberHoldWallet(id, { accountId: wallet!.id, memberId: req.memberId });
       return { hold: toHold(rows[0]!), replayed: false };
@@ -172,11 +172,7 @@ export async function resolveHold(pool: Pool, cooperativeId: string, holdId: str
           events: [{ type: 'cloud.redeemed', aggregateId: hold.member_id, payload: { transactionId, memberId: hold.member_id, amount: formatMicros(charge), holdId } }],
         });
       } else {
-        defer(
-          `UPDATE lots SET available = available + x.av, reserved = reserved + x.rs, consumed = consumed + x.cs
-             FROM jsonb_to_recordset(${escapeLiteral(toJsonParam(changes.map((c) => ({ id: c.lotId, av: c.available, rs: c.reserved, cs: c.consumed }))))}::jsonb)
-                  AS x(id uuid, av bigint, rs bigint, cs bigint) WHERE lots.id = x.id`,
-        );
+        defer(`SELECT adjust_lots(${escapeLiteral(lotChangesParam(changes))}::jsonb)`);
       }
       // What the hold gives back to the wallet: all of it, or what a finalize did not charge.
       const released = hold.amount - charge;

@@ -1,0 +1,105 @@
+import type { Pool, PoolClient } from 'pg';
+import { seedHistory } from '../../bench/seed-history';
+import * as ledger from '../../db/ledger';
+import { createPool } from '../../db/pool';
+import { addMember, cloud, provisionCooperative } from '../harness/ledger';
+import { testConfig } from '../harness/stack';
+
+/**
+ * Every statement the hot ledger operations run under the application role, trigger and function bodies
+ * included, on a cooperative with a long history, must reach rows through a selective index: no
+ * sequential scan of a ledger table, and no index scan on the cooperative alone (row-level security's
+ * condition), which would cost in proportion to the cooperative's history. The plans are the ones
+ * actually executed, logged by auto_explain, with generic plans forced as a connection caches them.
+ */
+const HISTORY = 100_000;
+// Tables that grow with history (accounts grow with members, and are looked up once per process).
+const LEDGER_TABLES = new Set(['transactions', 'entries', 'lots', 'lot_movements', 'holds', 'hold_lots', 'account_balances', 'outbox']);
+
+interface PlanNode {
+  'Node Type': string;
+  Operation?: string;
+  'Relation Name'?: string;
+  'Index Name'?: string;
+  'Index Cond'?: string;
+  Plans?: PlanNode[];
+}
+
+function nodes(node: PlanNode): PlanNode[] {
+  return [node, ...(node.Plans ?? []).flatMap(nodes)];
+}
+
+/** The scans of ledger tables in a plan that are not selective. */
+function unselectiveScans(node: PlanNode, found: string[] = []): string[] {
+  const relation = node['Relation Name'];
+  if (relation && LEDGER_TABLES.has(relation)) {
+    if (node['Node Type'] === 'Seq Scan') found.push(`Seq Scan on ${relation}`);
+    const cond = node['Index Cond'];
+    // Only the tenant's condition in the index condition: every row of the cooperative.
+    if (cond !== undefined && cond.startsWith('(cooperative_id = ') && !cond.includes(' AND ')) found.push(`${node['Node Type']} on ${relation} using ${node['Index Name']} by cooperative only`);
+  }
+  for (const child of node.Plans ?? []) unselectiveScans(child, found);
+  return found;
+}
+
+/** The ledger tables with an index led by cooperative_id, which the tenant condition could use. */
+const TABLES_WITH_TENANT_INDEXES = ['lots', 'transactions', 'holds'];
+
+let owner: Pool;
+let explained: Pool;
+const plans: Array<{ query: string; plan: PlanNode }> = [];
+
+beforeAll(async () => {
+  owner = createPool(testConfig().database.ownerUrl, { max: 2 });
+  // The owner may LOAD auto_explain; the ledger's own transactions still switch to coop_app.
+  explained = createPool(testConfig().database.ownerUrl, { max: 2 });
+  explained.on('connect', (client: PoolClient) => {
+    client.on('notice', (notice) => {
+      const text = notice.message ?? '';
+      const at = text.indexOf('{');
+      if (!text.startsWith('duration:') || at < 0) return;
+      const logged = JSON.parse(text.slice(at)) as { 'Query Text': string; Plan: PlanNode };
+      plans.push({ query: logged['Query Text'], plan: logged.Plan });
+    });
+    void client.query(`LOAD 'auto_explain';
+      SET auto_explain.log_min_duration = 0; SET auto_explain.log_nested_statements = on; SET auto_explain.log_format = json;
+      SET auto_explain.log_level = notice; SET plan_cache_mode = force_generic_plan`);
+  });
+});
+afterAll(async () => {
+  await owner.query(TABLES_WITH_TENANT_INDEXES.map((t) => `ALTER TABLE ${t} ALTER COLUMN cooperative_id RESET (n_distinct); ANALYZE ${t}`).join(';'));
+  await explained.end();
+  await owner.end();
+});
+
+describe('ledger plans on a cooperative with a long history', () => {
+  it('reach every row through a selective index', async () => {
+    const coop = await provisionCooperative(owner);
+    const members = await Promise.all(Array.from({ length: 8 }, () => addMember(owner, coop)));
+    for (const m of members) await ledger.mint(owner, { cooperativeId: coop, memberId: m, amount: cloud(1000), source: 'purchase', sourceId: `pi-${m}`, idempotencyKey: `mint-${m}` });
+    await seedHistory(owner, coop, HISTORY);
+    // Statistics of a network of many cooperatives, where each looks small to the planner: then the tenant
+    // condition of row-level security ties with a key at one row, and a plan may take the cooperative's index.
+    await owner.query(TABLES_WITH_TENANT_INDEXES.map((t) => `ALTER TABLE ${t} ALTER COLUMN cooperative_id SET (n_distinct = -1); ANALYZE ${t}`).join(';'));
+    const [a, b, c] = members as [string, string, string];
+
+    // Each operation several times: a connection switches to a generic plan after five executions.
+    for (let i = 0; i < 7; i++) {
+      await ledger.transfer(explained, { cooperativeId: coop, fromMemberId: i % 2 ? a : b, toMemberId: i % 2 ? b : a, amount: cloud(1), idempotencyKey: `t-${i}` });
+      await ledger.redeemUsage(explained, { cooperativeId: coop, memberId: c, primitive: 'transfer_gb', quantity: 1_000n, idempotencyKey: `u-${i}` });
+      const { hold } = await ledger.reserveHold(explained, { cooperativeId: coop, memberId: c, amount: cloud(2), ttlSeconds: 60, idempotencyKey: `h-${i}` });
+      await ledger.resolveHold(explained, coop, hold.id, i % 2 ? { kind: 'finalize', amount: cloud(1) } : { kind: 'release' });
+      await ledger.mint(explained, { cooperativeId: coop, memberId: a, amount: cloud(1), source: 'purchase', sourceId: `pi-more-${i}`, idempotencyKey: `m-${i}` });
+      await ledger.memberBalance(explained, coop, b);
+    }
+
+    expect(plans.length).toBeGreaterThan(100);
+    // A lot update is a primary-key probe, never a join the planner may turn into a scan of the cooperative's lots.
+    const lotUpdates = plans.flatMap((p) => nodes(p.plan)).filter((n) => n['Node Type'] === 'ModifyTable' && n.Operation === 'Update' && n['Relation Name'] === 'lots');
+    expect(lotUpdates.length).toBeGreaterThan(0);
+    expect(new Set(lotUpdates.map((n) => `${n.Plans?.[0]?.['Node Type']} using ${n.Plans?.[0]?.['Index Name']}`))).toEqual(new Set(['Index Scan using lots_pkey']));
+    const bad = plans.flatMap((p) => unselectiveScans(p.plan).map((scan) => `${scan}: ${p.query.replace(/\s+/g, ' ').slice(0, 160)}`));
+    expect([...new Set(bad)]).toEqual([]);
+    expect((await ledger.integrityReport(owner, coop)).findings).toEqual([]);
+  }, 240_000);
+});

@@ -1,30 +1,15 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
-import pino from 'pino';
 import { createCooperativeActivities } from '../activities/cooperatives';
 import { createGovernanceActivities } from '../activities/governance';
 import { signToken } from '../api/auth/tokens';
-import { createStripeClient } from '../clients/stripe';
-import { connectTemporalClient } from '../clients/temporal';
-import { loadConfig } from '../config/config';
-import { projectRoot } from '../config/project-root';
-import { enableAppLogin, migrate } from '../db/migrate';
-import { createPool } from '../db/pool';
 import { electoratePage, frozenDelegations } from '../db/proposal-votes';
 import { resolveVotes, type Vote } from '../domain/governance/delegation';
 import { tally } from '../domain/governance/tally';
-import { startEmbeddedPostgres } from '../scripts/embedded-postgres';
 import { freePort } from '../scripts/ports';
-import { startTemporalDevServer } from '../scripts/temporal-dev-server';
 import { proposalWorkflowId, type ProposalResults } from '../workflows/proposal';
-import { bundleWorkflows } from '../workers/bundle';
-import { installWorkerRuntime } from '../workers/runtime';
-import { activityDependencies, createWorker } from '../workers/worker';
+import { log, machine, runBench, startBenchStack } from './stack';
 import { printTable } from './table';
 
 /**
@@ -44,7 +29,6 @@ const MEMBERS = Number(process.env.BENCH_GOVERNANCE_MEMBERS ?? 100_000);
 const REFERENCE_WRITES = Math.min(MEMBERS, Number(process.env.BENCH_GOVERNANCE_REFERENCE ?? 5_000));
 const CLIENTS = 32;
 const BURST = 500;
-const log = (line: string) => process.stdout.write(`${line}\n`);
 
 interface Figures {
   n: number;
@@ -88,47 +72,20 @@ async function drive(n: number, clients: number, prepare: (i: number) => Promise
 }
 
 async function main(): Promise<void> {
-  const stateDir = path.join(projectRoot, '.state', 'bench-governance');
-  fs.rmSync(stateDir, { recursive: true, force: true });
-  fs.mkdirSync(stateDir, { recursive: true, mode: 0o755 });
-  const stops: Array<() => Promise<unknown>> = [];
+  log(`Machine: ${machine()}; ${MEMBERS} members, ${CLIENTS} concurrent clients`);
+  const apiPort = await freePort();
+  const stack = await startBenchStack('governance', { API_HOST: '127.0.0.1', API_PORT: String(apiPort) });
+  const { config, pool, owner } = stack;
   try {
-    log(`Machine: ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB; ${MEMBERS} members, ${CLIENTS} concurrent clients`);
-    log('Starting a scratch embedded PostgreSQL and Temporal dev server');
-    const pg = await startEmbeddedPostgres({ dataDir: path.join(stateDir, 'postgres'), port: await freePort(), database: 'bench', logFile: path.join(stateDir, 'postgres.log'), log });
-    stops.push(pg.stop);
-    const temporalServer = await startTemporalDevServer({ port: await freePort(), namespace: 'default', fastStore: true, logFile: path.join(stateDir, 'temporal.log'), log });
-    stops.push(temporalServer.stop);
-    await migrate(pg.url, 'up');
-    const appPassword = 'bench-app-password';
-    await enableAppLogin(pg.url, appPassword);
-    const appUrl = Object.assign(new URL(pg.url), { username: 'coop_app', password: appPassword }).toString();
-    const apiPort = await freePort();
-    const env = { ...process.env, LOG_LEVEL: 'error', DATABASE_URL: appUrl, TEMPORAL_ADDRESS: temporalServer.address, TEMPORAL_TASK_QUEUE: 'bench-governance', API_HOST: '127.0.0.1', API_PORT: String(apiPort) };
-    const config = loadConfig(env);
-
-    log('Starting the API as its own process, and a worker');
-    const api = spawn(process.execPath, [path.join(__dirname, '..', 'api', 'main.js')], { env, stdio: ['ignore', 'ignore', 'inherit'] });
-    stops.push(async () => {
+    log('Starting the API as its own process');
+    const api = spawn(process.execPath, [path.join(__dirname, '..', 'api', 'main.js')], { env: stack.env, stdio: ['ignore', 'ignore', 'inherit'] });
+    stack.onStop(async () => {
       api.kill('SIGTERM');
       await new Promise((resolve) => api.once('exit', resolve));
     });
     const base = `http://127.0.0.1:${apiPort}`;
     while (!(await fetch(`${base}/healthz`).then((r) => r.ok, () => false))) await new Promise((r) => setTimeout(r, 100));
 
-    installWorkerRuntime(pino({ level: 'error' }));
-    const pool = createPool(config.database.url, { max: 10 });
-    stops.push(() => pool.end());
-    const connection = await NativeConnection.connect({ address: temporalServer.address });
-    stops.push(() => connection.close());
-    const temporal = await connectTemporalClient(config.temporal);
-    stops.push(() => temporal.connection.close());
-    const worker = await createWorker({ connection, namespace: 'default', taskQueue: config.temporal.taskQueue, dependencies: activityDependencies(config, { pool, stripe: createStripeClient(config.stripe), temporal: temporal.client }), workflowBundle: await bundleWorkflows() });
-    const running = worker.run();
-    stops.push(async () => (worker.shutdown(), running));
-
-    const owner = createPool(pg.url, { max: 4 });
-    stops.push(() => owner.end());
     const cooperatives = createCooperativeActivities(owner);
     const cooperative = async (slug: string) => {
       const coop = (await cooperatives.createCooperative({ id: randomUUID(), slug: `${slug}-${randomUUID().slice(0, 8)}`, name: slug })).id;
@@ -214,9 +171,7 @@ async function main(): Promise<void> {
     const burst = await drive(BURST, BURST, async (i) => ({ url: `${base}/v1/proposals/${second.id}/votes`, ...json(tokens[i]!, 'POST', { choice: 'yes' }) }));
 
     log(`Waiting for the second proposal's window to end (${Math.max(0, Math.round((second.closesAt - Date.now()) / 1000))} s) and its workflow to close it`);
-    const client = new Client({ connection: await Connection.connect({ address: temporalServer.address }) });
-    stops.push(() => client.connection.close());
-    const result = await client.workflow.getHandle<() => Promise<ProposalResults>>(proposalWorkflowId(second.id)).result();
+    const result = await stack.temporal.workflow.getHandle<() => Promise<ProposalResults>>(proposalWorkflowId(second.id)).result();
     const closedAfter = (Date.now() - second.closesAt) / 1000;
 
     // The tally alone, in the domain, on the frozen graph: resolution and count over 100,000 members.
@@ -272,12 +227,8 @@ async function main(): Promise<void> {
     log(`Aims (issue 15): open < 2 s (${first.seconds.toFixed(2)} s); votes >= 500/s (${rate(votes)}/s, plain write ${rate(plain)}/s) with p99 <= 100 ms (${ms(votes.p99)} ms);`);
     log(`  burst of 500 without 5xx and p99 <= 1 s (${statusText(burst.statuses)}, ${ms(burst.p99)} ms); worst-case tally <= 1 s (${domainSeconds.toFixed(3)} s in the domain).`);
   } finally {
-    for (const stop of stops.reverse()) await stop().catch(() => undefined);
-    fs.rmSync(stateDir, { recursive: true, force: true });
+    await stack.stop();
   }
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`bench failed: ${err instanceof Error ? err.stack : String(err)}\n`);
-  process.exit(1);
-});
+runBench(main);

@@ -26,6 +26,8 @@ export const machine = () => `${os.cpus().length} cores, ${Math.round(os.totalme
 /** What a benchmark runs against: a scratch PostgreSQL and Temporal dev server, and a real worker on them. */
 export interface BenchStack {
   stateDir: string;
+  /** The environment the configuration was loaded from: for a process the benchmark starts (the API). */
+  env: NodeJS.ProcessEnv;
   config: Config;
   /** As the application (coop_app, row-level security). */
   pool: Pool;
@@ -63,7 +65,8 @@ export async function startBenchStack(name: string, env: Record<string, string> 
     const appPassword = 'bench-app-password';
     await enableAppLogin(pg.url, appPassword);
     const appUrl = Object.assign(new URL(pg.url), { username: 'coop_app', password: appPassword }).toString();
-    const config = loadConfig({ ...process.env, LOG_LEVEL: 'error', ...env, DATABASE_URL: appUrl, TEMPORAL_ADDRESS: temporalServer.address, TEMPORAL_TASK_QUEUE: `bench-${name}` });
+    const stackEnv = { ...process.env, LOG_LEVEL: 'error', ...env, DATABASE_URL: appUrl, TEMPORAL_ADDRESS: temporalServer.address, TEMPORAL_TASK_QUEUE: `bench-${name}` };
+    const config = loadConfig(stackEnv);
 
     log('Bundling workflows and starting the worker');
     installWorkerRuntime(pino({ level: 'error' }));
@@ -79,7 +82,7 @@ export async function startBenchStack(name: string, env: Record<string, string> 
     const worker = await createWorker({ connection, namespace: 'default', taskQueue: config.temporal.taskQueue, dependencies, workflowBundle: await bundleWorkflows() });
     const running = worker.run();
     stops.push(async () => (worker.shutdown(), running));
-    return { stateDir, config, pool, owner, temporal: temporal.client, dependencies, stop, onStop: (s) => stops.push(s) };
+    return { stateDir, env: stackEnv, config, pool, owner, temporal: temporal.client, dependencies, stop, onStop: (s) => stops.push(s) };
   } catch (err) {
     await stop();
     throw err;

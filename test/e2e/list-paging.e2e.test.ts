@@ -72,6 +72,12 @@ describe('paging every list while writing', () => {
     return res.body.id;
   }
 
+  /** A POST through the API that must create what it names. */
+  async function created(path: string, body: Record<string, unknown>): Promise<void> {
+    const res = await api.request('POST', path, { token: admin, headers: { 'idempotency-key': randomUUID() }, body });
+    if (res.status !== 201) throw new Error(`${path}: ${res.status} ${JSON.stringify(res.body)}`);
+  }
+
   async function castNextVote(): Promise<void> {
     const voter = voters.shift()!;
     const res = await api.request('POST', `/v1/proposals/${proposal}/votes`, { token: await api.token({ subject: voter, role: 'member', cooperativeId: coop }), body: { choice: 'yes' } });
@@ -162,6 +168,18 @@ describe('paging every list while writing', () => {
       },
     },
     { route: '/v1/proposals', path: () => '/v1/proposals', token: () => admin, write: propose },
+    {
+      route: '/v1/events', path: () => `/v1/events?cooperative=${coop}`, token: () => admin,
+      write: () => created('/v1/events', { type: 'mutual_aid_requested', aggregateId: `aid-${randomUUID()}`, amount: '1', payload: { purpose: 'paging' } }),
+    },
+    {
+      route: '/v1/resources/search', path: () => '/v1/resources/search?q=paging', token: () => admin,
+      write: () =>
+        created('/v1/resources', {
+          type: 'equipment', title: `Paging press ${randomUUID().slice(0, 6)}`, description: 'A press listed while the list is paged', location: 'Lyon',
+          availability: [{ day: 'mon', from: '08:00', to: '18:00' }], accessModel: 'open', cost: { model: 'per_hour', amount: '1' },
+        }),
+    },
     { route: '/v1/proposals/{proposalId}/votes', path: () => `/v1/proposals/${proposal}/votes`, token: () => admin, write: castNextVote, key: (v) => v.memberId },
     {
       route: '/v1/delegations', path: () => '/v1/delegations', token: () => admin,

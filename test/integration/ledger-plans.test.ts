@@ -78,6 +78,16 @@ describe('ledger plans on a cooperative with a long history', () => {
     const members = await Promise.all(Array.from({ length: 8 }, () => addMember(owner, coop)));
     for (const m of members) await ledger.mint(owner, { cooperativeId: coop, memberId: m, amount: cloud(1000), source: 'purchase', sourceId: `pi-${m}`, idempotencyKey: `mint-${m}` });
     await seedHistory(owner, coop, HISTORY);
+    // Holds have a history too: without one, hold_lots is a few pages, which a sequential scan rightly reads.
+    await Promise.all(
+      members.map(async (m, k) => {
+        for (let i = 0; i < 250; i++) {
+          const { hold } = await ledger.reserveHold(owner, { cooperativeId: coop, memberId: m, amount: cloud(0.01), ttlSeconds: 60, idempotencyKey: `past-hold-${k}-${i}` });
+          await ledger.resolveHold(owner, coop, hold.id, { kind: 'release' });
+        }
+      }),
+    );
+    await owner.query('ANALYZE holds; ANALYZE hold_lots');
     // Statistics of a network of many cooperatives, where each looks small to the planner: then the tenant
     // condition of row-level security ties with a key at one row, and a plan may take the cooperative's index.
     await owner.query(TABLES_WITH_TENANT_INDEXES.map((t) => `ALTER TABLE ${t} ALTER COLUMN cooperative_id SET (n_distinct = -1); ANALYZE ${t}`).join(';'));

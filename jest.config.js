@@ -17,7 +17,9 @@ const withServices = {
 
 module.exports = {
   testTimeout: 60_000,
-  maxWorkers: 4,
+  // One test file per core: each e2e file runs its own API and worker beside the shared services, and
+  // with more files than cores at once their workflow tasks starved past Temporal's task timeout.
+  maxWorkers: Math.max(2, require('node:os').availableParallelism()),
   reporters: ['default', '<rootDir>/test/summary-reporter.js'],
   projects: [
     { ...shared, displayName: 'unit', roots: ['<rootDir>/test/unit'], testMatch: ['**/*.test.ts'] },

@@ -41,6 +41,12 @@ export const EnvSchema = z.object({
    * only for a worker on a task queue of its own beside one that publishes the same database (tests).
    */
   WORKER_OUTBOX_RELAY: bool.default(true),
+  /**
+   * Whether the worker creates and updates the Temporal Schedules. They belong to the namespace and start
+   * their runs on one task queue, so a worker on a task queue of its own in a namespace that another
+   * deployment schedules (tests) leaves them alone rather than taking them over.
+   */
+  WORKER_SCHEDULES: bool.default(true),
   /** Where the worker serves its Prometheus metrics (Temporal SDK worker metrics); 0 turns them off. */
   WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
 
@@ -166,7 +172,7 @@ export interface Config {
   logLevel: Env['LOG_LEVEL'];
   stateDir: string;
   api: { host: string; port: number; bodyLimit: string };
-  worker: { metricsPort: number; workflowBundlePath?: string; outboxRelay: boolean };
+  worker: { metricsPort: number; workflowBundlePath?: string; outboxRelay: boolean; schedules: boolean };
   database: { url: string; ownerUrl: string; appPassword?: string; external: boolean; poolMax: number; embeddedPort: number };
   temporal: {
     address: string;
@@ -277,7 +283,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     stateDir: path.resolve(e.STATE_DIR),
     api: { host: e.API_HOST, port: e.API_PORT, bodyLimit: e.API_BODY_LIMIT },
-    worker: { metricsPort: e.WORKER_METRICS_PORT, workflowBundlePath: e.WORKER_WORKFLOW_BUNDLE, outboxRelay: e.WORKER_OUTBOX_RELAY },
+    worker: { metricsPort: e.WORKER_METRICS_PORT, workflowBundlePath: e.WORKER_WORKFLOW_BUNDLE, outboxRelay: e.WORKER_OUTBOX_RELAY, schedules: e.WORKER_SCHEDULES },
     database: {
       url: e.DATABASE_URL ?? embeddedDatabaseUrl(e.EMBEDDED_PG_PORT),
       ownerUrl: e.DATABASE_OWNER_URL ?? e.DATABASE_URL ?? embeddedDatabaseUrl(e.EMBEDDED_PG_PORT, 'owner'),

@@ -38,7 +38,7 @@ async function main(): Promise<void> {
     try {
       // Schedules are the only scheduler (no timers in processes): every worker makes sure they exist as defined.
       try {
-        await ensureSchedules(client, config.temporal.taskQueue, log);
+        if (config.worker.schedules) await ensureSchedules(client, config.temporal.taskQueue, log);
       } catch (err) {
         throw new Error(`could not create or update the Temporal Schedules (${err instanceof Error ? err.message : String(err)}); check that this worker may manage schedules in namespace ${config.temporal.namespace}`);
       }

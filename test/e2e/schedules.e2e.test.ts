@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ScheduleOverlapPolicy, type ScheduleHandle } from '@temporalio/client';
+import { ScheduleOverlapPolicy, ServiceError, type ScheduleDescription, type ScheduleHandle } from '@temporalio/client';
 import * as ledger from '../../db/ledger';
 import type { ScheduledJobResult } from '../../domain/scheduled-jobs';
 import { ensureSchedules, SCHEDULES, type ScheduleDefinition } from '../../workers/schedules';
@@ -61,6 +61,21 @@ describe('scheduled jobs', () => {
   });
 
   /**
+   * Describes a schedule for a polling loop, again when the call timed out: describing queries the
+   * schedule's own workflow on the server, which a server busy with the rest of the suite can answer late.
+   */
+  async function described(handle: ScheduleHandle): Promise<ScheduleDescription> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await handle.describe();
+      } catch (err) {
+        const timedOut = err instanceof ServiceError && (err.cause as { code?: number } | undefined)?.code === 4; // gRPC DEADLINE_EXCEEDED
+        if (!timedOut || attempt === 3) throw err;
+      }
+    }
+  }
+
+  /**
    * Pauses the minutely hold expiry so that only the test's own runs expire holds. A run already going is
    * for an instant before the pause, so it cannot expire a hold made after it; a test that plants a hold
    * due earlier waits that run out.
@@ -68,7 +83,7 @@ describe('scheduled jobs', () => {
   async function withoutHoldExpiry(work: () => Promise<void>, options: { waitOutRunning?: boolean } = {}): Promise<void> {
     await schedule('hold-expiry').pause('a test runs hold expiry itself');
     try {
-      if (options.waitOutRunning) await eventually(async () => (await schedule('hold-expiry').describe()).info.runningActions.length, (n) => n === 0, 150_000);
+      if (options.waitOutRunning) await eventually(async () => (await described(schedule('hold-expiry'))).info.runningActions.length, (n) => n === 0, 150_000);
       await work();
     } finally {
       await schedule('hold-expiry').unpause();
@@ -77,7 +92,7 @@ describe('scheduled jobs', () => {
 
   /** Waits for the run the schedule started for `scheduledAt` (or its latest) and returns what it did. */
   async function runOf(handle: ScheduleHandle, took: (scheduledAt: Date) => boolean): Promise<ScheduledJobResult[]> {
-    const actions = await eventually(async () => (await handle.describe()).info.recentActions.filter((a) => took(a.scheduledAt)), (a) => a.length > 0);
+    const actions = await eventually(async () => (await described(handle)).info.recentActions.filter((a) => took(a.scheduledAt)), (a) => a.length > 0);
     return Promise.all(actions.map((a) => api.temporal.workflow.getHandle(a.action.workflow.workflowId, a.action.workflow.firstExecutionRunId).result() as Promise<ScheduledJobResult>));
   }
 

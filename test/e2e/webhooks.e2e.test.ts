@@ -315,7 +315,7 @@ describe('outbound webhooks', () => {
     const log: string[] = [];
     const supervised = keepRunning(
       'worker',
-      () => spawn(process.execPath, [path.join(__dirname, '../harness/worker-process.js')], { env: { ...process.env, TEMPORAL_TASK_QUEUE: taskQueue, WORKER_METRICS_PORT: '0', WORKER_WORKFLOW_BUNDLE: process.env.TEST_WORKFLOW_BUNDLE, DATABASE_URL: process.env.DATABASE_APP_URL, LOG_LEVEL: 'error' }, stdio: 'ignore' }),
+      () => spawn(process.execPath, [path.join(__dirname, '../harness/worker-process.js')], { env: { ...process.env, TEMPORAL_TASK_QUEUE: taskQueue, WORKER_METRICS_PORT: '0', WORKER_WORKFLOW_BUNDLE: process.env.TEST_WORKFLOW_BUNDLE, DATABASE_URL: process.env.DATABASE_APP_URL, LOG_LEVEL: 'error', WORKER_SCHEDULES: 'false' }, stdio: 'ignore' }),
       (line) => log.push(line),
       { initialBackoffMs: 200, maxBackoffMs: 1_000, stableAfterMs: 60_000 },
     );

@@ -23,7 +23,7 @@ describe('a killed worker comes back by itself', () => {
     // No outbox relay in it: on a queue of its own beside other files' workers, it would start their webhook deliveries on its queue.
     worker = keepRunning(
       'worker',
-      () => spawn(process.execPath, [path.join(__dirname, '../harness/worker-process.js')], { env: { ...process.env, TEMPORAL_TASK_QUEUE: taskQueue, WORKER_METRICS_PORT: '0', WORKER_WORKFLOW_BUNDLE: process.env.TEST_WORKFLOW_BUNDLE, DATABASE_URL: process.env.DATABASE_APP_URL, LOG_LEVEL: 'error', WORKER_OUTBOX_RELAY: 'false' }, stdio: 'ignore' }),
+      () => spawn(process.execPath, [path.join(__dirname, '../harness/worker-process.js')], { env: { ...process.env, TEMPORAL_TASK_QUEUE: taskQueue, WORKER_METRICS_PORT: '0', WORKER_WORKFLOW_BUNDLE: process.env.TEST_WORKFLOW_BUNDLE, DATABASE_URL: process.env.DATABASE_APP_URL, LOG_LEVEL: 'error', WORKER_SCHEDULES: 'false', WORKER_OUTBOX_RELAY: 'false' }, stdio: 'ignore' }),
       (line) => log.push(line),
       { initialBackoffMs: 200, maxBackoffMs: 1_000, stableAfterMs: 60_000 },
     );

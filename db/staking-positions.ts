@@ -1,6 +1,7 @@
-import type { Pool, PoolClient } from 'pg';
+import type { Pool } from 'pg';
 import type { StakingPosition, StakingPositionStatus, StakingReleaseKind } from '../domain/staking';
 import { creationPosition, readCreationCursor, toPage, type Page } from './cursor';
+import { read, type Read } from './one-message-read';
 import { inTenantTransaction } from './transaction';
 
 interface Row {
@@ -46,10 +47,8 @@ export function findPosition(pool: Pool, cooperativeId: string, positionId: stri
 }
 
 /** A member's active positions, oldest first: the staked part of their balance, position by position. */
-export async function activePositions(client: PoolClient, memberId: string): Promise<StakingPosition[]> {
-  const { rows } = await client.query<Row>(`${SELECT} WHERE p.member_id = $1 AND p.status = 'active' ORDER BY p.staked_at, p.id`, [memberId]);
-  return rows.map(toPosition);
-}
+export const activePositions = (memberId: string): Read<StakingPosition[]> =>
+  read(`${SELECT} WHERE p.member_id = $1 AND p.status = 'active' ORDER BY p.staked_at, p.id`, [memberId], (rows: Row[]) => rows.map(toPosition));
 
 /** Positions of the cooperative (or of one member), newest first, by status, paginated by cursor (db/cursor.ts). */
 export function listPositions(

@@ -3,6 +3,7 @@ import { BusinessError } from '../domain/errors';
 import { fromConstraint } from './constraint-errors';
 import { isConcurrentDuplicate } from './idempotency';
 import { isUuid } from '../domain/ids';
+import { inline, type Read } from './one-message-read';
 
 /**
  * The one way db/ opens a transaction. Every exported function of db/ takes the pool and runs its work
@@ -13,7 +14,9 @@ import { isUuid } from '../domain/ids';
  * - inSystemTransaction: in the network scope (`app.scope`), for the few records that span cooperatives
  *   (cooperatives themselves, proposals between cooperatives, Stripe events before their purchase is
  *   known, governance keys, look-ups by a business id); row-level security allows nothing else there;
- * - inTenantSnapshot: read-only, one cooperative, on one snapshot (the integrity report).
+ * - inTenantSnapshot: read-only, one cooperative, on one snapshot (the integrity report);
+ * - readInTenant: a few reads of one cooperative on one snapshot, sent with their transaction in one
+ *   message (one round trip), for hot reads such as a balance.
  * The application logs in as `coop_app` (or a member of it), which cannot bypass row-level security.
  * Both run again on deadlocks, serialization failures and idempotency-key races (db/idempotency.ts),
  * so `work` must have no side effects outside the transaction, and both turn the database's guards
@@ -38,14 +41,17 @@ type Work<T> = (client: PoolClient, opened: QueryResult[], defer: (statement: st
  * what the lock protects; their results are handed to `work`. Statements `work` passes to `defer`
  * (values validated or escaped, results not needed) travel with COMMIT.
  */
-async function run<T>(pool: Pool, begin: string[], work: Work<T>, opening: string[]): Promise<T> {
+async function run<T>(pool: Pool, begin: string[], work: Work<T> | undefined, opening: string[]): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     const client = await pool.connect();
     let broken = false;
     try {
-      const results = (await client.query([...begin, ...opening].join(';\n'))) as unknown as QueryResult | QueryResult[];
+      // Without work, COMMIT travels with the opening statements: the whole transaction is one message.
+      const results = (await client.query([...begin, ...opening, ...(work ? [] : ['COMMIT'])].join(';\n'))) as unknown as QueryResult | QueryResult[];
+      const opened = Array.isArray(results) ? results.slice(begin.length, begin.length + opening.length) : [];
+      if (!work) return opened as T;
       const closing: string[] = [];
-      const result = await work(client, Array.isArray(results) ? results.slice(begin.length) : [], (statement) => closing.push(statement));
+      const result = await work(client, opened, (statement) => closing.push(statement));
       await client.query([...closing, 'COMMIT'].join(';\n'));
       return result;
     } catch (err) {
@@ -86,6 +92,14 @@ export function inSystemTransaction<T>(pool: Pool, work: Work<T>, opening: strin
 /** Runs read-only `work` in one cooperative on one snapshot, so concurrent writes cannot make consistent data look broken. */
 export async function inTenantSnapshot<T>(pool: Pool, cooperativeId: string, work: Work<T>): Promise<T> {
   return run(pool, ['BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', ...tenantScope(cooperativeId)], work, []);
+}
+
+type ReadResults<R extends readonly Read<unknown>[]> = { [K in keyof R]: R[K] extends Read<infer T> ? T : never };
+
+/** Reads of one cooperative on one snapshot, the transaction and its statements in one message: one round trip. */
+export async function readInTenant<R extends readonly Read<unknown>[]>(pool: Pool, cooperativeId: string, reads: R): Promise<ReadResults<R>> {
+  const results = await run<QueryResult[]>(pool, ['BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', ...tenantScope(cooperativeId)], undefined, reads.map((r) => inline(r.text, r.values)));
+  return reads.map((r, i) => r.map(results[i]!.rows)) as ReadResults<R>;
 }
 
 /** One statement, which is its own transaction: no BEGIN or COMMIT round trips. Errors map like the others'. */

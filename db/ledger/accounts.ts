@@ -118,3 +118,8 @@ export async function lockAccounts(client: PoolClient, accountIds: string[]): Pr
   // unnest yields the array in order, so the locks are taken in id order.
   await client.query({ name: 'ledger-lock-accounts', text: 'SELECT pg_advisory_xact_lock(hashtextextended(id::text, 0)) FROM unnest($1::uuid[]) AS id', values: [ids] });
 }
+
+/** The accounts for the references outside any transaction: from memory, else read in a short one of their own. */
+export async function accountsOf(pool: Pool, cooperativeId: string, refs: AccountRef[]): Promise<ResolvedAccount[]> {
+  return fromMemory(cooperativeId, refs) ?? inTenantTransaction(pool, cooperativeId, (client) => resolveAccounts(client, cooperativeId, refs));
+}

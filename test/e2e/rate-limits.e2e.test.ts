@@ -46,6 +46,17 @@ describe('rate limits', () => {
     expect(transfer.status).not.toBe(429);
   });
 
+  it('counts a burst exactly: of concurrent requests to two processes, the budget passes and the rest are refused', async () => {
+    const burster = (await setup.request('POST', `/v1/cooperatives/${coop}/members`, { token: await setup.token({ subject: 'admin', role: 'coop_admin', cooperativeId: coop }), body: { address: randomAddress() } })).body.id;
+    const burstToken = await setup.token({ subject: burster, role: 'member', cooperativeId: coop });
+    const balance = `/v1/cooperatives/${coop}/members/${burster}/balance`;
+    const answers = await Promise.all(Array.from({ length: 20 }, (_v, i) => (i % 2 ? one : two).request('GET', balance, { token: burstToken })));
+    const statuses = answers.map((a) => a.status).sort();
+    expect(statuses).toEqual([...Array(6).fill(200), ...Array(14).fill(429)]);
+    // Each answer that passed had its own place in the budget.
+    expect(answers.filter((a) => a.status === 200).map((a) => a.headers.get('ratelimit')?.match(/r=(\d+)/)?.[1]).sort()).toEqual(['0', '1', '2', '3', '4', '5']);
+  });
+
   it('keeps principals apart: another service still has its budget', async () => {
     const services = await Promise.all(['metering', 'billing'].map((subject) => one.token({ subject, role: 'service', cooperativeId: coop })));
     const rateCard = `/v1/cooperatives/${coop}/rate-cards/current`;

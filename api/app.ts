@@ -1,7 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import express, { Router } from 'express';
-import { pinoHttp } from 'pino-http';
 import swaggerUi from 'swagger-ui-express';
 import type { ApiDependencies } from './dependencies';
 import { errorHandler, notFoundHandler } from './errors';
@@ -12,6 +10,7 @@ import { authenticate } from './auth/authenticate';
 import { federatedAuthenticator } from './auth/federated';
 import { principalVerifier } from './auth/principal';
 import { countedByRoute, rateLimiters } from './rate-limits';
+import { requestLogger } from './request-log';
 import { mountRoute } from './route';
 import { campaignRoutes } from './routes/campaigns';
 import { cooperativeRoutes } from './routes/cooperatives';
@@ -39,27 +38,12 @@ import { tokenPriceRoutes } from './routes/token-prices';
 import { walletRoutes } from './routes/wallets';
 import { webhookEndpointRoutes } from './routes/webhook-endpoints';
 
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-
 export function createApp(deps: ApiDependencies): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
 
-  app.use(
-    pinoHttp({
-      logger: deps.logger,
-      genReqId: (req, res) => {
-        const given = req.headers['x-request-id'];
-        const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
-        res.setHeader('X-Request-Id', id);
-        return id;
-      },
-      // Tokens and webhook signatures never reach the logs.
-      redact: ['req.headers.authorization', 'req.headers["stripe-signature"]'],
-      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/metrics' },
-    }),
-  );
+  app.use(requestLogger(deps.logger));
   const metrics = createMetrics(() => networkReport(deps.pool));
   app.use(metrics.middleware);
   app.get('/metrics', metrics.endpoint);

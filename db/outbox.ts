@@ -1,16 +1,17 @@
-import { escapeLiteral, type Pool, type PoolClient } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import type { DomainEvent, EventType } from '../domain/events';
 import { ALL_EVENT_TYPES, type EndpointRef, type OutboxEvent } from '../domain/webhooks';
 import { makeCursor, readCursor } from './cursor';
 import { toJsonParam } from './json';
 import { inSystemTransaction, inTenantTransaction } from './transaction';
+import { inline } from './inline';
 
 /** The channel the outbox's trigger notifies at every commit that wrote events (migration 1763801100000). */
 export const OUTBOX_CHANNEL = 'outbox';
 
 /** The statement that records `events` (one or more), for a batch of statements sent together at the end of a transaction. */
 export function recordEventsStatement(cooperativeId: string, events: readonly DomainEvent[]): string {
-  const rows = events.map((event) => `(${escapeLiteral(cooperativeId)}, ${escapeLiteral(event.type)}, ${escapeLiteral(event.aggregateId)}, ${escapeLiteral(toJsonParam(event.payload))}::jsonb)`);
+  const rows = events.map((event) => inline('($1, $2, $3, $4::jsonb)', [cooperativeId, event.type, event.aggregateId, toJsonParam(event.payload)]));
   return `INSERT INTO outbox (cooperative_id, event_type, aggregate_id, payload) VALUES ${rows.join(',\n')}`;
 }
 

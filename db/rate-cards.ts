@@ -6,8 +6,8 @@ import { readVersionCursor, toPage, type Page } from './cursor';
 import { idempotent, requestHash } from './idempotency';
 import { inTenantTransaction } from './transaction';
 import { toJsonParam } from './json';
-import { isUuid } from '../domain/ids';
 import { effectiveFromProblem } from '../domain/time-bounds';
+import { inline } from './inline';
 
 export interface RateCard {
   id: string;
@@ -27,10 +27,12 @@ export interface RateInForce extends Rate {
 
 /** The rate of a primitive on the newest card effective at `at`, as a statement for an opening batch. */
 export function rateInForceStatement(cooperativeId: string, primitive: Primitive, at: Date): string {
-  if (!PRIMITIVES.includes(primitive) || !isUuid(cooperativeId)) throw new Error('invalid rate lookup');
-  return `SELECT c.id, c.version, r.rate, r.infrastructure_cost FROM rate_cards c
-            JOIN rate_card_rates r ON r.rate_card_id = c.id AND r.primitive = '${primitive}'
-           WHERE c.cooperative_id = '${cooperativeId}' AND c.effective_from <= '${at.toISOString()}' ORDER BY c.effective_from DESC LIMIT 1`;
+  return inline(
+    `SELECT c.id, c.version, r.rate, r.infrastructure_cost FROM rate_cards c
+       JOIN rate_card_rates r ON r.rate_card_id = c.id AND r.primitive = $1
+      WHERE c.cooperative_id = $2 AND c.effective_from <= $3 ORDER BY c.effective_from DESC LIMIT 1`,
+    [primitive, cooperativeId, at],
+  );
 }
 
 export function toRateInForce(rows: Array<{ id: string; version: number; rate: bigint; infrastructure_cost: bigint }>): RateInForce | undefined {

@@ -1,8 +1,7 @@
 import type { Pool } from 'pg';
 import type { StakingPosition, StakingPositionStatus, StakingReleaseKind } from '../domain/staking';
 import { creationPosition, readCreationCursor, toPage, type Page } from './cursor';
-import { read, type Read } from './one-message-read';
-import { inTenantTransaction } from './transaction';
+import { inTenantTransaction, read, type Read } from './transaction';
 
 interface Row {
   id: string;

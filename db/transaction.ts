@@ -3,7 +3,7 @@ import { BusinessError } from '../domain/errors';
 import { fromConstraint } from './constraint-errors';
 import { isConcurrentDuplicate } from './idempotency';
 import { isUuid } from '../domain/ids';
-import { inline, type Read } from './one-message-read';
+import { inline } from './inline';
 
 /**
  * The one way db/ opens a transaction. Every exported function of db/ takes the pool and runs its work
@@ -92,6 +92,17 @@ export function inSystemTransaction<T>(pool: Pool, work: Work<T>, opening: strin
 /** Runs read-only `work` in one cooperative on one snapshot, so concurrent writes cannot make consistent data look broken. */
 export async function inTenantSnapshot<T>(pool: Pool, cooperativeId: string, work: Work<T>): Promise<T> {
   return run(pool, ['BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', ...tenantScope(cooperativeId)], work, []);
+}
+
+/** A read for `readInTenant`: its SQL, its values and how its rows become what the caller wants. */
+export interface Read<T> {
+  text: string;
+  values: unknown[];
+  map(rows: Record<string, unknown>[]): T;
+}
+
+export function read<T>(text: string, values: unknown[], map: (rows: never[]) => T): Read<T> {
+  return { text, values, map: map as Read<T>['map'] };
 }
 
 type ReadResults<R extends readonly Read<unknown>[]> = { [K in keyof R]: R[K] extends Read<infer T> ? T : never };

@@ -4,7 +4,7 @@ import { COOPERATIVE_ACCOUNTS, MEMBER_ACCOUNTS, type AccountOwnerType, type Acco
 import { BusinessError } from '../../domain/errors';
 import type { Currency } from '../../domain/money';
 import { inTenantTransaction } from '../transaction';
-import { isUuid } from '../../domain/ids';
+import { inline } from '../inline';
 
 /**
  * Account ids never change once opened, so each process remembers them: the hot path resolves a
@@ -102,9 +102,7 @@ export async function resolveAccountsCached(pool: Pool, cooperativeId: string, r
 
 /** lockAccounts as a statement for a transaction's opening batch (ids are our own UUIDs, checked). */
 export function lockAccountsStatement(accountIds: string[]): string {
-  const ids = [...new Set(accountIds)].sort();
-  if (!ids.every(isUuid)) throw new Error('account ids must be UUIDs');
-  return `SELECT pg_advisory_xact_lock(hashtextextended(id::text, 0)) FROM unnest(ARRAY[${ids.map((id) => `'${id}'`).join(',')}]::uuid[]) AS id`;
+  return inline('SELECT pg_advisory_xact_lock(hashtextextended(id::text, 0)) FROM unnest($1::uuid[]) AS id', [[...new Set(accountIds)].sort()]);
 }
 
 /**
@@ -119,7 +117,3 @@ export async function lockAccounts(client: PoolClient, accountIds: string[]): Pr
   await client.query({ name: 'ledger-lock-accounts', text: 'SELECT pg_advisory_xact_lock(hashtextextended(id::text, 0)) FROM unnest($1::uuid[]) AS id', values: [ids] });
 }
 
-/** The accounts for the references outside any transaction: from memory, else read in a short one of their own. */
-export async function accountsOf(pool: Pool, cooperativeId: string, refs: AccountRef[]): Promise<ResolvedAccount[]> {
-  return fromMemory(cooperativeId, refs) ?? inTenantTransaction(pool, cooperativeId, (client) => resolveAccounts(client, cooperativeId, refs));
-}

@@ -4,7 +4,7 @@ import type { LotSource } from '../../domain/ledger-types';
 import { allocate, isSpendable, type Allocation, type LotCategory, type SpendableLot } from '../../domain/lots';
 import { formatMicros } from '../../domain/money';
 import type { LotChange } from './write-transaction';
-import { isUuid } from '../../domain/ids';
+import { inline } from '../inline';
 
 export interface WalletLot extends SpendableLot {
   source: LotSource;
@@ -35,8 +35,7 @@ export async function readSpendableLots(client: PoolClient, walletId: string): P
 
 /** The first FIRST_LOTS spendable lots, in consumption order, as a statement for a transaction's opening batch. */
 export function firstSpendableLotsStatement(walletId: string): string {
-  if (!isUuid(walletId)) throw new Error('wallet id must be a UUID');
-  return `${SPENDABLE_LOTS.replace('$1', `'${walletId}'`)} LIMIT ${FIRST_LOTS}`;
+  return inline(`${SPENDABLE_LOTS} LIMIT ${FIRST_LOTS}`, [walletId]);
 }
 
 /**
@@ -56,10 +55,12 @@ export function lotsReader(client: PoolClient, walletId: string, first: WalletLo
  * merge. Bounded by the number of distinct keys, since transfers merge rather than add lots.
  */
 export function mergeTargetsStatement(walletId: string): string {
-  if (!isUuid(walletId)) throw new Error('wallet id must be a UUID');
-  return `SELECT DISTINCT ON (category, priority, expires_at) id, category, priority, expires_at FROM lots
-    WHERE account_id = '${walletId}' AND source = 'transfer_in' AND (available > 0 OR reserved > 0)
-    ORDER BY category, priority, expires_at, created_at, id`;
+  return inline(
+    `SELECT DISTINCT ON (category, priority, expires_at) id, category, priority, expires_at FROM lots
+      WHERE account_id = $1 AND source = 'transfer_in' AND (available > 0 OR reserved > 0)
+      ORDER BY category, priority, expires_at, created_at, id`,
+    [walletId],
+  );
 }
 
 /** Allocates `amount` in consumption order or fails with INSUFFICIENT_FUNDS, naming the shortfall. */

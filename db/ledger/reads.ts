@@ -3,12 +3,11 @@ import type { LedgerTransaction, LotSource } from '../../domain/ledger-types';
 import type { LotCategory } from '../../domain/lots';
 import type { MemberBalance } from '../../domain/member-balance';
 import { USD_MICROS_PER_CLOUD_MICRO } from '../../domain/money';
-import { accountsOf, resolveAccounts } from './accounts';
+import { resolveAccounts, resolveAccountsCached } from './accounts';
 import { transactionsPage } from './replay';
 import { readCreationCursor, toPage, type Page } from '../cursor';
 import { activePositions } from '../staking-positions';
-import { read } from '../one-message-read';
-import { inTenantTransaction, readInTenant } from '../transaction';
+import { inTenantTransaction, read, readInTenant } from '../transaction';
 
 /** At most this many lots in a balance read: its size does not grow with the wallet's history. */
 export const BALANCE_LOTS = 100;
@@ -18,7 +17,7 @@ interface LotRow { id: string; source: LotSource; source_id: string; category: L
 
 /** A member's balance: every figure read on one snapshot, in one round trip once the member's accounts are known to this process. */
 export async function memberBalance(pool: Pool, cooperativeId: string, memberId: string, now = new Date()): Promise<MemberBalance> {
-  const [wallet, staking, receivable] = await accountsOf(pool, cooperativeId, [
+  const [wallet, staking, receivable] = await resolveAccountsCached(pool, cooperativeId, [
     { member: memberId, account: 'wallet' },
     { member: memberId, account: 'staking' },
     { member: memberId, account: 'receivable' },

@@ -1,7 +1,8 @@
-import { escapeLiteral, type PoolClient } from 'pg';
+import type { PoolClient } from 'pg';
 import type { Currency } from '../../domain/money';
 import type { LedgerTransaction, TransactionType } from '../../domain/ledger-types';
 import { creationPosition, type CreationPosition } from '../cursor';
+import { inline } from '../inline';
 
 interface Row {
   id: string;
@@ -37,9 +38,9 @@ function toTransaction(row: Row): LedgerTransaction {
   };
 }
 
-/** The idempotency probe as a statement for a transaction's opening batch (the key is escaped). */
+/** The idempotency probe as a statement for a transaction's opening batch. */
 export function idempotencyProbeStatement(cooperativeId: string, key: string): string {
-  return `SELECT id, request_hash AS "requestHash" FROM transactions WHERE cooperative_id = '${cooperativeId}' AND idempotency_key = ${escapeLiteral(key)}`;
+  return inline('SELECT id, request_hash AS "requestHash" FROM transactions WHERE cooperative_id = $1 AND idempotency_key = $2', [cooperativeId, key]);
 }
 
 export async function findTransaction(client: PoolClient, id: string): Promise<LedgerTransaction | undefined> {

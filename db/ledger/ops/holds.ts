@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { escapeLiteral, type Pool } from 'pg';
+import type { Pool } from 'pg';
+import { inline } from '../../inline';
 import { BusinessError } from '../../../domain/errors';
 import type { Hold, HoldStatus } from '../../../domain/hold';
 import { compareForConsumption, takeInOrder, type Allocation, type LotCategory } from '../../../domain/lots';
@@ -66,7 +67,7 @@ export async function reserveHold(pool: Pool, req: ReserveHoldRequest): Promise<
   const [wallet] = await resolveAccountsCached(pool, req.cooperativeId, [{ member: req.memberId, account: 'wallet' }]);
   const opening = [
     lockAccountsStatement([wallet!.id]),
-    `SELECT ${HOLD_COLUMNS} FROM holds WHERE cooperative_id = '${req.cooperativeId}' AND idempotency_key = ${escapeLiteral(req.idempotencyKey)}`,
+    inline(`SELECT ${HOLD_COLUMNS} FROM holds WHERE cooperative_id = $1 AND idempotency_key = $2`, [req.cooperativeId, req.idempotencyKey]),
     firstSpendableLotsStatement(wallet!.id),
   ];
   return inTenantTransaction(
@@ -136,8 +137,8 @@ export async function resolveHold(pool: Pool, cooperativeId: string, holdId: str
   const wallet = await holdWallet(pool, cooperativeId, holdId);
   const opening = [
     lockAccountsStatement([wallet.accountId]),
-    `SELECT ${HOLD_COLUMNS} FROM holds WHERE id = '${holdId}'`,
-    `SELECT hl.lot_id, hl.amount, l.priority, l.expires_at, l.category, l.created_at FROM hold_lots hl JOIN lots l ON l.id = hl.lot_id WHERE hl.hold_id = '${holdId}'`,
+    inline(`SELECT ${HOLD_COLUMNS} FROM holds WHERE id = $1`, [holdId]),
+    inline('SELECT hl.lot_id, hl.amount, l.priority, l.expires_at, l.category, l.created_at FROM hold_lots hl JOIN lots l ON l.id = hl.lot_id WHERE hl.hold_id = $1', [holdId]),
   ];
   return inTenantTransaction(
     pool,
@@ -172,7 +173,7 @@ export async function resolveHold(pool: Pool, cooperativeId: string, holdId: str
           events: [{ type: 'cloud.redeemed', aggregateId: hold.member_id, payload: { transactionId, memberId: hold.member_id, amount: formatMicros(charge), holdId } }],
         });
       } else {
-        defer(`SELECT adjust_lots(${escapeLiteral(lotChangesParam(changes))}::jsonb)`);
+        defer(inline('SELECT adjust_lots($1::jsonb)', [lotChangesParam(changes)]));
       }
       // What the hold gives back to the wallet: all of it, or what a finalize did not charge.
       const released = hold.amount - charge;
@@ -183,8 +184,9 @@ export async function resolveHold(pool: Pool, cooperativeId: string, holdId: str
         }));
       }
       defer(
-        `UPDATE holds SET status = '${wanted}', final_amount = ${outcome.kind === 'finalize' ? charge.toString() : 'NULL'},
-                transaction_id = ${transactionId ? `'${transactionId}'` : 'NULL'}, resolved_at = '${now.toISOString()}' WHERE id = '${holdId}'`,
+        inline('UPDATE holds SET status = $1, final_amount = $2, transaction_id = $3, resolved_at = $4 WHERE id = $5', [
+          wanted, outcome.kind === 'finalize' ? charge : null, transactionId, now, holdId,
+        ]),
       );
       const resolved = { ...toHold(hold), status: wanted, finalAmount: outcome.kind === 'finalize' ? charge : null, transactionId, resolvedAt: now.toISOString() };
       return { hold: resolved, replayed: false };

@@ -1,19 +1,11 @@
 import { escapeLiteral } from 'pg';
 
 /**
- * A read that travels with others in one message (db/transaction.ts `readInTenant`): its SQL, its values
- * and how its rows become what the caller wants. The simple protocol that carries several statements at
- * once has no parameters, so the values are inlined as literals here, the one place that does it.
+ * Values inlined into SQL as literals, the one place that does it: for statements that travel several to
+ * a message (a transaction's opening or closing batch, db/transaction.ts), where the simple protocol that
+ * carries them has no parameters. The statements keep their `$n` placeholders and their values apart, as
+ * parameterised ones do, so no value is ever pasted into SQL by hand.
  */
-export interface Read<T> {
-  text: string;
-  values: unknown[];
-  map(rows: Record<string, unknown>[]): T;
-}
-
-export function read<T>(text: string, values: unknown[], map: (rows: never[]) => T): Read<T> {
-  return { text, values, map: map as Read<T>['map'] };
-}
 
 /** A value as an SQL literal; its type comes from the context or a cast in the SQL, as a parameter's would. */
 function literal(value: unknown): string {

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import * as ledger from '../../db/ledger';
-import { inline, read } from '../../db/one-message-read';
+import { inline } from '../../db/inline';
 import { createPool } from '../../db/pool';
-import { readInTenant } from '../../db/transaction';
+import { read, readInTenant } from '../../db/transaction';
 import { BusinessError } from '../../domain/errors';
 import { addMember, provisionCooperative } from '../harness/ledger';
 import { testConfig } from '../harness/stack';

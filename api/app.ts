@@ -6,7 +6,7 @@ import { errorHandler, notFoundHandler } from './errors';
 import { networkReport } from '../db/network-reports';
 import { createMetrics } from './metrics';
 import { buildOpenApiDocument } from './openapi';
-import { authenticate } from './auth/authenticate';
+import { tokenAuthenticator } from './auth/authenticate';
 import { federatedAuthenticator } from './auth/federated';
 import { principalVerifier } from './auth/principal';
 import { countedByRoute, rateLimiters } from './rate-limits';
@@ -86,9 +86,10 @@ export function createApp(deps: ApiDependencies): express.Express {
   const verifyPrincipal = principalVerifier(deps.pool);
   // A cooperative's own OIDC issuer's token, else the project's own (decision 0023).
   const federated = federatedAuthenticator(deps.pool, deps.config);
+  const ownToken = tokenAuthenticator(deps.config.jwt);
   const gate = {
     authenticate: async (authorization: string | undefined) => {
-      const auth = (await federated(authorization)) ?? (await authenticate(deps.config.jwt, authorization));
+      const auth = (await federated(authorization)) ?? (await ownToken(authorization));
       await verifyPrincipal(auth);
       return auth;
     },

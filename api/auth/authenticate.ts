@@ -20,6 +20,31 @@ const CLASS_OF_AUDIENCE = new Map(Object.entries(AUDIENCE).map(([cls, aud]) => [
  * first and its previous secret (during rotation) second, and the role must belong to that class.
  */
 export async function authenticate(jwt: Config['jwt'], authorization: string | undefined): Promise<AuthContext> {
+  return (await verify(jwt, authorization)).auth;
+}
+
+/** How long a verified token is remembered at most, and how many. */
+const REMEMBERED_FOR_MS = 60_000;
+const MAX_REMEMBERED = 50_000;
+
+/**
+ * `authenticate`, remembering tokens it verified by their whole text (signature included) until they
+ * would stop verifying (expiry, or their class's maximum age) or for a minute: verifying a signature is
+ * the costliest step of a request that only reads. Refusals are not remembered.
+ */
+export function tokenAuthenticator(jwt: Config['jwt'], now: () => number = Date.now): (authorization: string | undefined) => Promise<AuthContext> {
+  const verified = new Map<string, { auth: AuthContext; until: number }>();
+  return async (authorization) => {
+    const known = authorization === undefined ? undefined : verified.get(authorization);
+    if (known && known.until > now()) return known.auth;
+    const { auth, validUntil } = await verify(jwt, authorization, now());
+    if (verified.size >= MAX_REMEMBERED) verified.clear();
+    verified.set(authorization!, { auth, until: Math.min(validUntil, now() + REMEMBERED_FOR_MS) });
+    return auth;
+  };
+}
+
+async function verify(jwt: Config['jwt'], authorization: string | undefined, now = Date.now()): Promise<{ auth: AuthContext; validUntil: number }> {
   const match = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/.exec(authorization ?? '');
   if (!match?.[1]) throw new ApiError('UNAUTHENTICATED', 'A bearer token is required (Authorization: Bearer <jwt>)');
   const token = match[1];
@@ -42,10 +67,13 @@ export async function authenticate(jwt: Config['jwt'], authorization: string | u
         audience: AUDIENCE[tokenClass],
         requiredClaims: maxLifetime === undefined ? ['exp', 'sub'] : ['exp', 'iat', 'sub'],
         clockTolerance: CLOCK_TOLERANCE_SECONDS,
+        currentDate: new Date(now),
         ...(maxLifetime === undefined ? {} : { maxTokenAge: maxLifetime }),
       });
       if (maxLifetime !== undefined && payload.exp! - payload.iat! > maxLifetime) throw new ApiError('UNAUTHENTICATED', `A ${tokenClass} token may live at most ${maxLifetime} s`);
-      return toAuthContext(payload, tokenClass);
+      // Without the clock tolerance: remembered only while it verifies strictly.
+      const validUntil = Math.min(payload.exp!, maxLifetime === undefined ? Infinity : payload.iat! + maxLifetime) * 1000;
+      return { auth: toAuthContext(payload, tokenClass), validUntil };
     } catch (err) {
       if (err instanceof joseErrors.JWSSignatureVerificationFailed) continue;
       if (err instanceof ApiError) throw err;

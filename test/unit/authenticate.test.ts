@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
-import { authenticate, requireCooperativeAccess, requireRole } from '../../api/auth/authenticate';
+import { authenticate, requireCooperativeAccess, requireRole, tokenAuthenticator } from '../../api/auth/authenticate';
 import { AUDIENCE, signToken } from '../../api/auth/tokens';
 import { ApiError } from '../../api/errors';
 import { loadConfig } from '../../config/config';
@@ -74,6 +74,25 @@ describe('authenticate', () => {
     // signToken never issues a service token that would be refused.
     const issued = await signToken(jwt, { subject: 'svc', role: 'service', cooperativeId: coop }, 3600);
     await expect(authenticate(jwt, `Bearer ${issued}`)).resolves.toMatchObject({ role: 'service' });
+  });
+
+  it('remembers a verified token by its whole text only while it would still verify', async () => {
+    let clock = Date.now();
+    const remembering = tokenAuthenticator(jwt, () => clock);
+    const iat = Math.floor(clock / 1000);
+    const sign = (secret: string) =>
+      new SignJWT({ role: 'service', coop }).setProtectedHeader({ alg: 'HS256' }).setIssuer(jwt.issuer).setAudience(AUDIENCE.service).setSubject('svc').setIssuedAt(iat).setExpirationTime(iat + 120).sign(new TextEncoder().encode(secret));
+    const token = await sign(jwt.service[0]!);
+    await expect(remembering(`Bearer ${token}`)).resolves.toMatchObject({ role: 'service', subject: 'svc' });
+    // The same claims under another signature are verified, not taken from memory.
+    const [header, payload] = token.split('.');
+    expect(await code(remembering(`Bearer ${header}.${payload}.${(await sign('not-the-secret')).split('.')[2]}`))).toBe('UNAUTHENTICATED');
+    clock += 60_000;
+    await expect(remembering(`Bearer ${token}`)).resolves.toMatchObject({ role: 'service' });
+    // Past its expiry (and the clock tolerance) it is verified again, and refused.
+    clock = (iat + 120 + 31) * 1000;
+    expect(await code(remembering(`Bearer ${token}`))).toBe('UNAUTHENTICATED');
+    expect(await code(remembering(undefined))).toBe('UNAUTHENTICATED');
   });
 
   it('scopes roles and cooperatives', () => {

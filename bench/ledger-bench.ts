@@ -14,6 +14,7 @@ import { createPool } from '../db/pool';
 import { checksumAddress } from '../domain/identity';
 import { startEmbeddedPostgres } from '../scripts/embedded-postgres';
 import { seedHistory } from './seed-history';
+import { recordFigures, type Figure } from './figures';
 import { printTable } from './table';
 
 /**
@@ -24,7 +25,7 @@ import { printTable } from './table';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const WARMUP_SECONDS = 1;
 const MEMBERS = 256;
-const CLIENTS = [1, 8, 32];
+const CLIENTS = [1, 8, 16, 32];
 /** Transactions (and lots) of history the "long history" cooperative is seeded with. */
 const HISTORY = Number(process.env.BENCH_HISTORY ?? 1_000_000);
 const HISTORY_CLIENTS = 8;
@@ -172,18 +173,23 @@ async function main(): Promise<void> {
     const rows: string[][] = [];
     const ms = (v: number) => (Number.isFinite(v) ? v.toFixed(2) : '-');
     const reference = new Map<number, Figures>();
-    for (const clients of [...CLIENTS, 16]) {
+    for (const clients of CLIENTS) {
       log(`pgbench tpcb-like, ${clients} clients...`);
       const f = pgbench(pgbenchUrl, clients, stateDir);
       reference.set(clients, f);
       rows.push(['pgbench tpcb-like (reference)', String(clients), f.opsPerSecond.toFixed(0), ms(f.p50), ms(f.p99), '1.00', '0']);
     }
+    const figures: Figure[] = [];
+    const versusPgbench = (name: string, clients: number, f: Figures, aim: string) =>
+      figures.push({ name: `${name}, ${clients} clients`, value: f.opsPerSecond, unit: 'ops/s', reference: { name: 'pgbench tpcb-like', value: reference.get(clients)!.opsPerSecond }, aim });
     for (const [name, op] of Object.entries(workloads)) {
       for (const clients of CLIENTS) {
         log(`${name}, ${clients} clients...`);
         phase++;
         const f = await measure(clients, op);
         rows.push([name, String(clients), f.opsPerSecond.toFixed(0), ms(f.p50), ms(f.p99), (f.opsPerSecond / reference.get(clients)!.opsPerSecond).toFixed(2), String(f.errors)]);
+        // One hold is two ledger transactions: its aim is half the others'.
+        if (clients >= 8) versusPgbench(name, clients, f, name.startsWith('hold') ? '>= 0.35x pgbench' : '>= 0.70x pgbench');
       }
     }
     log('mixed (40% usage, 30% transfer, 30% hold reserve+finalize), 16 clients...');
@@ -191,6 +197,8 @@ async function main(): Promise<void> {
     const mix = await measure(16, mixed);
     rows.push(['mixed ledger operations', '16', mix.opsPerSecond.toFixed(0), ms(mix.p50), ms(mix.p99), (mix.opsPerSecond / reference.get(16)!.opsPerSecond).toFixed(2), String(mix.errors)]);
 
+    versusPgbench('mixed ledger operations', 16, mix, '>= 0.70x pgbench');
+    figures.push({ name: 'mixed ledger operations, 16 clients, p99', value: mix.p99, unit: 'ms', reference: { name: 'pgbench tpcb-like p99', value: reference.get(16)!.p99 }, aim: '<= 15 ms' });
     printTable(log, ['workload', 'clients', 'ops/s', 'p50 ms', 'p99 ms', 'vs pgbench', 'errors'], rows);
     log('"vs pgbench" divides ops/s by pgbench tpcb-like tps at the same client count, measured above on the same server.');
     log('One hold reserve+finalize is two ledger transactions and counts as one op.');
@@ -212,6 +220,9 @@ async function main(): Promise<void> {
         log(`${name}, ${HISTORY_CLIENTS} clients, cooperative with history...`);
         const b = await measure(HISTORY_CLIENTS, workloadsOf(pool, old.coop, old.members, key)[name]!);
         history.push([name, String(HISTORY_CLIENTS), a.opsPerSecond.toFixed(0), ms(a.p99), b.opsPerSecond.toFixed(0), ms(b.p99), (b.opsPerSecond / a.opsPerSecond).toFixed(2), (b.p99 / a.p99).toFixed(2), String(a.errors + b.errors)]);
+        const withHistory = `${name}, ${HISTORY_CLIENTS} clients, ${HISTORY.toLocaleString('en')} transactions of history`;
+        figures.push({ name: withHistory, value: b.opsPerSecond, unit: 'ops/s', reference: { name: 'fresh cooperative', value: a.opsPerSecond }, aim: '0.90-1.10x' });
+        figures.push({ name: `${withHistory}, p99`, value: b.p99, unit: 'ms', reference: { name: 'fresh cooperative', value: a.p99 }, aim: '0.90-1.10x' });
       }
       printTable(log, ['workload', 'clients', 'fresh ops/s', 'fresh p99', 'history ops/s', 'history p99', 'ops ratio', 'p99 ratio', 'errors'], history);
       log(`"history" is a cooperative with ${HISTORY.toLocaleString('en')} earlier transactions and lots; aim: within 10 % of the fresh one (ratios 0.90-1.10).`);
@@ -219,6 +230,7 @@ async function main(): Promise<void> {
       log(`Ledger integrity of the cooperative with history: ${oldReport.clean ? 'clean' : `${oldReport.findings.length} findings`}`);
     }
 
+    recordFigures('ledger', figures);
     const report = await ledger.integrityReport(pool, coop);
     log(`Ledger integrity after the run: ${report.clean ? 'clean' : `${report.findings.length} findings`}`);
     for (const [message, count] of errorMessages) log(`error x${count}: ${message}`);

@@ -117,18 +117,26 @@ async function main(): Promise<void> {
       if (res.status !== status) throw new Error(`${what}: HTTP ${res.status} ${String((body.error as { code?: string } | undefined)?.code ?? '')}`);
       return body;
     };
+    /** Where a purchase's time goes, per stage: reset before each measure, shown for each. */
+    const stages = { post: [] as number[], webhook: [] as number[], minted: [] as number[] };
     /** One purchase as a member's app and Stripe make it, until the API shows it minted. */
     const purchase = async (client: number) => {
       const auth = { authorization: `Bearer ${tokens[client]!}`, 'content-type': 'application/json' };
+      const t0 = performance.now();
       const created = await expect(await fetch(`${base}/v1/credit-purchases`, { method: 'POST', headers: { ...auth, 'idempotency-key': randomUUID() }, body: JSON.stringify({ amount: '1' }) }), 201, 'purchase');
       if (typeof created.clientSecret !== 'string') throw new Error(`purchase answered without a client secret (${String(created.status)})`);
+      const t1 = performance.now();
       const payload = JSON.stringify({ id: `evt_${randomUUID().replace(/-/g, '')}`, object: 'event', type: 'payment_intent.succeeded', data: { object: { id: created.paymentIntentId, object: 'payment_intent' } } });
       const signature = stripe.webhooks.generateTestHeaderString({ payload, secret: config.stripe.webhookSecret });
       await expect(await fetch(`${base}/v1/webhooks/stripe`, { method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': signature }, body: payload }), 200, 'webhook');
       // The purchase's workflow completes once minted: wait on it (a long poll), then read the purchase as the member would.
+      const t2 = performance.now();
       await temporal.workflow.getHandle(created.workflowId as string).result();
       const seen = await expect(await fetch(`${base}/v1/credit-purchases/${String(created.id)}`, { headers: auth }), 200, 'read');
       if (seen.status !== 'minted') throw new Error(`purchase ${String(seen.status)} after its workflow completed`);
+      stages.post.push(t1 - t0);
+      stages.webhook.push(t2 - t1);
+      stages.minted.push(performance.now() - t2);
     };
     const minimal = async () => {
       const handle = await temporal.workflow.start(minimalWorkflow, { taskQueue: MINIMAL_QUEUE, workflowId: `minimal-${randomUUID()}`, args: [1] });
@@ -141,12 +149,16 @@ async function main(): Promise<void> {
     await Promise.all(Array.from({ length: 4 }, () => minimal()));
 
     const results: Array<{ clients: number; minimal: Run; purchases: Run }> = [];
+    const stageRows: string[][] = [];
     for (const clients of CLIENT_COUNTS) {
       log(`Minimal workflow, ${clients} client(s), ${SECONDS} s`);
       const reference = await measure(clients, minimal);
       log(`Purchases, ${clients} client(s), ${SECONDS} s`);
+      for (const list of Object.values(stages)) list.length = 0;
       const measured = await measure(clients, purchase);
       results.push({ clients, minimal: reference, purchases: measured });
+      const p50 = (values: number[]) => percentile([...values].sort((a, b) => a - b), 50).toFixed(0);
+      stageRows.push([`${clients} client(s)`, p50(stages.post), p50(stages.webhook), p50(stages.minted)]);
     }
 
     const rows = results.flatMap(({ clients, minimal: m, purchases: p }) => [
@@ -154,6 +166,8 @@ async function main(): Promise<void> {
       [`minimal workflow (reference), ${clients} client(s)`, String(m.completed), rate(m).toFixed(1), m.p50.toFixed(0), m.p99.toFixed(0), ''],
     ]);
     printTable(log, ['measure', 'n', 'per s', 'p50 ms', 'p99 ms', 'vs minimal'], rows);
+    log('Where a purchase\'s time goes, p50 ms: the POST (answered with the client secret), the signed webhook, then until its workflow completed and the API read it minted.');
+    printTable(log, ['purchases', 'POST', 'webhook', 'to minted'], stageRows);
     for (const { clients, minimal: m, purchases: p } of results) {
       for (const [what, failures] of [[`purchases at ${clients}`, p.failures], [`minimal at ${clients}`, m.failures]] as const) {
         for (const [reason, n] of failures) log(`  ${what}: ${n} failed: ${reason}`);

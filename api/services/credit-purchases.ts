@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { WithStartWorkflowOperation } from '@temporalio/client';
+import { WithStartWorkflowOperation, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
 import { createPurchase, findPurchase } from '../../db/credit-purchases';
 import type { CreditPurchase } from '../../domain/credit-purchase';
 import { CREDIT_PACKS, MAX_PURCHASE, MIN_PURCHASE } from '../../domain/credit-packs';
@@ -55,15 +55,24 @@ export async function buyCredits(deps: ApiDependencies, req: PurchaseRequest): P
   try {
     await startOnce(() => deps.temporal.withDeadline(Date.now() + (deps.workflowWaitMs ?? 10_000), () => deps.temporal.workflow.executeUpdateWithStart(paymentReady, { startWorkflowOperation })));
   } catch (err) {
-    // Temporal refusing the start (overloaded, unavailable) is the caller's 503, with nothing started.
-    if (!(await startOperationSucceeded(startWorkflowOperation))) throw err;
+    if (!(await workflowExists(deps, startWorkflowOperation))) {
+      // Temporal refused the start (overloaded, unavailable) or did not answer within the wait: nothing
+      // runs, and the client's retry under its key starts the one workflow. A 503, never a 500.
+      if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) throw new ApiError('SERVICE_UNAVAILABLE', 'The purchase could not be started within the wait; retry with the same Idempotency-Key');
+      throw err;
+    }
     // Started, but not payable within the wait (no worker, Stripe slow): the stored purchase says where it stands.
     deps.logger.warn({ err, purchaseId: purchase.id }, 'purchase not payable within the wait');
   }
   return { purchase: (await findPurchase(deps.pool, req.cooperativeId, purchase.id))!, created };
 }
 
-/** Whether the workflow of an Update-With-Start runs (started now or before), once its call has ended. */
-async function startOperationSucceeded(op: WithStartWorkflowOperation<typeof creditPurchase>): Promise<boolean> {
-  return op.workflowHandle().then(() => true, () => false);
+/**
+ * Whether the workflow of an Update-With-Start runs, once its call has failed: known when the server
+ * answered the start; asked when the call ended before any answer (a wait with no worker to accept the
+ * Update ends that way, the workflow started all the same).
+ */
+async function workflowExists(deps: ApiDependencies, op: WithStartWorkflowOperation<typeof creditPurchase>): Promise<boolean> {
+  if (await op.workflowHandle().then(() => true, () => false)) return true;
+  return deps.temporal.workflow.getHandle(op.options.workflowId).describe().then(() => true, () => false);
 }

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import pino from 'pino';
 import Stripe from 'stripe';
+import { buyCredits } from '../../api/services/credit-purchases';
 import { createPurchase } from '../../db/credit-purchases';
 import * as ledger from '../../db/ledger';
 import { creditPurchase, creditPurchaseWorkflowId } from '../../workflows/credit-purchase';
@@ -132,6 +134,24 @@ describe('credit purchase', () => {
     expect(later.status).toBe(200);
     expect(later.body).toMatchObject({ id: a.body.id, status: 'minted', clientSecret: a.body.clientSecret });
     await expectCleanLedger();
+  });
+
+  it('answers within its wait with the purchase as stored when no worker makes the payment, and a replay once one does with the secret', async () => {
+    const member = await newMember();
+    const taskQueue = `purchases-unpolled-${randomUUID().slice(0, 8)}`;
+    const deps = { config: { ...api.config, temporal: { ...api.config.temporal, taskQueue } }, pool: api.pool, temporal: api.temporal, logger: pino({ level: 'silent' }), stripe, workflowWaitMs: 2_000 };
+    const request = { cooperativeId: coop, memberId: member.id, amount: 2_000_000n, idempotencyKey: randomUUID() };
+    const waited = await buyCredits(deps, request);
+    expect(waited).toMatchObject({ created: true, purchase: { status: 'creating_payment', clientSecret: null } });
+    // The workflow was started all the same: the replay joins it once a worker polls its queue.
+    expect((await api.temporal.workflow.getHandle(creditPurchaseWorkflowId(waited.purchase.id)).describe()).status.name).toBe('RUNNING');
+    const late = await startTestWorker({ taskQueue });
+    try {
+      const replayed = await buyCredits({ ...deps, workflowWaitMs: 60_000 }, request);
+      expect(replayed).toMatchObject({ created: false, purchase: { id: waited.purchase.id, status: 'awaiting_payment', clientSecret: expect.any(String) } });
+    } finally {
+      await late.stop();
+    }
   });
 
   it('mints once for ten identical webhooks sent at once, and for both success events Stripe sends', async () => {

@@ -49,10 +49,8 @@ export const creditPurchaseWorkflowId = (purchaseId: string) => `credit-purchase
 const DAY = 86_400_000;
 
 // Exported with the ledger's below for the purchase's refund workflow (workflows/purchase-refund.ts).
-export const { createPaymentIntent, settleUnpaidPayment, recordPurchaseStep, findPurchase } = proxyActivities<PaymentActivities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
-});
+const paymentStep: ActivityOptions = { startToCloseTimeout: '30 seconds', retry: { initialInterval: '1 second', maximumInterval: '1 minute' } };
+export const { createPaymentIntent, settleUnpaidPayment, recordPurchaseStep, findPurchase } = proxyActivities<PaymentActivities>(paymentStep);
 // A ledger write takes milliseconds: a short timeout lets a write lost with a killed worker be retried soon.
 // Its retries are bounded (about four minutes of them): a write still failing then goes to the
 // dead-letter queue rather than failing the paid purchase (decision 0014).
@@ -67,7 +65,7 @@ export const { mintCredits, refundClawback } = proxyActivities<LedgerActivities>
 // one task, and a paid purchase mints and completes in one more. Each step is idempotent by the purchase
 // (Stripe's idempotency key, the step key, the mint's key): a worker killed mid-task runs them again, once.
 const local = {
-  payments: proxyLocalActivities<PaymentActivities>({ startToCloseTimeout: '10 seconds', retry: { initialInterval: '1 second', maximumInterval: '1 minute' } }),
+  payments: proxyLocalActivities<PaymentActivities>(paymentStep),
   ledger: proxyLocalActivities<LedgerActivities>(ledgerWrite),
 };
 

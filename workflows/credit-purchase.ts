@@ -48,7 +48,8 @@ export const creditPurchaseWorkflowId = (purchaseId: string) => `credit-purchase
 
 const DAY = 86_400_000;
 
-// Exported with the ledger's below for the purchase's refund workflow (workflows/purchase-refund.ts).
+// As ordinary activities: the purchase's refund workflow (workflows/purchase-refund.ts) uses them, the
+// deadline's settleUnpaidPayment is one, and purchases started before decision 0028 replay them.
 const paymentStep: ActivityOptions = { startToCloseTimeout: '30 seconds', retry: { initialInterval: '1 second', maximumInterval: '1 minute' } };
 export const { createPaymentIntent, settleUnpaidPayment, recordPurchaseStep, findPurchase } = proxyActivities<PaymentActivities>(paymentStep);
 // A ledger write takes milliseconds: a short timeout lets a write lost with a killed worker be retried soon.

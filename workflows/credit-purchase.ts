@@ -1,4 +1,4 @@
-import { condition, defineQuery, defineSignal, defineUpdate, patched, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import { type ActivityOptions, condition, defineQuery, defineSignal, defineUpdate, patched, proxyActivities, proxyLocalActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import type { LedgerActivities } from '../activities/ledger';
 import type { PaymentActivities } from '../activities/payments';
 import type { PaymentEventKind, PurchaseStatus } from '../domain/credit-purchase';
@@ -48,18 +48,27 @@ export const creditPurchaseWorkflowId = (purchaseId: string) => `credit-purchase
 
 const DAY = 86_400_000;
 
-// Exported with the ledger's below for the purchase's refund workflow (workflows/purchase-refund.ts).
-export const { createPaymentIntent, settleUnpaidPayment, recordPurchaseStep, findPurchase } = proxyActivities<PaymentActivities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
-});
+// As ordinary activities: the purchase's refund workflow (workflows/purchase-refund.ts) uses them, the
+// deadline's settleUnpaidPayment is one, and purchases started before decision 0028 replay them.
+const paymentStep: ActivityOptions = { startToCloseTimeout: '30 seconds', retry: { initialInterval: '1 second', maximumInterval: '1 minute' } };
+export const { createPaymentIntent, settleUnpaidPayment, recordPurchaseStep, findPurchase } = proxyActivities<PaymentActivities>(paymentStep);
 // A ledger write takes milliseconds: a short timeout lets a write lost with a killed worker be retried soon.
 // Its retries are bounded (about four minutes of them): a write still failing then goes to the
 // dead-letter queue rather than failing the paid purchase (decision 0014).
-export const { mintCredits, refundClawback } = proxyActivities<LedgerActivities>({
+const ledgerWrite: ActivityOptions = {
   startToCloseTimeout: '10 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute', maximumAttempts: 10, nonRetryableErrorTypes: ['VALIDATION_ERROR', 'CONFLICT', 'NOT_FOUND'] },
-});
+};
+export const { mintCredits, refundClawback } = proxyActivities<LedgerActivities>(ledgerWrite);
+
+// A purchase's own steps run as local activities (decision 0028): the PaymentIntent and its record are
+// made in the workflow task that started the workflow, so Update-With-Start answers the API from that
+// one task, and a paid purchase mints and completes in one more. Each step is idempotent by the purchase
+// (Stripe's idempotency key, the step key, the mint's key): a worker killed mid-task runs them again, once.
+const local = {
+  payments: proxyLocalActivities<PaymentActivities>(paymentStep),
+  ledger: proxyLocalActivities<LedgerActivities>(ledgerWrite),
+};
 
 /**
  * One card purchase: create the Stripe payment, wait for the webhook's outcome or the deadline, mint
@@ -89,10 +98,14 @@ export async function creditPurchase(input: CreditPurchaseInput): Promise<Credit
     else if (event.kind === 'failed') failures.push(event);
     else refunds.push(event);
   });
+  // Purchases started before decision 0028 replay their steps as the (remote) activities their histories hold.
+  const steps = patched('purchase-local-steps')
+    ? { createPaymentIntent: local.payments.createPaymentIntent, recordPurchaseStep: local.payments.recordPurchaseStep, mintCredits: local.ledger.mintCredits }
+    : { createPaymentIntent, recordPurchaseStep, mintCredits };
   const step = (key: string, status: PurchaseStatus, extra: Omit<Parameters<typeof recordPurchaseStep>[0], 'cooperativeId' | 'purchaseId' | 'step' | 'status'> = {}) => {
     state.status = status;
     upsertSearchAttributes([{ key: BusinessStatus, value: status }]);
-    return recordPurchaseStep({ cooperativeId: input.cooperativeId, purchaseId: input.purchaseId, step: key, status, ...extra });
+    return steps.recordPurchaseStep({ cooperativeId: input.cooperativeId, purchaseId: input.purchaseId, step: key, status, ...extra });
   };
   upsertSearchAttributes([
     { key: CooperativeId, value: input.cooperativeId },
@@ -100,7 +113,7 @@ export async function creditPurchase(input: CreditPurchaseInput): Promise<Credit
     { key: BusinessStatus, value: state.status },
   ]);
 
-  const intent = await createPaymentIntent({ purchaseId: input.purchaseId, cooperativeId: input.cooperativeId, memberId: input.memberId, amountCents: input.amountCents });
+  const intent = await steps.createPaymentIntent({ purchaseId: input.purchaseId, cooperativeId: input.cooperativeId, memberId: input.memberId, amountCents: input.amountCents });
   state.paymentIntentId = intent.paymentIntentId;
   state.clientSecret = intent.clientSecret;
   await step('payment-created', 'awaiting_payment', { detail: { paymentIntentId: intent.paymentIntentId }, set: intent });
@@ -138,7 +151,7 @@ export async function creditPurchase(input: CreditPurchaseInput): Promise<Credit
     idempotencyKey: `purchase:${input.purchaseId}:mint`,
     metadata: { purchaseId: input.purchaseId, stripeEventId: paidBy },
   };
-  const first = await unlessFailed(() => mintCredits(mint));
+  const first = await unlessFailed(() => steps.mintCredits(mint));
   if (first.error !== undefined) {
     // Paid but not minted: the queue retries the mint under its key, and an operator decides if that fails too.
     state.deadLetterItemId = await deadLetters.handOver({
@@ -154,7 +167,7 @@ export async function creditPurchase(input: CreditPurchaseInput): Promise<Credit
     }
   }
   // After a successful retry in the queue, the same request under the same key replays that mint.
-  const minted = first.error === undefined ? first.value : await mintCredits(mint);
+  const minted = first.error === undefined ? first.value : await steps.mintCredits(mint);
   state.mintTransactionId = minted.transaction.id;
   const windowEnd = Date.now() + (input.refundWindowMs ?? 120 * DAY);
   // Minted: the purchase is done. Refunds and disputes, whenever they come, start the purchase's refund

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { WithStartWorkflowOperation, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
 import { createPurchase, findPurchase } from '../../db/credit-purchases';
 import type { CreditPurchase } from '../../domain/credit-purchase';
 import { CREDIT_PACKS, MAX_PURCHASE, MIN_PURCHASE } from '../../domain/credit-packs';
@@ -30,33 +31,48 @@ function priced(req: PurchaseRequest): { amount: bigint; amountCents: bigint } {
 }
 
 /**
- * Records the purchase (idempotent by key), starts or joins its workflow, and waits a bounded time
- * for the payment the member pays with. A replay of a purchase whose payment already exists returns
- * it as stored; one still in flight joins the running workflow; a new one starts it.
+ * Records the purchase (idempotent by key), then starts its workflow and asks it for the payment in one
+ * call (Update-With-Start, decision 0028): the answer comes when the workflow has created the
+ * PaymentIntent and recorded it, or the wait ends. A replay of a purchase whose payment already exists
+ * returns it as stored; one still in flight joins the running workflow (USE_EXISTING) with an Update of
+ * its own; a purchase whose workflow has closed is never run again (REJECT_DUPLICATE).
  */
 export async function buyCredits(deps: ApiDependencies, req: PurchaseRequest): Promise<{ purchase: CreditPurchase; created: boolean }> {
   const { amount, amountCents } = priced(req);
   const { purchase, created } = await createPurchase(deps.pool, { id: randomUUID(), cooperativeId: req.cooperativeId, memberId: req.memberId, amount, amountCents, pack: req.pack, idempotencyKey: req.idempotencyKey });
   if (purchase.status !== 'creating_payment') return { purchase, created };
 
-  const workflowId = creditPurchaseWorkflowId(purchase.id);
-  await startOnce(() =>
-    deps.temporal.workflow.start(creditPurchase, {
-      taskQueue: deps.config.temporal.taskQueue,
-      workflowId,
-      args: [{
-        purchaseId: purchase.id, cooperativeId: req.cooperativeId, memberId: purchase.memberId, amount: purchase.amount, amountCents: purchase.amountCents,
-        deadLetterRetryDelaysMs: deps.config.deadLetter.retryDelaysMs,
-      }],
-      workflowIdConflictPolicy: 'USE_EXISTING',
-      workflowIdReusePolicy: 'REJECT_DUPLICATE',
-    }),
-  );
+  const startWorkflowOperation = new WithStartWorkflowOperation(creditPurchase, {
+    taskQueue: deps.config.temporal.taskQueue,
+    workflowId: creditPurchaseWorkflowId(purchase.id),
+    args: [{
+      purchaseId: purchase.id, cooperativeId: req.cooperativeId, memberId: purchase.memberId, amount: purchase.amount, amountCents: purchase.amountCents,
+      deadLetterRetryDelaysMs: deps.config.deadLetter.retryDelaysMs,
+    }],
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    workflowIdReusePolicy: 'REJECT_DUPLICATE',
+  });
   try {
-    await deps.temporal.withDeadline(Date.now() + (deps.workflowWaitMs ?? 10_000), () => deps.temporal.workflow.getHandle(workflowId).executeUpdate(paymentReady));
+    await startOnce(() => deps.temporal.withDeadline(Date.now() + (deps.workflowWaitMs ?? 10_000), () => deps.temporal.workflow.executeUpdateWithStart(paymentReady, { startWorkflowOperation })));
   } catch (err) {
-    // Not payable within the wait (no worker, Stripe slow) or the workflow has ended: the stored purchase says where it stands.
+    if (!(await workflowExists(deps, startWorkflowOperation))) {
+      // Temporal refused the start (overloaded, unavailable) or did not answer within the wait: nothing
+      // runs, and the client's retry under its key starts the one workflow. A 503, never a 500.
+      if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) throw new ApiError('SERVICE_UNAVAILABLE', 'The purchase could not be started within the wait; retry with the same Idempotency-Key');
+      throw err;
+    }
+    // Started, but not payable within the wait (no worker, Stripe slow): the stored purchase says where it stands.
     deps.logger.warn({ err, purchaseId: purchase.id }, 'purchase not payable within the wait');
   }
   return { purchase: (await findPurchase(deps.pool, req.cooperativeId, purchase.id))!, created };
+}
+
+/**
+ * Whether the workflow of an Update-With-Start runs, once its call has failed: known when the server
+ * answered the start; asked when the call ended before any answer (a wait with no worker to accept the
+ * Update ends that way, the workflow started all the same).
+ */
+async function workflowExists(deps: ApiDependencies, op: WithStartWorkflowOperation<typeof creditPurchase>): Promise<boolean> {
+  if (await op.workflowHandle().then(() => true, () => false)) return true;
+  return deps.temporal.workflow.getHandle(op.options.workflowId).describe().then(() => true, () => false);
 }

@@ -1,8 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import pino from 'pino';
 import Stripe from 'stripe';
+import { buyCredits } from '../../api/services/credit-purchases';
 import { createPurchase } from '../../db/credit-purchases';
 import * as ledger from '../../db/ledger';
 import { creditPurchase, creditPurchaseWorkflowId } from '../../workflows/credit-purchase';
+import { eventually } from '../harness/eventually';
 import { randomAddress } from '../harness/ledger';
 import { startTestApi, startTestWorker, type TestApi, type TestWorker } from '../harness/stack';
 
@@ -81,6 +84,74 @@ describe('credit purchase', () => {
     const description = await api.temporal.workflow.getHandle(purchase.workflowId).describe();
     expect(description.searchAttributes).toMatchObject({ CooperativeId: [coop], MemberId: [member.id], BusinessStatus: ['minted'] });
     await expectCleanLedger();
+  });
+
+  it('answers the POST from the workflow task that started the purchase: its PaymentIntent and record are local steps, and a paid purchase completes in one more task', async () => {
+    const member = await newMember();
+    const purchase = (await buy(member, { amount: '1' })) as Awaited<ReturnType<typeof buy>> & { clientSecret: string };
+    // What the POST answered is what the workflow recorded before its Update completed: nothing was left to poll for.
+    const stored = (await api.request('GET', `/v1/credit-purchases/${purchase.id}`, { token: member.token })).body;
+    expect(stored).toMatchObject({ status: 'awaiting_payment', paymentIntentId: purchase.paymentIntentId, clientSecret: purchase.clientSecret });
+    const handle = api.temporal.workflow.getHandle(purchase.workflowId);
+    const tasksBefore = (events: Awaited<ReturnType<typeof handle.fetchHistory>>['events'], done: (e: NonNullable<typeof events>[number]) => boolean) =>
+      events!.slice(0, events!.findIndex(done)).filter((e) => e.workflowTaskCompletedEventAttributes).length;
+    const started = (await handle.fetchHistory()).events!;
+    expect(tasksBefore(started, (e) => !!e.workflowExecutionUpdateCompletedEventAttributes)).toBe(1);
+
+    expect((await succeeded(purchase.paymentIntentId)).status).toBe(200);
+    await handle.result();
+    const events = (await handle.fetchHistory()).events!;
+    expect(tasksBefore(events, (e) => !!e.workflowExecutionCompletedEventAttributes)).toBe(2);
+    // Creating the payment, recording it, minting and recording the mint: four local steps, no activity task.
+    expect(events.filter((e) => e.activityTaskScheduledEventAttributes)).toEqual([]);
+    expect(events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')).toHaveLength(4);
+    expect(await mintsFor(purchase.paymentIntentId)).toBe(1);
+  });
+
+  it('answers a replay sent while the first POST still waits with the same purchase and secret, and refuses another body under the key', async () => {
+    const member = await newMember();
+    await worker!.stop();
+    worker = undefined;
+    const key = randomUUID();
+    const post = (amount: string) => api.request('POST', '/v1/credit-purchases', { token: member.token, body: { amount }, headers: { 'idempotency-key': key } });
+    const first = post('3');
+    // The first is in flight once its workflow exists, waiting for a worker to create the payment.
+    const { rows } = await eventually(() => api.pool.query<{ id: string }>('SELECT id FROM credit_purchases WHERE member_id = $1', [member.id]), (r) => r.rows.length === 1);
+    const workflowId = creditPurchaseWorkflowId(rows[0]!.id);
+    await eventually(() => api.temporal.workflow.getHandle(workflowId).describe().then(() => true, () => false), (exists) => exists);
+    const replay = post('3');
+    expect((await post('4')).status).toBe(422);
+    worker = await startTestWorker();
+    const [a, b] = await Promise.all([first, replay]);
+    expect([a.status, b.status]).toEqual([201, 200]);
+    expect(a.body).toMatchObject({ id: rows[0]!.id, status: 'awaiting_payment', workflowId, paymentIntentId: expect.stringMatching(/^pi_/), clientSecret: expect.any(String) });
+    expect(b.body).toMatchObject({ id: a.body.id, paymentIntentId: a.body.paymentIntentId, clientSecret: a.body.clientSecret });
+    expect((await succeeded(a.body.paymentIntentId)).status).toBe(200);
+    await until(member, a.body.id, 'minted');
+    expect(await mintsFor(a.body.paymentIntentId)).toBe(1);
+    // A replay after the purchase is done answers from the record, and starts nothing.
+    const later = await post('3');
+    expect(later.status).toBe(200);
+    expect(later.body).toMatchObject({ id: a.body.id, status: 'minted', clientSecret: a.body.clientSecret });
+    await expectCleanLedger();
+  });
+
+  it('answers within its wait with the purchase as stored when no worker makes the payment, and a replay once one does with the secret', async () => {
+    const member = await newMember();
+    const taskQueue = `purchases-unpolled-${randomUUID().slice(0, 8)}`;
+    const deps = { config: { ...api.config, temporal: { ...api.config.temporal, taskQueue } }, pool: api.pool, temporal: api.temporal, logger: pino({ level: 'silent' }), stripe, workflowWaitMs: 2_000 };
+    const request = { cooperativeId: coop, memberId: member.id, amount: 2_000_000n, idempotencyKey: randomUUID() };
+    const waited = await buyCredits(deps, request);
+    expect(waited).toMatchObject({ created: true, purchase: { status: 'creating_payment', clientSecret: null } });
+    // The workflow was started all the same: the replay joins it once a worker polls its queue.
+    expect((await api.temporal.workflow.getHandle(creditPurchaseWorkflowId(waited.purchase.id)).describe()).status.name).toBe('RUNNING');
+    const late = await startTestWorker({ taskQueue });
+    try {
+      const replayed = await buyCredits({ ...deps, workflowWaitMs: 60_000 }, request);
+      expect(replayed).toMatchObject({ created: false, purchase: { id: waited.purchase.id, status: 'awaiting_payment', clientSecret: expect.any(String) } });
+    } finally {
+      await late.stop();
+    }
   });
 
   it('mints once for ten identical webhooks sent at once, and for both success events Stripe sends', async () => {

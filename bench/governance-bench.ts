@@ -10,6 +10,7 @@ import { tally } from '../domain/governance/tally';
 import { freePort } from '../scripts/ports';
 import { proposalWorkflowId, type ProposalResults } from '../workflows/proposal';
 import { log, machine, runBench, startBenchStack } from './stack';
+import { recordFigures } from './figures';
 import { printTable } from './table';
 
 /**
@@ -224,6 +225,14 @@ async function main(): Promise<void> {
       ['GET a vote receipt', (receiptMs / 1000).toFixed(3), `HTTP ${receipt.status}`],
     ]);
     log(`Rows after votes, replays and changes: ${rows.n} votes for ${MEMBERS} members; versions sum ${rows.versions} (= votes + 1,000 changes: replays changed nothing); ${rows.abstain} changed to abstain.`);
+    const perSecond = (f: Figures) => f.n / f.seconds;
+    recordFigures('governance', [
+      { name: `votes on one proposal of ${MEMBERS.toLocaleString('en')} members, ${CLIENTS} clients`, value: perSecond(votes), unit: 'votes/s', reference: { name: 'plain API write', value: perSecond(plain) }, aim: '>= 500/s' },
+      { name: 'votes, p99', value: votes.p99, unit: 'ms', reference: { name: 'plain API write p99', value: plain.p99 }, aim: '<= 100 ms' },
+      { name: `burst of ${BURST} voters at once, p99`, value: burst.p99, unit: 'ms', aim: '<= 1,000 ms, no 5xx' },
+      { name: `open a proposal over ${MEMBERS.toLocaleString('en')} members`, value: first.seconds, unit: 's', aim: '< 2 s' },
+      { name: `tally of ${MEMBERS.toLocaleString('en')}, worst-case delegation graph`, value: domainSeconds, unit: 's', reference: { name: `${MEMBERS.toLocaleString('en')} Map writes + reads`, value: mapSeconds }, aim: '<= 1 s' },
+    ]);
     log(`Aims (issue 15): open < 2 s (${first.seconds.toFixed(2)} s); votes >= 500/s (${rate(votes)}/s, plain write ${rate(plain)}/s) with p99 <= 100 ms (${ms(votes.p99)} ms);`);
     log(`  burst of 500 without 5xx and p99 <= 1 s (${statusText(burst.statuses)}, ${ms(burst.p99)} ms); worst-case tally <= 1 s (${domainSeconds.toFixed(3)} s in the domain).`);
   } finally {

@@ -14,6 +14,7 @@ import { STREAM_SAMPLING_WORKFLOW_TYPE, streamSamplingWorkflowId, type StreamSam
 import { startAnvil } from '../scripts/anvil';
 import { ensureSuperfluidDeployment } from '../scripts/superfluid-deployment';
 import { log, machine, runBench, startBenchStack } from './stack';
+import { recordFigures } from './figures';
 import { printTable } from './table';
 
 /**
@@ -173,6 +174,9 @@ async function main(): Promise<void> {
         ['bare on-chain reads, multicall (reference)', String(read.length), secs(readMs), (read.length / (readMs / 1000)).toFixed(0)],
       ]);
       log(`Run: ${result.status}, ${result.samplesPosted} samples, ${posted} ledger transactions; ${exact} of ${STREAMS} streams booked exactly the wei of their flow's integral; ${wrongRates} flows read with an unexpected rate.`);
+      recordFigures('stream-sampling', [
+        { name: `sampling run, ${STREAMS.toLocaleString('en')} streams (${exact} exact to the wei)`, value: runMs / 1000, unit: 's', reference: { name: 'bare multicall reads', value: readMs / 1000 }, aim: '<= 10 s' },
+      ]);
       log(`Aim: ${STREAMS} streams in 10 s or less. Measured ${secs(runMs)} s, ${(runMs / readMs).toFixed(1)}x the bare reads; the seed's figure is 100 streams a minute.`);
       if (exact !== STREAMS || result.status !== 'completed' || wrongRates > 0) process.exitCode = 1;
     } finally {

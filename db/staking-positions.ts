@@ -47,7 +47,7 @@ export function findPosition(pool: Pool, cooperativeId: string, positionId: stri
 
 /** A member's active positions, oldest first: the staked part of their balance, position by position. */
 export const activePositions = (memberId: string): Read<StakingPosition[]> =>
-  read(`${SELECT} WHERE p.member_id = $1 AND p.status = 'active' ORDER BY p.staked_at, p.id`, [memberId], (rows: Row[]) => rows.map(toPosition));
+  read('active_staking_positions', `${SELECT} WHERE p.member_id = $1 AND p.status = 'active' ORDER BY p.staked_at, p.id`, [memberId], (rows: Row[]) => rows.map(toPosition));
 
 /** Positions of the cooperative (or of one member), newest first, by status, paginated by cursor (db/cursor.ts). */
 export function listPositions(

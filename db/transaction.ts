@@ -41,11 +41,16 @@ type Work<T> = (client: PoolClient, opened: QueryResult[], defer: (statement: st
  * what the lock protects; their results are handed to `work`. Statements `work` passes to `defer`
  * (values validated or escaped, results not needed) travel with COMMIT.
  */
-async function run<T>(pool: Pool, begin: string[], work: Work<T> | undefined, opening: string[]): Promise<T> {
+async function run<T>(pool: Pool, begin: string[], work: Work<T> | undefined, opening: string[], prepared: readonly Prepared[] = []): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     const client = await pool.connect();
     let broken = false;
     try {
+      await prepareOn(client, prepared).catch((err: unknown) => {
+        // What the connection holds is unknown now: it is not reused.
+        broken = true;
+        throw err;
+      });
       // Without work, COMMIT travels with the opening statements: the whole transaction is one message.
       const results = (await client.query([...begin, ...opening, ...(work ? [] : ['COMMIT'])].join(';\n'))) as unknown as QueryResult | QueryResult[];
       const opened = Array.isArray(results) ? results.slice(begin.length, begin.length + opening.length) : [];
@@ -94,22 +99,48 @@ export async function inTenantSnapshot<T>(pool: Pool, cooperativeId: string, wor
   return run(pool, ['BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', ...tenantScope(cooperativeId)], work, []);
 }
 
-/** A read for `readInTenant`: its SQL, its values and how its rows become what the caller wants. */
-export interface Read<T> {
+/** A statement prepared once per connection (SQL PREPARE), so the server plans it once rather than on every use. */
+interface Prepared {
+  name: string;
   text: string;
+}
+
+const preparedStatements = new WeakMap<PoolClient, Set<string>>();
+
+/** Prepares on the connection, in one message, the statements it has not prepared yet. */
+async function prepareOn(client: PoolClient, statements: readonly Prepared[]): Promise<void> {
+  let done = preparedStatements.get(client);
+  if (!done) preparedStatements.set(client, (done = new Set()));
+  const missing = statements.filter((p) => !done.has(p.name));
+  if (missing.length === 0) return;
+  await client.query(missing.map((p) => `PREPARE ${p.name} AS ${p.text}`).join(';\n'));
+  for (const p of missing) done.add(p.name);
+}
+
+/** A read for `readInTenant`: a name to prepare it under, its SQL, its values, and how its rows become what the caller wants. */
+export interface Read<T> extends Prepared {
   values: unknown[];
   map(rows: Record<string, unknown>[]): T;
 }
 
-export function read<T>(text: string, values: unknown[], map: (rows: never[]) => T): Read<T> {
-  return { text, values, map: map as Read<T>['map'] };
+const PREPARED_NAME = /^[a-z][a-z0-9_]{0,62}$/;
+
+export function read<T>(name: string, text: string, values: unknown[], map: (rows: never[]) => T): Read<T> {
+  if (!PREPARED_NAME.test(name)) throw new Error(`a read's name must be an SQL identifier in lower case: ${name}`);
+  return { name, text, values, map: map as Read<T>['map'] };
 }
+
+/** The statement that runs a prepared read with its values. */
+const execute = (r: Read<unknown>) => inline(r.values.length === 0 ? `EXECUTE ${r.name}` : `EXECUTE ${r.name}(${r.values.map((_v, i) => `$${i + 1}`).join(', ')})`, r.values);
 
 type ReadResults<R extends readonly Read<unknown>[]> = { [K in keyof R]: R[K] extends Read<infer T> ? T : never };
 
-/** Reads of one cooperative on one snapshot, the transaction and its statements in one message: one round trip. */
+/**
+ * Reads of one cooperative on one snapshot, the transaction and its statements in one message: one round
+ * trip (two the first time a connection runs them, to prepare them).
+ */
 export async function readInTenant<R extends readonly Read<unknown>[]>(pool: Pool, cooperativeId: string, reads: R): Promise<ReadResults<R>> {
-  const results = await run<QueryResult[]>(pool, ['BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', ...tenantScope(cooperativeId)], undefined, reads.map((r) => inline(r.text, r.values)));
+  const results = await run<QueryResult[]>(pool, ['BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', ...tenantScope(cooperativeId)], undefined, reads.map(execute), reads);
   return reads.map((r, i) => r.map(results[i]!.rows)) as ReadResults<R>;
 }
 

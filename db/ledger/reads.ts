@@ -24,12 +24,14 @@ export async function memberBalance(pool: Pool, cooperativeId: string, memberId:
   ]);
   const [balanceOf, totals, lots, positions] = await readInTenant(pool, cooperativeId, [
     read(
+      'balance_accounts',
       'SELECT account_id, sum(balance)::text AS balance FROM account_balances WHERE account_id = ANY($1::uuid[]) GROUP BY account_id',
       [[wallet!.id, staking!.id, receivable!.id]],
       (rows: Array<{ account_id: string; balance: string }>) => (id: string) => BigInt(rows.find((b) => b.account_id === id)?.balance ?? '0'),
     ),
     // Totals over every open lot, in SQL; the list shows the first BALANCE_LOTS in consumption order.
     read(
+      'balance_lot_totals',
       `SELECT coalesce(sum(available) FILTER (WHERE expires_at IS NULL OR expires_at > $2), 0)::bigint AS available, coalesce(sum(reserved), 0)::bigint AS held,
               coalesce(sum(available) FILTER (WHERE expires_at <= $2), 0)::bigint AS expiring, count(*)::int AS lots
          FROM lots WHERE account_id = $1 AND (available > 0 OR reserved > 0)`,
@@ -37,6 +39,7 @@ export async function memberBalance(pool: Pool, cooperativeId: string, memberId:
       (rows: Array<{ available: bigint; held: bigint; expiring: bigint; lots: number }>) => rows[0]!,
     ),
     read(
+      'balance_lots',
       `SELECT id, source, source_id, category, priority, expires_at, original, available, reserved FROM lots
         WHERE account_id = $1 AND (available > 0 OR reserved > 0) ORDER BY priority, expires_at NULLS LAST, category DESC, created_at, id LIMIT ${BALANCE_LOTS}`,
       [wallet!.id],

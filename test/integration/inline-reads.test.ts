@@ -36,15 +36,35 @@ it('reads one cooperative only, in one transaction that leaves the connection cl
   const other = await provisionCooperative(pool);
   const member = await addMember(pool, coop);
   await ledger.mint(pool, { cooperativeId: coop, memberId: member, amount: 5_000_000n, source: 'grant', sourceId: `g-${randomUUID()}`, idempotencyKey: 'g' });
-  const lotsOf = (memberId: string) => read('SELECT count(*)::int AS n FROM lots WHERE member_id = $1', [memberId], (rows: Array<{ n: number }>) => rows[0]!.n);
-  const setting = read("SELECT current_setting('app.cooperative_id') AS c, current_setting('transaction_read_only') AS ro", [], (rows: Array<{ c: string; ro: string }>) => rows[0]!);
+  const lotsOf = (memberId: string) => read('test_lots_of', 'SELECT count(*)::int AS n FROM lots WHERE member_id = $1', [memberId], (rows: Array<{ n: number }>) => rows[0]!.n);
+  const setting = read('test_setting', "SELECT current_setting('app.cooperative_id') AS c, current_setting('transaction_read_only') AS ro", [], (rows: Array<{ c: string; ro: string }>) => rows[0]!);
   expect(await readInTenant(pool, coop, [lotsOf(member), setting] as const)).toEqual([1, { c: coop, ro: 'on' }]);
   expect(await readInTenant(pool, other, [lotsOf(member)] as const)).toEqual([0]);
 
-  const failing = read('SELECT 1 / $1::int AS x', [0], (rows) => rows);
+  const failing = read('test_failing', 'SELECT 1 / $1::int AS x', [0], (rows: unknown[]) => rows);
   await expect(readInTenant(pool, coop, [lotsOf(member), failing] as const)).rejects.toThrow(/division by zero/);
   // The pool's connections are back outside any transaction: a plain statement after it commits on its own.
   const { rows } = await pool.query("SELECT current_setting('app.cooperative_id', true) AS c, now() = statement_timestamp() AS fresh");
   expect(rows[0].fresh).toBe(true);
   await expect(readInTenant(pool, 'not-a-uuid', [lotsOf(member)] as const)).rejects.toBeInstanceOf(BusinessError);
+});
+
+it('prepares each read once per connection, and a connection whose preparing failed is not reused', async () => {
+  const single = createPool(testConfig().database.url, { max: 1 });
+  try {
+    const coop = await provisionCooperative(pool);
+    const prepared = read('test_prepared', 'SELECT name FROM pg_prepared_statements ORDER BY name', [], (rows: Array<{ name: string }>) => rows.map((r) => r.name));
+    const twice = read('test_twice', 'SELECT $1::int * 2 AS n', [21], (rows: Array<{ n: number }>) => rows[0]!.n);
+    const backend = read('test_backend', 'SELECT pg_backend_pid() AS pid', [], (rows: Array<{ pid: number }>) => rows[0]!.pid);
+    const [, , first] = await readInTenant(single, coop, [twice, prepared, backend] as const);
+    expect(await readInTenant(single, coop, [twice, prepared, backend] as const)).toEqual([42, ['test_backend', 'test_prepared', 'test_twice'], first]);
+    const broken = read('test_broken', 'SELECT no_such_column FROM lots', [], (rows) => rows);
+    await expect(readInTenant(single, coop, [twice, broken] as const)).rejects.toThrow(/no_such_column/);
+    // Another connection, which prepares only what it runs.
+    const [names, again] = await readInTenant(single, coop, [prepared, backend] as const);
+    expect(names).toEqual(['test_backend', 'test_prepared']);
+    expect(again).not.toBe(first);
+  } finally {
+    await single.end();
+  }
 });

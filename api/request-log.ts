@@ -23,7 +23,7 @@ export function requestLogger(logger: Logger) {
       return id;
     },
     serializers: {
-      req: (req: IncomingMessage & { id?: unknown }) => ({ id: req.id, method: req.method, path: req.url?.split('?')[0] }),
+      req: (req: IncomingMessage) => ({ method: req.method, path: req.url?.split('?')[0] }),
       res: (res: ServerResponse) => ({ status: res.statusCode }),
     },
     customProps: (req: IncomingMessage, res: ServerResponse) => {

@@ -29,7 +29,7 @@ it('logs request id, route, status, latency and principal, and no headers', asyn
   }
   expect(lines).toHaveLength(3);
   const [ok, failed, missing] = lines;
-  expect(ok).toMatchObject({ level: 30, req: { id: 'req-from-caller', method: 'GET', path: '/v1/things/42' }, res: { status: 200 }, route: '/v1/things/:id', principal: { role: 'member', subject: 'm-1', cooperativeId: 'c-1' } });
+  expect(ok).toMatchObject({ level: 30, reqId: 'req-from-caller', req: { method: 'GET', path: '/v1/things/42' }, res: { status: 200 }, route: '/v1/things/:id', principal: { role: 'member', subject: 'm-1', cooperativeId: 'c-1' } });
   expect(typeof ok!.responseTime).toBe('number');
   expect(failed).toMatchObject({ level: 50, res: { status: 500 } });
   expect(missing).toMatchObject({ level: 30, res: { status: 404 } });

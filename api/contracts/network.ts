@@ -65,6 +65,19 @@ export const BookingView = z
   })
   .openapi('Booking');
 
+export const BookingListQuery = z
+  .strictObject({
+    status: z.enum(BOOKING_STATUSES).optional(),
+    resourceId: Uuid.optional(),
+    memberId: Uuid.optional().openapi({ description: 'the requesting member (a member sees only their own)' }),
+    from: Instant.optional().openapi({ description: 'only bookings whose slot ends after this instant' }),
+    to: Instant.optional().openapi({ description: 'only bookings whose slot starts before this instant' }),
+    ...pageQuery,
+  })
+  .refine((q) => q.from === undefined || q.to === undefined || q.from < q.to, { message: 'from comes before to', path: ['to'] });
+
+export const BookingPage = z.object({ items: z.array(BookingView), nextCursor: z.string().nullable() }).openapi('BookingPage');
+
 export const bookingView = (b: Booking): z.infer<typeof BookingView> => ({ ...b, cost: formatMicros(b.cost), workflowId: `booking:${b.id}` });
 
 /** A signed amount in smallest units' decimal form ("-1.5"): whether a sign is allowed is the event type's rule. */

@@ -60,7 +60,10 @@ export const BookingRequestBody = z.strictObject({ from: Instant, to: Instant })
 export const BookingView = z
   .object({
     id: Uuid, resourceId: Uuid, ownerCooperativeId: Uuid, requesterCooperativeId: Uuid, requesterMemberId: Uuid, from: z.iso.datetime(), to: z.iso.datetime(),
-    status: z.enum(BOOKING_STATUSES), cost: AmountString, proposalId: Uuid.nullable(), settlement: z.object({ outTransaction: Uuid, inTransaction: Uuid }).nullable(),
+    status: z.enum(BOOKING_STATUSES), cost: AmountString, proposalId: Uuid.nullable(), settlement: z
+      .union([z.object({ outTransaction: Uuid, inTransaction: Uuid }), z.object({ holdId: Uuid, transaction: Uuid })])
+      .nullable()
+      .openapi({ description: "between two ledgers, each side's transaction; within one, the hold on the requester's wallet and the charge" }),
     reason: z.string().nullable(), createdAt: z.iso.datetime(), decidedAt: z.iso.datetime().nullable(), workflowId: z.string(),
   })
   .openapi('Booking');

@@ -5,6 +5,7 @@ import { decideBooking } from '../db/bookings';
 import { appendEconomicEvent } from '../db/economic-events';
 import { findProposal } from '../db/governance';
 import { verifyGovernanceProof } from '../db/governance-proof';
+import { findHold } from '../db/holds';
 import { correct, reserveHold, resolveHold, reverseSettlement, settleIn, settleOut } from '../db/ledger';
 import { BusinessError } from '../domain/errors';
 import type { EconomicEventType } from '../domain/network/economic-events';
@@ -56,7 +57,8 @@ export function createNetworkActivities(pool: Pool) {
         try {
           await resolveHold(pool, input.cooperativeId, input.holdId, { kind: 'release' });
         } catch (err) {
-          if (!(err instanceof BusinessError && err.code === 'CONFLICT' && /already expired/.test(err.message))) throw err;
+          const expired = err instanceof BusinessError && err.code === 'CONFLICT' && (await findHold(pool, input.cooperativeId, input.holdId))?.status === 'expired';
+          if (!expired) throw err;
         }
       }),
     /** Pays a charged booking back (a correction reversing the charge), once per booking. */

@@ -5,7 +5,9 @@ import { decideBooking } from '../db/bookings';
 import { appendEconomicEvent } from '../db/economic-events';
 import { findProposal } from '../db/governance';
 import { verifyGovernanceProof } from '../db/governance-proof';
-import { reverseSettlement, settleIn, settleOut } from '../db/ledger';
+import { findHold } from '../db/holds';
+import { correct, reserveHold, resolveHold, reverseSettlement, settleIn, settleOut } from '../db/ledger';
+import { BusinessError } from '../domain/errors';
 import type { EconomicEventType } from '../domain/network/economic-events';
 import type { BookingSettlement, BookingStatus } from '../domain/network/resources';
 import type { SettlementRequest } from '../domain/network/settlement';
@@ -33,6 +35,36 @@ export function createNetworkActivities(pool: Pool) {
     /** Compensation: reverses one side already posted, once. */
     reverseSettlement: (req: { exchangeId: string; cooperativeId: string; transactionId: string; reason: string }): Promise<string> =>
       asActivity(async () => (await reverseSettlement(pool, req)).transaction.id),
+
+    /**
+     * Within one cooperative, the requester pays the owner cooperative (decision 0026): the booking's
+     * cost is held on the member's wallet from the request, keyed by the booking.
+     */
+    holdBookingCost: (input: { bookingId: string; cooperativeId: string; memberId: string; amount: bigint; ttlSeconds: number }): Promise<string> =>
+      asActivity(async () => {
+        const { hold } = await reserveHold(pool, {
+          cooperativeId: input.cooperativeId, memberId: input.memberId, amount: input.amount, ttlSeconds: input.ttlSeconds,
+          idempotencyKey: `booking:${input.bookingId}:hold`, metadata: { bookingId: input.bookingId },
+        });
+        return hold.id;
+      }),
+    /** Charges the whole held cost when the booking is confirmed (a redemption); once, by the hold. */
+    chargeBookingHold: (input: { cooperativeId: string; holdId: string; amount: bigint }): Promise<string> =>
+      asActivity(async () => (await resolveHold(pool, input.cooperativeId, input.holdId, { kind: 'finalize', amount: input.amount })).hold.transactionId!),
+    /** Gives the held cost back; a hold already released or expired has nothing left to give. */
+    releaseBookingHold: (input: { cooperativeId: string; holdId: string }): Promise<void> =>
+      asActivity(async () => {
+        try {
+          await resolveHold(pool, input.cooperativeId, input.holdId, { kind: 'release' });
+        } catch (err) {
+          const expired = err instanceof BusinessError && err.code === 'CONFLICT' && (await findHold(pool, input.cooperativeId, input.holdId))?.status === 'expired';
+          if (!expired) throw err;
+        }
+      }),
+    /** Pays a charged booking back (a correction reversing the charge), once per booking. */
+    refundBookingCharge: (input: { bookingId: string; cooperativeId: string; transactionId: string; reason: string }): Promise<string> =>
+      asActivity(async () =>
+        (await correct(pool, { cooperativeId: input.cooperativeId, transactionId: input.transactionId, reason: input.reason, idempotencyKey: `booking:${input.bookingId}:refund` })).transaction.id),
 
     /** A closed proposal's outcome; while it is still open this fails and is retried (a poll at the retry interval). */
     async proposalOutcome(proposalId: string): Promise<'approved' | 'rejected'> {

@@ -1,21 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
-import path from 'node:path';
+import type { Pool } from 'pg';
 import pino from 'pino';
 import { createCooperativeActivities } from '../activities/cooperatives';
 import { createApp } from '../api/app';
 import { signToken } from '../api/auth/tokens';
 import { createStripeClient } from '../clients/stripe';
-import { loadConfig } from '../config/config';
-import { projectRoot } from '../config/project-root';
 import { createMember } from '../db/members';
-import { enableAppLogin, migrate } from '../db/migrate';
-import { createPool } from '../db/pool';
+import { searchStatement, type ResourceSearch } from '../db/resources';
 import { checksumAddress } from '../domain/identity';
-import { startEmbeddedPostgres } from '../scripts/embedded-postgres';
-import { freePort } from '../scripts/ports';
+import { weeklyRanges, type ResourceType } from '../domain/network/resources';
+import { recordFigures, type Figure } from './figures';
+import { log, machine, runBench, startBenchStack } from './stack';
 import { printTable } from './table';
 
 /**
@@ -30,7 +27,6 @@ const RESOURCES = Number(process.env.BENCH_RESOURCES ?? 10_000);
 const CONCURRENCY = Number(process.env.BENCH_SEARCH_CONCURRENCY ?? 50);
 const PER_CLIENT = Number(process.env.BENCH_SEARCHES_PER_CLIENT ?? 20);
 const COOPERATIVES = 10;
-const log = (line: string) => process.stdout.write(`${line}\n`);
 
 const THINGS = ['laser cutter', '3D printer', 'GPU server', 'meeting room', 'cargo bike', 'delivery van', 'sewing machine', 'pottery kiln', 'storage unit', 'recording studio', 'drill press', 'projector'];
 const CITIES = ['Lyon', 'Lille', 'Nantes', 'Bordeaux', 'Marseille', 'Toulouse', 'Rennes', 'Grenoble', 'Montpellier', 'Strasbourg', 'Dijon', 'Brest', 'Nice', 'Tours', 'Angers', 'Metz', 'Caen', 'Rouen', 'Reims', 'Nancy'];
@@ -49,36 +45,42 @@ function slot(hour: number): { from: string; to: string } {
   return { from: d.toISOString(), to: new Date(d.getTime() + 2 * 3_600_000).toISOString() };
 }
 
-function searchQuery(kind: number): string {
+/** One search of a kind, as the API's query string and as the search db/resources.ts runs for it. */
+function searchOf(kind: number): { path: string; search: ResourceSearch } {
   const q = new URLSearchParams();
   const word = pick(THINGS).split(' ')[1] ?? 'server';
   const { from, to } = slot(8 + Math.floor(Math.random() * 8));
-  if (kind === 0) q.set('q', word);
-  if (kind === 1) q.set('type', pick(TYPES)), q.set('location', pick(CITIES).slice(0, 3));
-  if (kind === 2) q.set('q', word), q.set('from', from), q.set('to', to);
-  if (kind === 3) q.set('q', word), q.set('type', pick(TYPES)), q.set('location', pick(CITIES)), q.set('from', from), q.set('to', to);
-  return `/v1/resources/search?${q}`;
+  const type = pick(TYPES) as ResourceType;
+  const city = pick(CITIES);
+  const free = { from: new Date(from), to: new Date(to), ranges: weeklyRanges(new Date(from), new Date(to)) };
+  let search: ResourceSearch = { limit: 25 };
+  if (kind === 0) q.set('q', word), (search = { ...search, text: word });
+  if (kind === 1) q.set('type', type), q.set('location', city.slice(0, 3)), (search = { ...search, type, location: city.slice(0, 3) });
+  if (kind === 2) q.set('q', word), q.set('from', from), q.set('to', to), (search = { ...search, text: word, available: free });
+  if (kind === 3) q.set('q', word), q.set('type', type), q.set('location', city), q.set('from', from), q.set('to', to), (search = { ...search, text: word, type, location: city, available: free });
+  return { path: `/v1/resources/search?${q}`, search };
+}
+
+/** EXPLAIN (ANALYZE, BUFFERS) of the search statement, run as the API runs it (coop_app, network scope). */
+async function explain(pool: Pool, search: ResourceSearch): Promise<string[]> {
+  const { text, values } = searchStatement(search);
+  const client = await pool.connect();
+  try {
+    await client.query("BEGIN; SET LOCAL ROLE coop_app; SET LOCAL app.scope = 'network'");
+    const { rows } = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS) ${text}`, values);
+    return rows.map((r) => r['QUERY PLAN']);
+  } finally {
+    await client.query('ROLLBACK');
+    client.release();
+  }
 }
 
 async function main(): Promise<void> {
-  const stateDir = path.join(projectRoot, '.state', 'bench-resource-search');
-  fs.rmSync(stateDir, { recursive: true, force: true });
-  fs.mkdirSync(stateDir, { recursive: true, mode: 0o755 });
-  const stops: Array<() => Promise<unknown>> = [];
+  log(`Machine: ${machine()}, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; ${RESOURCES} resources in ${COOPERATIVES} cooperatives, ${CONCURRENCY} concurrent clients × ${PER_CLIENT} searches`);
+  // Rate limits are not what is measured: each client is its own member, with room for every request.
+  const stack = await startBenchStack('resource-search', { RATE_LIMIT_MEMBER_QUERIES: '1000000' });
+  const { config, owner, pool } = stack;
   try {
-    log(`Machine: ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB; ${RESOURCES} resources in ${COOPERATIVES} cooperatives, ${CONCURRENCY} concurrent clients × ${PER_CLIENT} searches`);
-    log('Starting a scratch embedded PostgreSQL');
-    const pg = await startEmbeddedPostgres({ dataDir: path.join(stateDir, 'postgres'), port: await freePort(), database: 'bench', logFile: path.join(stateDir, 'postgres.log'), log });
-    stops.push(pg.stop);
-    await migrate(pg.url, 'up');
-    const appPassword = 'bench-app-password';
-    await enableAppLogin(pg.url, appPassword);
-    const appUrl = Object.assign(new URL(pg.url), { username: 'coop_app', password: appPassword }).toString();
-    // Rate limits are not what is measured: each client is its own member, with room for every request.
-    const config = loadConfig({ ...process.env, LOG_LEVEL: 'error', DATABASE_URL: appUrl, RATE_LIMIT_MEMBER_QUERIES: '1000000' });
-    const owner = createPool(pg.url, { max: 4 });
-    stops.push(() => owner.end());
-
     log(`Seeding ${RESOURCES} resources and their bookings`);
     const activities = createCooperativeActivities(owner);
     const coops: string[] = [];
@@ -115,13 +117,11 @@ async function main(): Promise<void> {
     );
     await owner.query('ANALYZE resources; ANALYZE bookings');
 
-    const appPool = createPool(config.database.url, { max: 20 });
-    stops.push(() => appPool.end());
-    const app = createApp({ config, pool: appPool, temporal: {} as never, logger: pino({ level: 'silent' }), stripe: createStripeClient(config.stripe) });
+    const app = createApp({ config, pool, temporal: stack.temporal, logger: pino({ level: 'silent' }), stripe: createStripeClient(config.stripe) });
     const server = await new Promise<ReturnType<typeof app.listen>>((resolve) => {
       const s = app.listen(0, '127.0.0.1', () => resolve(s));
     });
-    stops.push(() => new Promise((resolve) => server.close(resolve)));
+    stack.onStop(() => new Promise((resolve) => server.close(resolve)));
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const tokens = await Promise.all(members.map((m) => signToken(config.jwt, { subject: m, role: 'member', cooperativeId: coops[0]! })));
     const someResource = (await owner.query<{ id: string }>('SELECT id FROM resources LIMIT 1')).rows[0]!.id;
@@ -149,31 +149,36 @@ async function main(): Promise<void> {
     }
 
     const KINDS = ['search: words', 'search: type + location', 'search: words + free slot', 'search: all filters'];
+    log('Plans of one search of each kind, as the API runs it (coop_app, network scope), before any load:');
+    for (const [kind, label] of KINDS.entries()) {
+      const plan = await explain(pool, searchOf(kind).search);
+      log(`-- ${label}`);
+      for (const line of plan) log(`   ${line}`);
+    }
     log('Warming up');
-    await load((client, n) => ({ label: 'warm', path: searchQuery((client + n) % 4) }));
+    await load((client, n) => ({ label: 'warm', path: searchOf((client + n) % 4).path }));
     log(`Searching: ${CONCURRENCY} clients at once`);
-    const searches = await load((client, n) => ({ label: KINDS[(client + n) % 4]!, path: searchQuery((client + n) % 4) }));
+    const searches = await load((client, n) => ({ label: KINDS[(client + n) % 4]!, path: searchOf((client + n) % 4).path }));
     const all = [...searches.values()].flat();
     log('Reference: one resource by id, same concurrency');
-    const reference = await load(() => ({ label: 'reference: GET /v1/resources/:id', path: `/v1/resources/${someResource}` }));
+    const referenceLabel = 'reference: GET /v1/resources/:id';
+    const reference = (await load(() => ({ label: referenceLabel, path: `/v1/resources/${someResource}` }))).get(referenceLabel)!;
 
-    const row = (label: string, values: number[]) => {
-      const sorted = [...values].sort((x, y) => x - y);
-      return [label, String(sorted.length), percentile(sorted, 50).toFixed(1), percentile(sorted, 95).toFixed(1), sorted.at(-1)!.toFixed(1)];
-    };
-    printTable(log, ['measure', 'n', 'p50 ms', 'p95 ms', 'max ms'], [
-      ...KINDS.map((k) => row(k, searches.get(k)!)),
-      row('search: all kinds', all),
-      ...[...reference.entries()].map(([k, v]) => row(k, v)),
-    ]);
-    const p95 = percentile([...all].sort((x, y) => x - y), 95);
-    log(`Search P95 ${p95.toFixed(1)} ms with ${RESOURCES} resources and ${CONCURRENCY} concurrent searches: ${p95 <= 200 ? 'within' : 'ABOVE'} the 200 ms aim`);
+    const sortedP = (values: number[], p: number) => percentile([...values].sort((x, y) => x - y), p);
+    const row = (label: string, values: number[]) => [label, String(values.length), sortedP(values, 50).toFixed(1), sortedP(values, 95).toFixed(1), Math.max(...values).toFixed(1)];
+    printTable(log, ['measure', 'n', 'p50 ms', 'p95 ms', 'max ms'], [...KINDS.map((k) => row(k, searches.get(k)!)), row('search: all kinds', all), row(referenceLabel, reference)]);
+    const p95 = sortedP(all, 95);
+    log(`Search P95 ${p95.toFixed(1)} ms with ${RESOURCES} resources and ${CONCURRENCY} concurrent searches: ${p95 <= 200 ? 'within' : 'ABOVE'} the 200 ms aim (load average now ${os.loadavg().map((l) => l.toFixed(2)).join(' ')})`);
+    const ref = { name: `${referenceLabel}, p95`, value: Number(sortedP(reference, 95).toFixed(1)) };
+    const measured = `${RESOURCES} resources, ${CONCURRENCY} concurrent`;
+    const figures: Figure[] = [
+      { name: `resource search, all kinds (${measured})`, value: Number(p95.toFixed(1)), unit: 'ms p95', reference: ref, aim: 'p95 <= 200 ms' },
+      ...KINDS.map((k) => ({ name: `${k} (${measured})`, value: Number(sortedP(searches.get(k)!, 95).toFixed(1)), unit: 'ms p95', reference: ref })),
+    ];
+    recordFigures('resource-search', figures);
   } finally {
-    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+    await stack.stop();
   }
 }
 
-main().catch((err) => {
-  process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
-  process.exit(1);
-});
+runBench(main);

@@ -3,6 +3,7 @@ import { BusinessError } from '../domain/errors';
 import { isUuid } from '../domain/ids';
 import type { Booking, BookingSettlement, BookingStatus } from '../domain/network/resources';
 import { formatMicros } from '../domain/money';
+import { creationPosition, readCreationCursor, toPage, type Page } from './cursor';
 import { idempotent, requestHash } from './idempotency';
 import { toJsonParam } from './json';
 import { recordEvent } from './outbox';
@@ -106,4 +107,39 @@ export async function decideBooking(pool: Pool, id: string, d: { status: Exclude
     }
     return toBooking(row);
   });
+}
+
+export interface BookingListFilter {
+  /** Bookings this cooperative requested or owns the resource of. */
+  cooperativeId: string;
+  status?: BookingStatus;
+  resourceId?: string;
+  /** The requesting member. */
+  memberId?: string;
+  /** Bookings whose slot overlaps [from, to) (either bound may be open). */
+  from?: Date;
+  to?: Date;
+  cursor?: string;
+  limit: number;
+}
+
+/**
+ * A cooperative's bookings, as requester or as owner, newest first. Each side is read by its own
+ * index in creation order and the two merged, so a page costs the same however many bookings there are.
+ */
+export async function listBookings(pool: Pool, f: BookingListFilter): Promise<Page<Booking>> {
+  const after = readCreationCursor(f.cursor);
+  const side = (column: string) =>
+    `SELECT ${COLUMNS}, ${creationPosition.micros('created_at')} AS position FROM bookings
+      WHERE ${column} = $1 AND ($2::text IS NULL OR status = $2) AND ($3::uuid IS NULL OR resource_id = $3) AND ($4::uuid IS NULL OR requester_member_id = $4)
+        AND period && tstzrange($5, $6, '[)') AND ${creationPosition.after('created_at', 'id', '$7', '$8')}
+      ORDER BY created_at DESC, id DESC LIMIT $9`;
+  const { rows } = await inSystemTransaction(pool, (client) =>
+    client.query<BookingRow & { position: string }>(
+      // A booking within one cooperative is on both sides: UNION keeps it once.
+      `SELECT * FROM ((${side('requester_cooperative_id')}) UNION (${side('owner_cooperative_id')})) b ORDER BY created_at DESC, id DESC LIMIT $9`,
+      [f.cooperativeId, f.status ?? null, f.resourceId ?? null, f.memberId ?? null, f.from ?? null, f.to ?? null, after?.micros ?? null, after?.id ?? null, f.limit + 1],
+    ),
+  );
+  return toPage(rows, f.limit, (r) => [r.position, r.id], toBooking);
 }

@@ -111,12 +111,22 @@ export function castVote(pool: Pool, v: CastVote): Promise<void> {
       if (!row.open) throw new BusinessError('CONFLICT', 'The voting window is closed');
       if (!row.model || !row.eligible) throw new BusinessError('FORBIDDEN', 'Only members of a stakeholder cooperative, eligible when the proposal opened, may vote');
       checkChoice(row.model, v.choice, v.reason);
-      // Every value is a checked UUID, a choice from the closed list, or escaped.
+      // Every value is a checked UUID, a choice from the closed list, or escaped. The vote_cast governance
+      // event is written by the same statement, so it exists exactly when the vote (or its change) does:
+      // keyed by the vote's version, a replay (which changes no row) writes none and each change writes one.
       defer(
-        `INSERT INTO proposal_votes (proposal_id, cooperative_id, member_id, choice, reason)
-         VALUES ('${proposalId}', '${cooperativeId}', '${memberId}', '${v.choice}', ${v.reason === undefined ? 'NULL' : client.escapeLiteral(v.reason)})
-         ON CONFLICT (proposal_id, member_id) DO UPDATE SET choice = EXCLUDED.choice, reason = EXCLUDED.reason, version = proposal_votes.version + 1, cast_at = now()
-           WHERE (proposal_votes.choice, proposal_votes.reason) IS DISTINCT FROM (EXCLUDED.choice, EXCLUDED.reason)`,
+        `WITH vote AS (
+           INSERT INTO proposal_votes (proposal_id, cooperative_id, member_id, choice, reason)
+           VALUES ('${proposalId}', '${cooperativeId}', '${memberId}', '${v.choice}', ${v.reason === undefined ? 'NULL' : client.escapeLiteral(v.reason)})
+           ON CONFLICT (proposal_id, member_id) DO UPDATE SET choice = EXCLUDED.choice, reason = EXCLUDED.reason, version = proposal_votes.version + 1, cast_at = now()
+             WHERE (proposal_votes.choice, proposal_votes.reason) IS DISTINCT FROM (EXCLUDED.choice, EXCLUDED.reason)
+           RETURNING version
+         )
+         INSERT INTO economic_events (id, type, cooperative_id, cooperatives, aggregate_id, payload, recorded_by, idempotency_key, request_hash)
+         SELECT gen_random_uuid(), 'vote_cast', '${cooperativeId}', ARRAY['${cooperativeId}']::uuid[], '${proposalId}',
+                jsonb_build_object('proposalId', '${proposalId}', 'memberId', '${memberId}', 'choice', '${v.choice}', 'version', vote.version),
+                'member:${memberId}', 'vote:${proposalId}:${memberId}:' || vote.version, 'vote'
+           FROM vote`,
       );
     },
     [

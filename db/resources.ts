@@ -92,15 +92,15 @@ export interface ResourceSearch {
 const likePrefix = (text: string) => `${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
 /**
- * Discovery across the network, newest first: words of the title, description and location
- * (full-text), type, location prefix, and availability in a time range (the weekly schedule covers
- * it and no booking holds any part of it).
+ * The search statement (text and values), for the search and for the benchmark that explains its plan.
+ * Each filter is written so its index can serve it: words by the GIN index on the tsvector, type and
+ * location prefix by a pattern-ops btree, the weekly schedule by the GiST index on the multirange, and a
+ * slot's bookings by the exclusion constraint's GiST index on (resource, period).
  */
-export async function searchResources(pool: Pool, s: ResourceSearch): Promise<Page<SharedResource>> {
+export function searchStatement(s: ResourceSearch): { text: string; values: unknown[] } {
   const after = readCreationCursor(s.cursor);
-  const { rows } = await inSystemTransaction(pool, (client) =>
-    client.query<ResourceRow>(
-      `SELECT ${COLUMNS} FROM resources r
+  return {
+    text: `SELECT ${COLUMNS} FROM resources r
         WHERE ($1::text IS NULL OR r.search @@ plainto_tsquery('simple', $1))
           AND ($2::text IS NULL OR r.type = $2)
           AND ($3::text IS NULL OR lower(r.location) LIKE $3)
@@ -109,11 +109,20 @@ export async function searchResources(pool: Pool, s: ResourceSearch): Promise<Pa
                 SELECT 1 FROM bookings b WHERE b.resource_id = r.id AND b.status IN ('pending', 'confirmed') AND b.period && tstzrange($5, $6, '[)')))
           AND ${creationPosition.after('r.created_at', 'r.id', '$7', '$8')}
         ORDER BY r.created_at DESC, r.id DESC LIMIT $9`,
-      [
-        s.text ?? null, s.type ?? null, s.location ? likePrefix(s.location) : null, s.available ? multirange(s.available.ranges) : null,
-        s.available?.from ?? null, s.available?.to ?? null, after?.micros ?? null, after?.id ?? null, s.limit + 1,
-      ],
-    ),
-  );
+    values: [
+      s.text ?? null, s.type ?? null, s.location ? likePrefix(s.location) : null, s.available ? multirange(s.available.ranges) : null,
+      s.available?.from ?? null, s.available?.to ?? null, after?.micros ?? null, after?.id ?? null, s.limit + 1,
+    ],
+  };
+}
+
+/**
+ * Discovery across the network, newest first: words of the title, description and location
+ * (full-text), type, location prefix, and availability in a time range (the weekly schedule covers
+ * it and no booking holds any part of it).
+ */
+export async function searchResources(pool: Pool, s: ResourceSearch): Promise<Page<SharedResource>> {
+  const { text, values } = searchStatement(s);
+  const { rows } = await inSystemTransaction(pool, (client) => client.query<ResourceRow>(text, values));
   return toPage(rows, s.limit, (r) => [r.position, r.id], toResource);
 }

@@ -11,7 +11,7 @@ export interface BookingInput {
   ownerCooperativeId: string;
   requesterCooperativeId: string;
   requesterMemberId: string;
-  /** µCLOUD the requester pays the owner cooperative (settled between the ledgers when they differ). */
+  /** µCLOUD the requester pays the owner cooperative: settled between the ledgers when they differ, held then charged within one. */
   cost: bigint;
   from: string;
   to: string;
@@ -19,17 +19,20 @@ export interface BookingInput {
   decision?: { proposalId: string; closesAt: string };
 }
 
+/** What refused an activity or child: the business failure's message when there is one. */
+const refusal = (err: unknown) => (err as { cause?: { message?: string } }).cause?.message ?? (err as Error).message;
+
 export const cancelBooking = defineUpdate<{ status: 'cancelled' }>('cancel');
 export const bookingWorkflowId = (bookingId: string) => `booking:${bookingId}`;
 /** The exchange a booking's settlement is keyed by. */
 export const bookingExchangeId = (bookingId: string) => `booking:${bookingId}`;
 
-const { decideBooking, recordEconomicEvent } = proxyActivities<NetworkActivities>({
+const { decideBooking, recordEconomicEvent, holdBookingCost, chargeBookingHold } = proxyActivities<NetworkActivities>({
   startToCloseTimeout: '10 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '1 minute', nonRetryableErrorTypes: ['NOT_FOUND', 'VALIDATION_ERROR', 'CONFLICT', 'IDEMPOTENCY_MISMATCH'] },
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute', nonRetryableErrorTypes: ['INSUFFICIENT_FUNDS', 'NOT_FOUND', 'VALIDATION_ERROR', 'CONFLICT', 'IDEMPOTENCY_MISMATCH'] },
 });
 // A cancellation's compensation must happen: it retries until it does.
-const { reverseSettlement } = proxyActivities<NetworkActivities>({
+const { reverseSettlement, releaseBookingHold, refundBookingCharge } = proxyActivities<NetworkActivities>({
   startToCloseTimeout: '10 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute', nonRetryableErrorTypes: ['NOT_FOUND', 'VALIDATION_ERROR', 'IDEMPOTENCY_MISMATCH'] },
 });
@@ -39,13 +42,18 @@ const { proposalOutcome } = proxyActivities<NetworkActivities>({
   retry: { initialInterval: '1 second', backoffCoefficient: 1.5, maximumInterval: '1 minute', nonRetryableErrorTypes: ['NOT_FOUND'] },
 });
 
+/** How long a booking's cost is held beyond the decision it waits for (the outcome is polled after the close). */
+const HOLD_MARGIN_SECONDS = 86_400;
+
 /**
  * A booking, pending with its slot held from the request: it waits for the decision of every affected
  * cooperative (when one is needed), then settles the cost between the two ledgers and confirms the
  * slot, recording resource_exchange_* events with the decision's verified proof. A rejection, a
  * cancellation before settlement, or a settlement refused (for want of credits) releases the slot;
  * nothing has moved. A confirmed booking cancelled before its slot starts releases it too, and both
- * sides of its settlement are reversed.
+ * sides of its settlement are reversed. Within one cooperative (decision 0026) the cost is held on the
+ * requester's wallet from the request, charged when the booking is confirmed, released when it is not,
+ * and paid back by a correction when a confirmed booking is cancelled.
  */
 export async function booking(input: BookingInput): Promise<BookingStatus> {
   let cancelled = false;
@@ -65,12 +73,25 @@ export async function booking(input: BookingInput): Promise<BookingStatus> {
       type, cooperativeId: input.requesterCooperativeId, cooperatives, aggregateId: input.bookingId, amount: input.cost > 0n ? input.cost : null, proposalId, key: `booking:${input.bookingId}:${type}`,
       payload: { bookingId: input.bookingId, resourceId: input.resourceId, requesterMemberId: input.requesterMemberId, from: input.from, to: input.to, cost: formatMicros(input.cost), ...extra },
     });
+  const withinOne = input.ownerCooperativeId === input.requesterCooperativeId;
+  let holdId: string | undefined;
   const release = async (status: 'rejected' | 'cancelled' | 'failed', reason: string) => {
+    if (holdId) await releaseBookingHold({ cooperativeId: input.requesterCooperativeId, holdId });
     await decideBooking({ bookingId: input.bookingId, status, reason });
     return status;
   };
 
   await record('resource_exchange_proposed', null, input.decision ? { proposalId: input.decision.proposalId } : {});
+  if (withinOne && input.cost > 0n) {
+    const untilDecided = input.decision ? Math.ceil(Math.max(Date.parse(input.decision.closesAt) - Date.now(), 0) / 1000) : 0;
+    try {
+      holdId = await holdBookingCost({
+        bookingId: input.bookingId, cooperativeId: input.requesterCooperativeId, memberId: input.requesterMemberId, amount: input.cost, ttlSeconds: untilDecided + HOLD_MARGIN_SECONDS,
+      });
+    } catch (err) {
+      return release('failed', `the cost could not be held: ${refusal(err)}`);
+    }
+  }
   const proposalId = input.decision?.proposalId ?? null;
   if (input.decision) {
     await condition(() => cancelled, Math.max(Date.parse(input.decision.closesAt) - Date.now(), 0));
@@ -85,7 +106,13 @@ export async function booking(input: BookingInput): Promise<BookingStatus> {
 
   settling = true;
   let settled: BookingSettlement | undefined;
-  if (input.cost > 0n && input.ownerCooperativeId !== input.requesterCooperativeId) {
+  if (holdId) {
+    try {
+      settled = { holdId, transaction: await chargeBookingHold({ cooperativeId: input.requesterCooperativeId, holdId, amount: input.cost }) };
+    } catch (err) {
+      return release('failed', `the held cost could not be charged: ${refusal(err)}`);
+    }
+  } else if (input.cost > 0n && !withinOne) {
     const exchangeId = bookingExchangeId(input.bookingId);
     try {
       settled = await executeChild(settlement, {
@@ -93,8 +120,7 @@ export async function booking(input: BookingInput): Promise<BookingStatus> {
         args: [{ exchangeId, payerCooperativeId: input.requesterCooperativeId, payerMemberId: input.requesterMemberId, payeeCooperativeId: input.ownerCooperativeId, amount: input.cost, memo: `booking ${input.bookingId} of resource ${input.resourceId}` }],
       });
     } catch (err) {
-      const cause = (err as { cause?: { message?: string } }).cause;
-      return release('failed', `settlement refused: ${cause?.message ?? (err as Error).message}`);
+      return release('failed', `settlement refused: ${refusal(err)}`);
     }
   }
   // Recorded before the booking shows confirmed, so a confirmed booking always has its events.
@@ -108,11 +134,14 @@ export async function booking(input: BookingInput): Promise<BookingStatus> {
     return 'confirmed';
   }
   settling = true;
-  if (settled) {
+  const reason = `booking ${input.bookingId} cancelled before it started`;
+  if (settled && 'holdId' in settled) {
+    await refundBookingCharge({ bookingId: input.bookingId, cooperativeId: input.requesterCooperativeId, transactionId: settled.transaction, reason });
+  } else if (settled) {
     const exchangeId = bookingExchangeId(input.bookingId);
-    const reason = `booking ${input.bookingId} cancelled before it started`;
     await reverseSettlement({ exchangeId, cooperativeId: input.ownerCooperativeId, transactionId: settled.inTransaction, reason });
     await reverseSettlement({ exchangeId, cooperativeId: input.requesterCooperativeId, transactionId: settled.outTransaction, reason });
   }
+  holdId = undefined; // charged: paid back above, nothing held any more
   return release('cancelled', 'cancelled after confirmation, before it started; the settlement was reversed');
 }

@@ -60,10 +60,26 @@ export const BookingRequestBody = z.strictObject({ from: Instant, to: Instant })
 export const BookingView = z
   .object({
     id: Uuid, resourceId: Uuid, ownerCooperativeId: Uuid, requesterCooperativeId: Uuid, requesterMemberId: Uuid, from: z.iso.datetime(), to: z.iso.datetime(),
-    status: z.enum(BOOKING_STATUSES), cost: AmountString, proposalId: Uuid.nullable(), settlement: z.object({ outTransaction: Uuid, inTransaction: Uuid }).nullable(),
+    status: z.enum(BOOKING_STATUSES), cost: AmountString, proposalId: Uuid.nullable(), settlement: z
+      .union([z.object({ outTransaction: Uuid, inTransaction: Uuid }), z.object({ holdId: Uuid, transaction: Uuid })])
+      .nullable()
+      .openapi({ description: "between two ledgers, each side's transaction; within one, the hold on the requester's wallet and the charge" }),
     reason: z.string().nullable(), createdAt: z.iso.datetime(), decidedAt: z.iso.datetime().nullable(), workflowId: z.string(),
   })
   .openapi('Booking');
+
+export const BookingListQuery = z
+  .strictObject({
+    status: z.enum(BOOKING_STATUSES).optional(),
+    resourceId: Uuid.optional(),
+    memberId: Uuid.optional().openapi({ description: 'the requesting member (a member sees only their own)' }),
+    from: Instant.optional().openapi({ description: 'only bookings whose slot ends after this instant' }),
+    to: Instant.optional().openapi({ description: 'only bookings whose slot starts before this instant' }),
+    ...pageQuery,
+  })
+  .refine((q) => q.from === undefined || q.to === undefined || q.from < q.to, { message: 'from comes before to', path: ['to'] });
+
+export const BookingPage = z.object({ items: z.array(BookingView), nextCursor: z.string().nullable() }).openapi('BookingPage');
 
 export const bookingView = (b: Booking): z.infer<typeof BookingView> => ({ ...b, cost: formatMicros(b.cost), workflowId: `booking:${b.id}` });
 

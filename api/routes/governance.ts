@@ -1,5 +1,3 @@
-import { randomUUID } from 'node:crypto';
-import { appendEconomicEvent } from '../../db/economic-events';
 import { findProposal, governanceSettings, listDelegations, listProposals, setDelegation, setVoteWeight, updateGovernanceSettings, type CooperativeGovernance } from '../../db/governance';
 import { castVote, listFrozenDelegations, listVotes, stakeholderSnapshots } from '../../db/proposal-votes';
 import type { ProposalRecord } from '../../domain/governance/proposal';
@@ -120,13 +118,8 @@ export function governanceRoutes(deps: ApiDependencies) {
       method: 'post', path: '/v1/proposals/:proposalId/votes', summary: 'Vote (or change your vote) while the window is open; the latest vote counts and a repeat changes nothing', tag: 'Governance',
       roles: ['member'], params: ProposalParams, body: VoteBody, responses: { 200: { description: 'Vote accepted' } },
       async handler({ auth, params, body }) {
-        // castVote answers NOT_FOUND itself for a proposal the voter's cooperative has no part in.
+        // castVote answers NOT_FOUND itself for a proposal the voter's cooperative has no part in, and writes the vote_cast event with the vote.
         await castVote(deps.pool, { proposalId: params.proposalId, cooperativeId: callerCooperative(auth), memberId: auth.subject, choice: body.choice, ...(body.reason ? { reason: body.reason } : {}) });
-        // The vote's governance event (decision 0022): each vote, a change included, is one.
-        await appendEconomicEvent(deps.pool, {
-          id: randomUUID(), type: 'vote_cast', cooperativeId: callerCooperative(auth), cooperatives: [callerCooperative(auth)], aggregateId: params.proposalId, amount: null, currency: null,
-          payload: { proposalId: params.proposalId, memberId: auth.subject, choice: body.choice }, proof: null, recordedBy: `member:${auth.subject}`, idempotencyKey: `vote:${params.proposalId}:${randomUUID()}`,
-        });
         return { status: 200, body: { accepted: true, choice: body.choice } };
       },
     }),

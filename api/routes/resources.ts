@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowNotFoundError } from '@temporalio/client';
+import { listBookings } from '../../db/bookings';
 import { createResource, findResource, searchResources } from '../../db/resources';
 import { scheduleRanges, weeklyRanges } from '../../domain/network/resources';
 import { bookingWorkflowId, cancelBooking } from '../../workflows/booking';
-import { callerCooperative, type AuthContext } from '../auth/authenticate';
-import { BookingParams, BookingRequestBody, BookingView, bookingView, ResourceBody, ResourcePage, ResourceParams, ResourceSearchQuery, ResourceView, resourceView } from '../contracts/network';
+import { callerCooperative, listedMember, type AuthContext } from '../auth/authenticate';
+import { BookingListQuery, BookingPage, BookingParams, BookingRequestBody, BookingView, bookingView, ResourceBody, ResourcePage, ResourceParams, ResourceSearchQuery, ResourceView, resourceView } from '../contracts/network';
+import { CooperativeScope } from '../contracts/ledger';
 import type { ApiDependencies } from '../dependencies';
 import { ApiError } from '../errors';
 import { defineRoute } from '../route';
@@ -54,6 +56,18 @@ export function resourceRoutes(deps: ApiDependencies) {
       async handler({ auth, params, body, idempotencyKey }) {
         const { booking, created } = await requestBooking(deps, { resourceId: params.resourceId, cooperativeId: callerCooperative(auth), memberId: auth.subject, from: body.from, to: body.to, idempotencyKey: idempotencyKey! });
         return { status: created ? 201 : 200, body: bookingView(booking) };
+      },
+    }),
+    defineRoute({
+      method: 'get', path: '/v1/cooperatives/:cooperativeId/bookings',
+      summary: "A cooperative's bookings, as requester or as owner of the resource (a member: their own requests), newest first; by status, resource, requesting member and a time range the slot overlaps", tag: 'Network',
+      roles: ['member', 'coop_admin', 'service', 'operator'], params: CooperativeScope, query: BookingListQuery, responses: { 200: { description: 'A page of bookings', schema: BookingPage } },
+      async handler({ auth, params, query }) {
+        const memberId = listedMember(auth, params.cooperativeId, query.memberId);
+        const page = await listBookings(deps.pool, {
+          cooperativeId: params.cooperativeId, status: query.status, resourceId: query.resourceId, memberId, from: query.from, to: query.to, cursor: query.cursor, limit: query.limit,
+        });
+        return { status: 200, body: { items: page.items.map(bookingView), nextCursor: page.nextCursor } };
       },
     }),
     defineRoute({

@@ -12,7 +12,7 @@ export type ResourceType = (typeof RESOURCE_TYPES)[number];
 export const ACCESS_MODELS = ['open', 'approval'] as const;
 export type AccessModel = (typeof ACCESS_MODELS)[number];
 
-/** What a booking costs: nothing, a flat amount, or an amount per started hour (µCLOUD). */
+/** What a booking costs: nothing, a flat amount, or an amount per started hour (µCLOUD), paid by the requesting member. */
 export const COST_MODELS = ['free', 'flat', 'per_hour'] as const;
 export type CostModel = (typeof COST_MODELS)[number];
 
@@ -106,11 +106,11 @@ export interface SharedResource {
   createdAt: string;
 }
 
-/** What the booking's settlement moved, and whether it was undone. */
-export interface BookingSettlement {
-  outTransaction: string;
-  inTransaction: string;
-}
+/**
+ * What the booking's settlement moved: between two ledgers, the payer's and the payee's transactions;
+ * within one, the hold on the requester's wallet and the charge that consumed it.
+ */
+export type BookingSettlement = { outTransaction: string; inTransaction: string } | { holdId: string; transaction: string };
 
 export interface Booking {
   id: string;

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { createBooking } from '../../db/bookings';
 import { createCampaign } from '../../db/campaigns';
 import { proposeCorrection } from '../../db/corrections';
 import { createPurchase } from '../../db/credit-purchases';
@@ -6,6 +7,7 @@ import { recordDeadLetter } from '../../db/dead-letter';
 import * as ledger from '../../db/ledger';
 import { createRateCard } from '../../db/rate-cards';
 import { runReconciliation } from '../../db/reconciliations';
+import { createResource } from '../../db/resources';
 import { createRule } from '../../db/revenue-rules';
 import { setDelegation } from '../../db/governance';
 import { secretBox } from '../../db/secret-box';
@@ -35,7 +37,9 @@ describe('paging every list while writing', () => {
   /** An open proposal whose votes are public, and members of its electorate who have not voted yet. */
   let proposal: string;
   const voters: string[] = [];
-  const unique = { rateCardDay: 0, reconciliationMinute: 0 };
+  const unique = { rateCardDay: 0, reconciliationMinute: 0, bookingHour: 0 };
+  /** A resource of the cooperative, booked hour after hour (without its workflow: the list is what is paged). */
+  let resource: string;
 
   beforeAll(async () => {
     [api, chain] = await Promise.all([startTestApi(), connectTestChain()]);
@@ -58,6 +62,10 @@ describe('paging every list while writing', () => {
     if (settings.status !== 200) throw new Error(`governance settings: ${settings.status} ${JSON.stringify(settings.body)}`);
     for (let n = 0; n < 40; n++) voters.push(await addMember(api.pool, coop));
     proposal = await propose();
+    resource = (await createResource(api.pool, {
+      id: randomUUID(), cooperativeId: coop, type: 'space', title: 'Paging room', description: '', location: 'Lyon', schedule: [], ranges: [[0, 10080]],
+      accessModel: 'open', costModel: 'free', costAmount: 0n, createdBy: 'admin', idempotencyKey: randomUUID(),
+    })).resource.id;
   });
   afterAll(async () => {
     await api?.close();
@@ -179,6 +187,16 @@ describe('paging every list while writing', () => {
           type: 'equipment', title: `Paging press ${randomUUID().slice(0, 6)}`, description: 'A press listed while the list is paged', location: 'Lyon',
           availability: [{ day: 'mon', from: '08:00', to: '18:00' }], accessModel: 'open', cost: { model: 'per_hour', amount: '1' },
         }),
+    },
+    {
+      route: '/v1/cooperatives/{cooperativeId}/bookings', path: () => `/v1/cooperatives/${coop}/bookings`, token: () => admin,
+      write: () => {
+        const from = new Date(Date.UTC(2030, 0, 1) + ++unique.bookingHour * 3_600_000);
+        return createBooking(api.pool, {
+          id: randomUUID(), resourceId: resource, ownerCooperativeId: coop, requesterCooperativeId: coop, requesterMemberId: alice,
+          from, to: new Date(from.getTime() + 3_600_000), cost: 0n, idempotencyKey: randomUUID(),
+        });
+      },
     },
     { route: '/v1/proposals/{proposalId}/votes', path: () => `/v1/proposals/${proposal}/votes`, token: () => admin, write: castNextVote, key: (v) => v.memberId },
     {

@@ -207,6 +207,77 @@ describe('intercooperative network', () => {
     expect(busy.body.items.map((r: { id: string }) => r.id)).not.toContain(resource);
   }, 120_000);
 
+  it('charges a booking within one cooperative through a hold (decision 0026): held at the request, charged at confirmation, paid back on cancel; released on rejection; failed without credits', async () => {
+    // A cooperative of its own, so the report below counts A's bookings and decisions alone.
+    const c = await cooperative(2, 6);
+    const member = c.members[1]!;
+    await ledger.mint(api.pool, { cooperativeId: c.id, memberId: member.id, amount: cloud(50), source: 'purchase', sourceId: `pi_${randomUUID()}`, idempotencyKey: `net-${randomUUID()}` });
+    const walletBefore = await balance(c.id, '2100', member.id);
+    const hold = (holdId: string) => api.request('GET', `/v1/cooperatives/${c.id}/holds/${holdId}`, { token: c.admin });
+    const walletChecks = ['wallet_equals_lots', 'reserved_equals_open_holds', 'lot_parts_add_up', 'no_negative_wallet', 'account_balance_equals_entries'] as const;
+
+    // Open access: booked at once, the cost (3 started hours at 2 CLOUD) held, then charged.
+    const open = await share(c);
+    const requestKey = key();
+    const res = await api.request('POST', `/v1/resources/${open}/request`, { token: member.token, headers: requestKey, body: slot(7, 3) });
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ cost: '6', proposalId: null });
+    const confirmed = await eventually(() => bookingOf(res.body.id, member.token), (r) => r.body.status !== 'pending', 30_000);
+    expect(confirmed.body).toMatchObject({ status: 'confirmed', settlement: { holdId: expect.any(String), transaction: expect.any(String) } });
+    const { holdId, transaction } = confirmed.body.settlement;
+    expect((await hold(holdId)).body).toMatchObject({ status: 'finalized', amount: '6', finalAmount: '6', transactionId: transaction });
+    expect(await balance(c.id, '2100', member.id)).toBe(walletBefore - cloud(6));
+    const executed = await api.request('GET', `/v1/events?aggregate=${res.body.id}`, { token: c.admin });
+    expect(executed.body.items.map((e: { type: string }) => e.type)).toEqual(['resource_exchange_proposed', 'resource_exchange_executed']);
+    // The same request again is the same booking: nothing more is held or charged.
+    const replay = await api.request('POST', `/v1/resources/${open}/request`, { token: member.token, headers: requestKey, body: slot(7, 3) });
+    expect(replay.body).toMatchObject({ id: res.body.id, status: 'confirmed' });
+    expect((await api.request('GET', `/v1/cooperatives/${c.id}/holds?memberId=${member.id}&limit=100`, { token: c.admin })).body.items.filter((h: { id: string }) => h.id === holdId)).toHaveLength(1);
+
+    // The list shows it to its cooperative, by status and resource; a member sees only their own.
+    const listed = await api.request('GET', `/v1/cooperatives/${c.id}/bookings?status=confirmed&resourceId=${open}`, { token: c.admin });
+    expect(listed.body.items.map((x: { id: string }) => x.id)).toContain(res.body.id);
+    expect((await api.request('GET', `/v1/cooperatives/${c.id}/bookings?memberId=${member.id}`, { token: c.members[0]!.token })).status).toBe(403);
+    const own = await api.request('GET', `/v1/cooperatives/${c.id}/bookings?resourceId=${open}`, { token: c.members[0]!.token });
+    expect(own.body.items).toEqual([]);
+    expect((await api.request('GET', `/v1/cooperatives/${c.id}/bookings`, { token: b.admin })).status).toBe(403);
+
+    // Cancelled before it starts: the charge is paid back by a correction, once.
+    expect((await api.request('POST', `/v1/bookings/${res.body.id}/cancel`, { token: member.token })).status).toBe(202);
+    await eventually(() => bookingOf(res.body.id, member.token), (r) => r.body.status === 'cancelled', 30_000);
+    expect(await balance(c.id, '2100', member.id)).toBe(walletBefore);
+    const refunds = await api.pool.query(`SELECT idempotency_key FROM transactions WHERE type = 'correction' AND reverses_transaction_id = $1`, [transaction]);
+    expect(refunds.rows).toEqual([{ idempotency_key: `booking:${res.body.id}:refund` }]);
+
+    // Approval access: the cost is held while the owner decides, and released when it says no.
+    const guarded = await share(c, { accessModel: 'approval' });
+    const asked = await api.request('POST', `/v1/resources/${guarded}/request`, { token: member.token, headers: key(), body: slot(8, 2) });
+    expect(asked.status).toBe(201);
+    const held = await eventually(
+      () => api.request('GET', `/v1/cooperatives/${c.id}/holds?memberId=${member.id}&status=open`, { token: c.admin }),
+      (r) => r.body.items.length === 1,
+      30_000,
+    );
+    expect(held.body.items[0]).toMatchObject({ amount: '4', status: 'open' });
+    for (const m of c.members) expect((await vote(m, asked.body.proposalId, 'no')).status).toBe(200);
+    const rejected = await eventually(() => bookingOf(asked.body.id, member.token), (r) => r.body.status !== 'pending', 60_000);
+    expect(rejected.body).toMatchObject({ status: 'rejected', settlement: null });
+    expect((await hold(held.body.items[0].id)).body.status).toBe('released');
+    expect(await balance(c.id, '2100', member.id)).toBe(walletBefore);
+    const charges = await api.pool.query(`SELECT 1 FROM transactions WHERE cooperative_id = $1 AND type = 'redemption' AND metadata->>'holdId' = $2`, [c.id, held.body.items[0].id]);
+    expect(charges.rowCount).toBe(0);
+
+    // No credits: the cost cannot be held, so the booking fails and frees its slot.
+    const broke = (await api.request('POST', `/v1/cooperatives/${c.id}/members`, { token: c.admin, body: { address: randomAddress() } })).body.id;
+    const brokeToken = await api.token({ subject: broke, role: 'member', cooperativeId: c.id });
+    const refused = await api.request('POST', `/v1/resources/${open}/request`, { token: brokeToken, headers: key(), body: slot(9, 1) });
+    expect(refused.status).toBe(201);
+    const failed = await eventually(() => bookingOf(refused.body.id, brokeToken), (r) => r.body.status !== 'pending', 30_000);
+    expect(failed.body).toMatchObject({ status: 'failed', settlement: null, reason: expect.stringContaining('could not be held') });
+
+    expect((await ledger.integrityReport(api.pool, c.id, { checks: walletChecks })).findings).toEqual([]);
+  }, 180_000);
+
   it('fulfils a mutual-aid request: the donor cooperative decides with the requester, the aid moves between the ledgers, the event carries the proof', async () => {
     const request = await api.request('POST', '/v1/events', {
       token: a.admin, headers: key(), body: { type: 'mutual_aid_requested', aggregateId: `aid-${randomUUID()}`, amount: '5', payload: { purpose: 'Flood repairs to the workshop' } },

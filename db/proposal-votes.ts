@@ -10,6 +10,7 @@ import { emptyTotals, type TallyTotals } from '../domain/governance/tally';
 import { readCursor, toPage, type Page } from './cursor';
 import type { StakeholderRules } from './governance';
 import { inSystemTransaction } from './transaction';
+import { inline } from './inline';
 
 /**
  * A proposal's electorate, votes and frozen delegation graph (decision 0020). Votes are rows written
@@ -104,37 +105,43 @@ export function castVote(pool: Pool, v: CastVote): Promise<void> {
   if (!(VOTE_CHOICES as readonly string[]).includes(v.choice)) throw new BusinessError('VALIDATION_ERROR', 'Unknown choice');
   return inSystemTransaction(
     pool,
-    async (client, [, state], defer) => {
+    async (_client, [, state], defer) => {
       const row = state!.rows[0] as { status: string; stakeholder: boolean; open: boolean; model: GovernanceModel | null; eligible: boolean } | undefined;
       if (!row || !row.stakeholder) throw new BusinessError('NOT_FOUND', 'Proposal not found');
       if (row.status === 'draft') throw new BusinessError('CONFLICT', 'The proposal is a draft: its voting window has not opened');
       if (!row.open) throw new BusinessError('CONFLICT', 'The voting window is closed');
       if (!row.model || !row.eligible) throw new BusinessError('FORBIDDEN', 'Only members of a stakeholder cooperative, eligible when the proposal opened, may vote');
       checkChoice(row.model, v.choice, v.reason);
-      // Every value is a checked UUID, a choice from the closed list, or escaped. The vote_cast governance
-      // event is written by the same statement, so it exists exactly when the vote (or its change) does:
-      // keyed by the vote's version, a replay (which changes no row) writes none and each change writes one.
+      // The vote_cast governance event is written by the same statement, so it exists exactly when the vote
+      // (or its change) does: keyed by the vote's version, a replay (which changes no row) writes none and
+      // each change writes one.
       defer(
-        `WITH vote AS (
-           INSERT INTO proposal_votes (proposal_id, cooperative_id, member_id, choice, reason)
-           VALUES ('${proposalId}', '${cooperativeId}', '${memberId}', '${v.choice}', ${v.reason === undefined ? 'NULL' : client.escapeLiteral(v.reason)})
-           ON CONFLICT (proposal_id, member_id) DO UPDATE SET choice = EXCLUDED.choice, reason = EXCLUDED.reason, version = proposal_votes.version + 1, cast_at = now()
-             WHERE (proposal_votes.choice, proposal_votes.reason) IS DISTINCT FROM (EXCLUDED.choice, EXCLUDED.reason)
-           RETURNING version
-         )
-         INSERT INTO economic_events (id, type, cooperative_id, cooperatives, aggregate_id, payload, recorded_by, idempotency_key, request_hash)
-         SELECT gen_random_uuid(), 'vote_cast', '${cooperativeId}', ARRAY['${cooperativeId}']::uuid[], '${proposalId}',
-                jsonb_build_object('proposalId', '${proposalId}', 'memberId', '${memberId}', 'choice', '${v.choice}', 'version', vote.version),
-                'member:${memberId}', 'vote:${proposalId}:${memberId}:' || vote.version, 'vote'
-           FROM vote`,
+        inline(
+          `WITH vote AS (
+             INSERT INTO proposal_votes (proposal_id, cooperative_id, member_id, choice, reason)
+             VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (proposal_id, member_id) DO UPDATE SET choice = EXCLUDED.choice, reason = EXCLUDED.reason, version = proposal_votes.version + 1, cast_at = now()
+               WHERE (proposal_votes.choice, proposal_votes.reason) IS DISTINCT FROM (EXCLUDED.choice, EXCLUDED.reason)
+             RETURNING version
+           )
+           INSERT INTO economic_events (id, type, cooperative_id, cooperatives, aggregate_id, payload, recorded_by, idempotency_key, request_hash)
+           SELECT gen_random_uuid(), 'vote_cast', $2, ARRAY[$2]::uuid[], $1,
+                  jsonb_build_object('proposalId', $1, 'memberId', $3, 'choice', $4, 'version', vote.version),
+                  'member:' || $3, 'vote:' || $1 || ':' || $3 || ':' || vote.version, 'vote'
+             FROM vote`,
+          [proposalId, cooperativeId, memberId, v.choice, v.reason ?? null],
+        ),
       );
     },
     [
       `SELECT pg_advisory_xact_lock_shared(${lockKey(proposalId)})`,
-      `SELECT p.status, '${cooperativeId}' = ANY (p.stakeholders) AS stakeholder, (p.status = 'open' AND p.voting_closed_at IS NULL AND s.voting_closed_at IS NULL AND s.closes_at > now()) AS open, s.model,
-              EXISTS (SELECT 1 FROM proposal_electorate e WHERE e.proposal_id = p.id AND e.member_id = '${memberId}' AND e.cooperative_id = '${cooperativeId}') AS eligible
-         FROM proposals p LEFT JOIN proposal_stakeholders s ON s.proposal_id = p.id AND s.cooperative_id = '${cooperativeId}'
-        WHERE p.id = '${proposalId}'`,
+      inline(
+        `SELECT p.status, $1::uuid = ANY (p.stakeholders) AS stakeholder, (p.status = 'open' AND p.voting_closed_at IS NULL AND s.voting_closed_at IS NULL AND s.closes_at > now()) AS open, s.model,
+                EXISTS (SELECT 1 FROM proposal_electorate e WHERE e.proposal_id = p.id AND e.member_id = $2 AND e.cooperative_id = $1) AS eligible
+           FROM proposals p LEFT JOIN proposal_stakeholders s ON s.proposal_id = p.id AND s.cooperative_id = $1
+          WHERE p.id = $3`,
+        [cooperativeId, memberId, proposalId],
+      ),
     ],
   );
 }

@@ -57,7 +57,7 @@ export function createApp(deps: ApiDependencies): express.Express {
   // Before the JSON parser: the webhook's signature is checked over the raw body.
   app.use(stripeWebhookRouter(deps, registry));
   const v1 = Router();
-  v1.use(express.json({ limit: deps.config.api.bodyLimit, strict: true, type: ['application/json', 'application/*+json'] }));
+  const json = (limit: string) => express.json({ limit, strict: true, type: ['application/json', 'application/*+json'] });
   const routes = [
     ...cooperativeRoutes(deps),
     ...memberRoutes(deps),
@@ -83,6 +83,9 @@ export function createApp(deps: ApiDependencies): express.Express {
     ...economicEventRoutes(deps),
     ...networkReportRoutes(deps),
   ];
+  // A route that takes many records in one request (a batch) parses its body first, with its own limit.
+  for (const route of routes) if (route.bodyLimit) v1[route.method](route.path, json(route.bodyLimit));
+  v1.use(json(deps.config.api.bodyLimit));
   const verifyPrincipal = principalVerifier(deps.pool);
   // A cooperative's own OIDC issuer's token, else the project's own (decision 0023).
   const federated = federatedAuthenticator(deps.pool, deps.config);

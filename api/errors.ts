@@ -18,6 +18,11 @@ const STATUS: Record<ErrorCode, number> = {
   INTERNAL: 500,
 };
 
+/** The HTTP status an error code is answered with (a batch reports it per record). */
+export function statusOf(code: ErrorCode): number {
+  return STATUS[code];
+}
+
 export interface ErrorDetail {
   path?: string;
   message: string;

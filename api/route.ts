@@ -37,6 +37,8 @@ export interface RouteDefinition<P extends Schema = Schema, Q extends Schema = S
   query?: Q;
   body?: B;
   idempotencyKey?: 'required' | 'optional';
+  /** A larger JSON body limit than API_BODY_LIMIT, for a route that takes a batch of records. */
+  bodyLimit?: string;
   responses: Record<number, { description: string; schema?: z.ZodType }>;
   handler(ctx: RouteContext<P, Q, B>): Promise<{ status: number; body: unknown }>;
 }

@@ -25,19 +25,30 @@ export interface RateInForce extends Rate {
   version: number;
 }
 
-/** The rate of a primitive on the newest card effective at `at`, as a statement for an opening batch. */
-export function rateInForceStatement(cooperativeId: string, primitive: Primitive, at: Date): string {
+/** What a usage is priced by: the primitive and the usage time. */
+export interface RateLookup {
+  primitive: Primitive;
+  at: Date;
+}
+
+/**
+ * The one pricing rule for usage, as a statement for an opening batch: for each lookup, the rate of its
+ * primitive on the newest card effective at its time. Rows carry the lookup's index `n`; a lookup no
+ * card covers has no row. One statement for a single redemption or a batch of a thousand.
+ */
+export function ratesInForceStatement(cooperativeId: string, lookups: readonly RateLookup[]): string {
   return inline(
-    `SELECT c.id, c.version, r.rate, r.infrastructure_cost FROM rate_cards c
-       JOIN rate_card_rates r ON r.rate_card_id = c.id AND r.primitive = $1
-      WHERE c.cooperative_id = $2 AND c.effective_from <= $3 ORDER BY c.effective_from DESC LIMIT 1`,
-    [primitive, cooperativeId, at],
+    `SELECT q.n, c.id, c.version, c.rate, c.infrastructure_cost FROM jsonb_to_recordset($1::jsonb) AS q(n int, p text, at timestamptz)
+      CROSS JOIN LATERAL (SELECT c.id, c.version, r.rate, r.infrastructure_cost FROM rate_cards c
+                            JOIN rate_card_rates r ON r.rate_card_id = c.id AND r.primitive = q.p
+                           WHERE c.cooperative_id = $2 AND c.effective_from <= q.at ORDER BY c.effective_from DESC LIMIT 1) c`,
+    [JSON.stringify(lookups.map((l, n) => ({ n, p: l.primitive, at: l.at.toISOString() }))), cooperativeId],
   );
 }
 
-export function toRateInForce(rows: Array<{ id: string; version: number; rate: bigint; infrastructure_cost: bigint }>): RateInForce | undefined {
-  const row = rows[0];
-  return row && { rateCardId: row.id, version: row.version, rate: row.rate, infrastructureCost: row.infrastructure_cost };
+/** The rows of ratesInForceStatement by lookup index. */
+export function toRatesInForce(rows: Array<{ n: number; id: string; version: number; rate: bigint; infrastructure_cost: bigint }>): Map<number, RateInForce> {
+  return new Map(rows.map((r) => [r.n, { rateCardId: r.id, version: r.version, rate: r.rate, infrastructureCost: r.infrastructure_cost }]));
 }
 
 const SELECT_CARD = `

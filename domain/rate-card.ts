@@ -19,3 +19,6 @@ export const V1_RATES: Record<Primitive, Rate> = {
   long_term_memory_gb_months: { rate: 50_000n, infrastructureCost: 5_000n },
   short_term_memory_gb_hours: { rate: 500_000n, infrastructureCost: 50_000n },
 };
+
+/** Most usage records one batch redeems: a request stays a few hundred kilobytes and its transaction short. */
+export const MAX_USAGE_BATCH = 1_000;

@@ -3,8 +3,8 @@ import { visibleKey } from '../../db/idempotency';
 import { LOT_CATEGORIES } from '../../domain/lots';
 import type { MemberBalance } from '../../domain/member-balance';
 import { CURRENCIES, formatMicros } from '../../domain/money';
-import { PRIMITIVES } from '../../domain/rate-card';
-import { pageQuery, SafeText, Uuid } from './common';
+import { MAX_USAGE_BATCH, PRIMITIVES } from '../../domain/rate-card';
+import { ErrorBody, IdempotencyKey, pageQuery, SafeText, Uuid } from './common';
 import { AmountString, PositiveAmount } from './money';
 import { PositionView, positionView } from './staking';
 import { z } from './zod';
@@ -77,11 +77,44 @@ export const TransferBody = z
   })
   .openapi('Transfer');
 
-export const UsageBody = z
+const usageFields = {
+  memberId: Uuid,
+  primitive: z.enum(PRIMITIVES),
+  quantity: PositiveAmount.openapi({ type: 'string', example: '1.5', description: 'quantity of the primitive, up to 6 decimals' }),
+  usageAt: z.iso.datetime({ offset: true }).optional().openapi({ description: 'when the resource was used (default: now); prices at the rate card in force then' }),
+};
+
+export const UsageBody = z.strictObject(usageFields).openapi('UsageRedemption');
+
+export const UsageBatchBody = z
   .strictObject({
-    memberId: Uuid,
-    primitive: z.enum(PRIMITIVES),
-    quantity: PositiveAmount.openapi({ type: 'string', example: '1.5', description: 'quantity of the primitive, up to 6 decimals' }),
-    usageAt: z.iso.datetime({ offset: true }).optional().openapi({ description: 'when the resource was used (default: now); prices at the rate card in force then' }),
+    records: z
+      .array(z.strictObject({ ...usageFields, idempotencyKey: IdempotencyKey.openapi({ description: "the record's own key: a replay returns its first result" }) }))
+      .min(1)
+      .max(MAX_USAGE_BATCH, { message: `a batch holds at most ${MAX_USAGE_BATCH} usage records` }),
   })
-  .openapi('UsageRedemption');
+  .openapi('UsageBatch');
+
+/** A batch record's outcome: its redemption (new or replayed), or why this record alone was refused. */
+export const UsageOutcomeView = z
+  .object({
+    index: z.number().int().openapi({ description: "the record's position in the request" }),
+    idempotencyKey: z.string(),
+    status: z.number().int().openapi({ description: '201 redeemed, 200 replayed, or the status the single usage route would answer this error with' }),
+    replayed: z.boolean().optional(),
+    transactionId: Uuid.optional(),
+    amount: AmountString.optional().openapi({ description: 'CLOUD taken from the wallet' }),
+    rateCardVersion: z.number().int().optional(),
+    createdAt: z.iso.datetime().optional(),
+    error: ErrorBody.shape.error.optional(),
+  })
+  .openapi('UsageOutcome');
+
+export const UsageBatchView = z
+  .object({
+    results: z.array(UsageOutcomeView),
+    redeemed: z.number().int(),
+    replayed: z.number().int(),
+    failed: z.number().int(),
+  })
+  .openapi('UsageBatchResult');

@@ -1,11 +1,25 @@
-import { memberBalance, memberTransactions, redeemUsage, transfer } from '../../db/ledger';
+import { clientKey, visibleKey } from '../../db/idempotency';
+import { memberBalance, memberTransactions, redeemUsage, redeemUsageBatch, transfer, type UsageOutcome } from '../../db/ledger';
+import { formatMicros } from '../../domain/money';
 import { requireMemberAccess } from '../auth/authenticate';
-import { BalanceView, balanceView, CooperativeScope, MemberScope, TransactionListQuery, TransactionPage, TransactionView, transactionView, TransferBody, UsageBody } from '../contracts/ledger';
+import { BalanceView, balanceView, CooperativeScope, MemberScope, TransactionListQuery, TransactionPage, TransactionView, transactionView, TransferBody, UsageBatchBody, UsageBatchView, UsageBody, type UsageOutcomeView } from '../contracts/ledger';
+import type { z } from '../contracts/zod';
 import type { ApiDependencies } from '../dependencies';
-import { ApiError } from '../errors';
+import { ApiError, statusOf } from '../errors';
 import { defineRoute } from '../route';
 
 const written = (replayed: boolean) => (replayed ? 200 : 201);
+
+/** A batch record's outcome as the response lists it: what the client needs to reconcile, not the whole transaction. */
+function outcomeView(index: number, idempotencyKey: string, o: UsageOutcome): z.infer<typeof UsageOutcomeView> {
+  if ('error' in o) return { index, idempotencyKey, status: statusOf(o.error.code), error: o.error };
+  const t = o.transaction;
+  const taken = t.entries.find((e) => e.accountCode === '2100')!.amount;
+  return {
+    index, idempotencyKey, status: written(o.replayed), replayed: o.replayed, transactionId: t.id, amount: formatMicros(taken),
+    rateCardVersion: t.metadata.rateCardVersion as number, createdAt: t.createdAt,
+  };
+}
 
 export function walletRoutes(deps: ApiDependencies) {
   return [
@@ -74,6 +88,33 @@ export function walletRoutes(deps: ApiDependencies) {
         });
         res.setHeader('Idempotent-Replayed', String(result.replayed));
         return { status: written(result.replayed), body: transactionView(result.transaction) };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/v1/cooperatives/:cooperativeId/usage/batch',
+      summary: 'Redeem up to 1,000 usage records at once, each idempotent by its own key and refused on its own',
+      tag: 'Wallets',
+      roles: ['coop_admin', 'operator', 'service'],
+      params: CooperativeScope,
+      body: UsageBatchBody,
+      // 1,000 records of up to ~450 bytes each (a 255-character key).
+      bodyLimit: '1mb',
+      responses: { 200: { description: "Each record's outcome, in request order: 201 redeemed, 200 replayed, or its error", schema: UsageBatchView } },
+      async handler({ params, body, auth }) {
+        for (const memberId of new Set(body.records.map((r) => r.memberId))) requireMemberAccess(auth, params.cooperativeId, memberId);
+        const outcomes = await redeemUsageBatch(
+          deps.pool,
+          params.cooperativeId,
+          body.records.map((r) => ({
+            memberId: r.memberId, primitive: r.primitive, quantity: r.quantity, usageAt: r.usageAt ? new Date(r.usageAt) : undefined,
+            // Scoped to the caller, as the single route's header key is: the same key replays across both.
+            idempotencyKey: clientKey(auth, r.idempotencyKey),
+          })),
+        );
+        const results = outcomes.map((o, i) => outcomeView(i, visibleKey(clientKey(auth, body.records[i]!.idempotencyKey)), o));
+        const count = (f: (r: (typeof results)[number]) => boolean) => results.filter(f).length;
+        return { status: 200, body: { results, redeemed: count((r) => r.status === 201), replayed: count((r) => r.status === 200), failed: count((r) => r.error !== undefined) } };
       },
     }),
   ];

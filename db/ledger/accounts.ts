@@ -78,21 +78,33 @@ function fromMemory(cooperativeId: string, refs: AccountRef[]): ResolvedAccount[
   return found;
 }
 
+/** The accounts for the references, in order, undefined where none is open (a member of another cooperative, or none). */
+export async function findAccounts(client: PoolClient, cooperativeId: string, refs: AccountRef[]): Promise<Array<ResolvedAccount | undefined>> {
+  const wanted = wantedOf(refs);
+  const unknown = wanted.filter((w) => !known.has(keyOf(cooperativeId, w.code, w.memberId)));
+  if (unknown.length > 0) {
+    const { rows } = await client.query<{ id: string; code: string; member_id: string | null }>(
+      `SELECT a.id, a.code, a.member_id FROM accounts a
+         JOIN jsonb_to_recordset($2::jsonb) AS w(code text, member_id uuid) ON a.code = w.code AND a.member_id IS NOT DISTINCT FROM w.member_id
+        WHERE a.cooperative_id = $1`,
+      [cooperativeId, JSON.stringify(unknown.map((m) => ({ code: m.code, member_id: m.memberId ?? null })))],
+    );
+    for (const r of rows) known.set(keyOf(cooperativeId, r.code, r.member_id ?? undefined), r.id);
+  }
+  return wanted.map((w) => {
+    const id = known.get(keyOf(cooperativeId, w.code, w.memberId));
+    return id === undefined ? undefined : { id, code: w.code, currency: w.currency, memberId: w.memberId ?? null };
+  });
+}
+
 /** The accounts for the references, in order; NOT_FOUND names the first that does not exist. */
 export async function resolveAccounts(client: PoolClient, cooperativeId: string, refs: AccountRef[]): Promise<ResolvedAccount[]> {
   const remembered = fromMemory(cooperativeId, refs);
   if (remembered) return remembered;
-  const wanted = wantedOf(refs);
-  const { rows } = await client.query<{ id: string; code: string; member_id: string | null }>(
-    `SELECT a.id, a.code, a.member_id FROM accounts a
-       JOIN jsonb_to_recordset($2::jsonb) AS w(code text, member_id uuid) ON a.code = w.code AND a.member_id IS NOT DISTINCT FROM w.member_id
-      WHERE a.cooperative_id = $1`,
-    [cooperativeId, JSON.stringify(wanted.map((m) => ({ code: m.code, member_id: m.memberId ?? null })))],
-  );
-  for (const r of rows) known.set(keyOf(cooperativeId, r.code, r.member_id ?? undefined), r.id);
-  const missing = wanted.find((w) => !known.has(keyOf(cooperativeId, w.code, w.memberId)));
+  const found = await findAccounts(client, cooperativeId, refs);
+  const missing = wantedOf(refs).find((_, i) => found[i] === undefined);
   if (missing) throw new BusinessError('NOT_FOUND', missing.memberId ? `Member ${missing.memberId} not found in this cooperative` : `Account ${missing.code} is not open in this cooperative`);
-  return fromMemory(cooperativeId, refs)!;
+  return found as ResolvedAccount[];
 }
 
 /** Like resolveAccounts, from memory when it can, otherwise in a short read transaction of its own. */

@@ -1,7 +1,7 @@
 // The ledger's operations and reads: the one door activities and the API go through.
 export { mint, type MintRequest } from './ops/mint';
 export { transfer, type TransferRequest } from './ops/transfer';
-export { redeemUsage, type RedeemUsageRequest } from './ops/redeem-usage';
+export { redeemUsage, redeemUsageBatch, type RedeemUsageRequest, type UsageOutcome, type UsageRecord } from './ops/redeem-usage';
 export { burn, type BurnRequest } from './ops/burn';
 export { reserveHold, resolveHold, expireDueHolds, type HoldOutcome, type ReserveHoldRequest } from './ops/holds';
 export { stake, unstake, type StakeRequest, type StakeResult, type UnstakeRequest } from './ops/staking';

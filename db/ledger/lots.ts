@@ -33,9 +33,24 @@ export async function readSpendableLots(client: PoolClient, walletId: string): P
   return toWalletLots(rows);
 }
 
-/** The first FIRST_LOTS spendable lots, in consumption order, as a statement for a transaction's opening batch. */
-export function firstSpendableLotsStatement(walletId: string): string {
-  return inline(`${SPENDABLE_LOTS} LIMIT ${FIRST_LOTS}`, [walletId]);
+/**
+ * The first FIRST_LOTS spendable lots of each wallet, in consumption order, as a statement for a
+ * transaction's opening batch; rows carry their wallet as `account_id`.
+ */
+export function firstSpendableLotsStatement(walletIds: readonly string[]): string {
+  // One index range per wallet (lots_spendable), each cut at FIRST_LOTS.
+  return inline(`SELECT w.id AS account_id, l.* FROM unnest($2::uuid[]) AS w(id) CROSS JOIN LATERAL (${SPENDABLE_LOTS.replace('$1', 'w.id')} LIMIT ${FIRST_LOTS}) l`, [null, walletIds]);
+}
+
+/** Rows of firstSpendableLotsStatement by wallet. */
+export function walletLotsByAccount(rows: Array<LotRow & { account_id: string }>): Map<string, WalletLot[]> {
+  const byWallet = new Map<string, WalletLot[]>();
+  for (const r of rows) {
+    const lots = byWallet.get(r.account_id) ?? [];
+    lots.push(...toWalletLots([r]));
+    byWallet.set(r.account_id, lots);
+  }
+  return byWallet;
 }
 
 /**

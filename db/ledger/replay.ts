@@ -38,14 +38,22 @@ function toTransaction(row: Row): LedgerTransaction {
   };
 }
 
-/** The idempotency probe as a statement for a transaction's opening batch. */
-export function idempotencyProbeStatement(cooperativeId: string, key: string): string {
-  return inline('SELECT id, request_hash AS "requestHash" FROM transactions WHERE cooperative_id = $1 AND idempotency_key = $2', [cooperativeId, key]);
+export async function findTransaction(client: PoolClient, id: string): Promise<LedgerTransaction | undefined> {
+  return (await findTransactions(client, [id])).get(id);
 }
 
-export async function findTransaction(client: PoolClient, id: string): Promise<LedgerTransaction | undefined> {
-  const { rows } = await client.query<Row>({ name: 'ledger-find-transaction', text: `${SELECT_TRANSACTION} WHERE t.id = $1 GROUP BY t.id`, values: [id] });
-  return rows[0] && toTransaction(rows[0]);
+/** Transactions by id, in one statement (a batch's replays). */
+export async function findTransactions(client: PoolClient, ids: readonly string[]): Promise<Map<string, LedgerTransaction>> {
+  const { rows } = await client.query<Row>({ name: 'ledger-find-transactions', text: `${SELECT_TRANSACTION} WHERE t.id = ANY($1::uuid[]) GROUP BY t.id`, values: [ids] });
+  return new Map(rows.map((r) => [r.id, toTransaction(r)]));
+}
+
+/** The idempotency probe for one key or a batch's keys, as a statement for an opening batch. */
+export function idempotencyProbeStatement(cooperativeId: string, keys: readonly string[]): string {
+  return inline('SELECT id, idempotency_key AS "key", request_hash AS "requestHash" FROM transactions WHERE cooperative_id = $1 AND idempotency_key = ANY($2::text[])', [
+    cooperativeId,
+    keys,
+  ]);
 }
 
 /** Transactions touching any of the accounts, newest first, strictly after `after`, each with its position (db/cursor.ts). */

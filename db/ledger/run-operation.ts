@@ -60,8 +60,8 @@ export async function runIdempotent(
   const lockIds = (spec.lock ?? []).map((i) => accounts[i]!.id);
   const opening = [
     ...(lockIds.length > 0 ? [lockAccountsStatement(lockIds)] : []),
-    idempotencyProbeStatement(cooperativeId, idempotencyKey),
-    ...(spec.lotsOf !== undefined ? [firstSpendableLotsStatement(accounts[spec.lotsOf]!.id)] : []),
+    idempotencyProbeStatement(cooperativeId, [idempotencyKey]),
+    ...(spec.lotsOf !== undefined ? [firstSpendableLotsStatement([accounts[spec.lotsOf]!.id])] : []),
     ...(typeof spec.reads === 'function' ? spec.reads(accounts) : (spec.reads ?? [])),
   ];
   return inTenantTransaction(

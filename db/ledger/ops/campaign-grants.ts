@@ -50,7 +50,7 @@ export async function grantBatch(pool: Pool, req: GrantBatchRequest): Promise<Gr
   const before = await inTenantTransaction(pool, req.cooperativeId, async (client) => {
     const campaign = await readCampaign(client, req.campaignId);
     if (!campaign) throw new BusinessError('NOT_FOUND', 'Campaign not found');
-    if ((await client.query(idempotencyProbeStatement(req.cooperativeId, req.idempotencyKey))).rows[0]) return undefined;
+    if ((await client.query(idempotencyProbeStatement(req.cooperativeId, [req.idempotencyKey]))).rows[0]) return undefined;
     const granted = await grantsTo(client, req.campaignId, members);
     return newGrants(campaign, req.grants, new Map(granted.map((g) => [g.memberId, g.amount]))).length === 0 ? granted : undefined;
   });

@@ -68,7 +68,7 @@ export async function reserveHold(pool: Pool, req: ReserveHoldRequest): Promise<
   const opening = [
     lockAccountsStatement([wallet!.id]),
     inline(`SELECT ${HOLD_COLUMNS} FROM holds WHERE cooperative_id = $1 AND idempotency_key = $2`, [req.cooperativeId, req.idempotencyKey]),
-    firstSpendableLotsStatement(wallet!.id),
+    firstSpendableLotsStatement([wallet!.id]),
   ];
   return inTenantTransaction(
     pool,

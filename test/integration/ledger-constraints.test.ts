@@ -56,7 +56,7 @@ describe('database-enforced ledger rules', () => {
       inTx(async (c) => {
         await c.query(`INSERT INTO transactions (id, cooperative_id, type, idempotency_key, request_hash) VALUES ($1, $2, 'burn', $3, 'h')`, [id, coop, `raw-${id}`]);
         await c.query(`INSERT INTO entries (transaction_id, cooperative_id, account_id, currency, amount) VALUES ($1, $2, $3, 'CLOUD', 5)`, [id, coop, issued]);
-        // The statement itself succeeds: the check is deferred to commit.
+        // Refused at the end of the statement that writes the entries (decision 0027), so never committed.
       }),
     ).rejects.toThrow(/unbalanced/);
     expect((await pool.query('SELECT count(*)::int AS n FROM transactions WHERE id = $1', [id])).rows[0].n).toBe(0);

@@ -12,13 +12,10 @@ export interface WalletLot extends SpendableLot {
 
 type LotRow = { id: string; priority: number; expires_at: Date | null; category: LotCategory; created_at: Date; available: bigint; source: LotSource };
 
-// Lots past expiry wait for the expiry run and are not spendable (now() is the transaction's start,
-// never later than the operation's own clock, so domain/lots.ts isSpendable has the last word).
-// Consumption order (domain/lots.ts compareForConsumption), served by the lots_spendable index:
-// 'promotional' sorts after 'paid', so DESC puts it first; uuid order equals its text order.
-const SPENDABLE_LOTS = `SELECT id, priority, expires_at, category, created_at, available, source FROM lots
-  WHERE account_id = $1 AND available > 0 AND (expires_at IS NULL OR expires_at > now())
-  ORDER BY priority, expires_at NULLS LAST, category DESC, created_at, id`;
+// Spendable lots in consumption order come from first_spendable_lots (migration 1763802900000), the one
+// definition: not past expiry (now() is the transaction's start, never later than the operation's own
+// clock, so domain/lots.ts isSpendable has the last word), ordered as domain/lots.ts
+// compareForConsumption by the lots_spendable index.
 
 /** How many lots an operation's first read takes; a wallet of many small lots is read whole only when needed. */
 export const FIRST_LOTS = 16;
@@ -29,17 +26,18 @@ export function toWalletLots(rows: LotRow[]): WalletLot[] {
 
 /** The wallet's lots that still hold available credits (the wallet must already be locked). */
 export async function readSpendableLots(client: PoolClient, walletId: string): Promise<WalletLot[]> {
-  const { rows } = await client.query<LotRow>({ name: 'ledger-spendable-lots', text: SPENDABLE_LOTS, values: [walletId] });
+  // LIMIT NULL: all of them.
+  const { rows } = await client.query<LotRow>({ name: 'ledger-spendable-lots', text: 'SELECT * FROM first_spendable_lots(ARRAY[$1]::uuid[], NULL)', values: [walletId] });
   return toWalletLots(rows);
 }
 
 /**
  * The first FIRST_LOTS spendable lots of each wallet, in consumption order, as a statement for a
- * transaction's opening batch; rows carry their wallet as `account_id`.
+ * transaction's opening batch; rows carry their wallet as `account_id`. Through first_spendable_lots
+ * (migration 1763802900000), so no plan can read the cooperative's lots instead of the wallet's.
  */
 export function firstSpendableLotsStatement(walletIds: readonly string[]): string {
-  // One index range per wallet (lots_spendable), each cut at FIRST_LOTS.
-  return inline(`SELECT w.id AS account_id, l.* FROM unnest($2::uuid[]) AS w(id) CROSS JOIN LATERAL (${SPENDABLE_LOTS.replace('$1', 'w.id')} LIMIT ${FIRST_LOTS}) l`, [null, walletIds]);
+  return inline('SELECT * FROM first_spendable_lots($1::uuid[], $2)', [walletIds, FIRST_LOTS]);
 }
 
 /** Rows of firstSpendableLotsStatement by wallet. */

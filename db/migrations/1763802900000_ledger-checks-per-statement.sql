@@ -59,7 +59,57 @@ $$;
 REVOKE ALL ON FUNCTION first_spendable_lots(uuid[], integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION first_spendable_lots(uuid[], integer) TO coop_app;
 
+-- The list of wallets already checked is bounded: copied and scanned on every call, it made a commit
+-- that touched 1,000 wallets quadratic (measured: COMMIT of a 1,000-wallet batch 1.37 s with the full
+-- list, 0.54 s checking every event). Past 64 wallets a wallet may be checked again (two indexed sums).
+CREATE OR REPLACE FUNCTION check_wallet_matches_lots() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = public AS $$
+DECLARE
+  checked text := coalesce(current_setting('app.wallets_checked', true), '');
+  ledger_balance bigint;
+  in_lots bigint;
+BEGIN
+  IF TG_TABLE_NAME = 'entries' AND NOT EXISTS (SELECT 1 FROM accounts WHERE id = NEW.account_id AND code = '2100') THEN
+    RETURN NULL;
+  END IF;
+  -- Deferred checks all run at commit, on the final state: one check per wallet is enough.
+  IF position(NEW.account_id::text IN checked) > 0 THEN
+    RETURN NULL;
+  END IF;
+  IF length(checked) < 64 * 37 THEN
+    PERFORM set_config('app.wallets_checked', checked || NEW.account_id::text || ',', true);
+  END IF;
+  SELECT coalesce(sum(balance), 0) INTO ledger_balance FROM account_balances WHERE account_id = NEW.account_id;
+  SELECT coalesce(sum(available + reserved), 0) INTO in_lots FROM lots WHERE account_id = NEW.account_id AND (available > 0 OR reserved > 0);
+  IF ledger_balance <> in_lots THEN
+    RAISE EXCEPTION 'wallet % holds % in its lots but % in the ledger', NEW.account_id, in_lots, ledger_balance
+      USING ERRCODE = 'check_violation', CONSTRAINT = 'wallet_matches_lots';
+  END IF;
+  RETURN NULL;
+END $$;
+
 -- Down Migration
+CREATE OR REPLACE FUNCTION check_wallet_matches_lots() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = public AS $$
+DECLARE
+  checked text := coalesce(current_setting('app.wallets_checked', true), '');
+  ledger_balance bigint;
+  in_lots bigint;
+BEGIN
+  IF TG_TABLE_NAME = 'entries' AND NOT EXISTS (SELECT 1 FROM accounts WHERE id = NEW.account_id AND code = '2100') THEN
+    RETURN NULL;
+  END IF;
+  -- Deferred checks all run at commit, on the final state: one check per wallet is enough.
+  IF position(NEW.account_id::text IN checked) > 0 THEN
+    RETURN NULL;
+  END IF;
+  PERFORM set_config('app.wallets_checked', checked || NEW.account_id::text || ',', true);
+  SELECT coalesce(sum(balance), 0) INTO ledger_balance FROM account_balances WHERE account_id = NEW.account_id;
+  SELECT coalesce(sum(available + reserved), 0) INTO in_lots FROM lots WHERE account_id = NEW.account_id AND (available > 0 OR reserved > 0);
+  IF ledger_balance <> in_lots THEN
+    RAISE EXCEPTION 'wallet % holds % in its lots but % in the ledger', NEW.account_id, in_lots, ledger_balance
+      USING ERRCODE = 'check_violation', CONSTRAINT = 'wallet_matches_lots';
+  END IF;
+  RETURN NULL;
+END $$;
 DROP FUNCTION first_spendable_lots(uuid[], integer);
 DROP TRIGGER entries_match_lots ON entries;
 CREATE CONSTRAINT TRIGGER entries_match_lots AFTER INSERT ON entries DEFERRABLE INITIALLY DEFERRED

@@ -181,7 +181,7 @@ async function main(): Promise<void> {
         figures.push({
           name: `usage redemptions, batches of ${BATCH}, ${name}, ${clients} client${clients > 1 ? 's' : ''}`,
           value: Math.round(f.perSecond),
-          unit: 'redemptions/s',
+          unit: 'records/s',
           reference: { name: `pgbench INSERT … SELECT of ${BATCH} rows, ${clients} client${clients > 1 ? 's' : ''} (rows/s)`, value: Math.round(reference.perSecond) },
           aim: '>= 25,000/s',
         });

@@ -77,7 +77,19 @@ describe('least privilege in PostgreSQL', () => {
   });
 
   it('sees nothing without a scope, and nothing of another cooperative inside one', async () => {
-    for (const table of await tenantTables()) {
+    // Shared resources are public to the whole network by design (any role may search them, decision
+    // 0026): readable without a scope, but written only in the network scope.
+    const networkPublic = new Set(['resources']);
+    for (const table of networkPublic) {
+      const readable = await asApp([`SELECT count(*)::int AS n FROM ${table}`]);
+      expect(readable).toHaveLength(1);
+      // Refused by privilege, or no row in reach.
+      const written = await asApp([`UPDATE ${table} SET description = description RETURNING id`]).catch((err: { code?: string }) => err.code);
+      expect({ table, written }).toEqual({ table, written: typeof written === 'string' ? '42501' : [[]] });
+      const deleted = await asApp([`DELETE FROM ${table} RETURNING id`]).catch((err: { code?: string }) => err.code);
+      expect({ table, deleted }).toEqual({ table, deleted: typeof deleted === 'string' ? '42501' : [[]] });
+    }
+    for (const table of (await tenantTables()).filter((t) => !networkPublic.has(t))) {
       // Either no right to read the table at all, or no row visible.
       const result = await asApp([`SELECT count(*)::int AS n FROM ${table}`]).catch((err: { code?: string }) => err.code);
       expect({ table, seen: typeof result === 'string' || result === undefined ? result : result[0] }).toEqual({ table, seen: typeof result === 'string' ? '42501' : [{ n: 0 }] });

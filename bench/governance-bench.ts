@@ -1,6 +1,4 @@
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import path from 'node:path';
 import { createCooperativeActivities } from '../activities/cooperatives';
 import { createGovernanceActivities } from '../activities/governance';
 import { signToken } from '../api/auth/tokens';
@@ -9,7 +7,7 @@ import { resolveVotes, type Vote } from '../domain/governance/delegation';
 import { tally } from '../domain/governance/tally';
 import { freePort } from '../scripts/ports';
 import { proposalWorkflowId, type ProposalResults } from '../workflows/proposal';
-import { log, machine, runBench, startBenchStack } from './stack';
+import { log, machine, runBench, startApiProcess, startBenchStack } from './stack';
 import { recordFigures } from './figures';
 import { printTable } from './table';
 
@@ -79,13 +77,7 @@ async function main(): Promise<void> {
   const { config, pool, owner } = stack;
   try {
     log('Starting the API as its own process');
-    const api = spawn(process.execPath, [path.join(__dirname, '..', 'api', 'main.js')], { env: stack.env, stdio: ['ignore', 'ignore', 'inherit'] });
-    stack.onStop(async () => {
-      api.kill('SIGTERM');
-      await new Promise((resolve) => api.once('exit', resolve));
-    });
-    const base = `http://127.0.0.1:${apiPort}`;
-    while (!(await fetch(`${base}/healthz`).then((r) => r.ok, () => false))) await new Promise((r) => setTimeout(r, 100));
+    const base = await startApiProcess(stack);
 
     const cooperatives = createCooperativeActivities(owner);
     const cooperative = async (slug: string) => {

@@ -9,7 +9,7 @@ import { createMember } from '../db/members';
 import { checksumAddress } from '../domain/identity';
 import { freePort } from '../scripts/ports';
 import { recordFigures, type Figure } from './figures';
-import { log, machine, runBench, startBenchStack } from './stack';
+import { log, machine, runBench, startApiProcess, startBenchStack } from './stack';
 import { printTable } from './table';
 
 /**
@@ -59,10 +59,6 @@ async function load(url: string, connections: number, request: () => Partial<aut
   return { requests: latencies.length, perSecond: latencies.length / SECONDS, p50: percentile(latencies, 50), p95: percentile(latencies, 95), p99: percentile(latencies, 99), statuses };
 }
 
-async function waitUntilUp(base: string): Promise<void> {
-  while (!(await fetch(`${base}/healthz`).then((r) => r.ok, () => false))) await new Promise((r) => setTimeout(r, 100));
-}
-
 function stopping(child: ChildProcess) {
   return async () => {
     if (child.exitCode !== null) return;
@@ -82,11 +78,7 @@ async function main(): Promise<void> {
   const { config, owner } = stack;
   try {
     log('Starting the API as its own process (LOG_LEVEL=info, its logs discarded)');
-    const profileArgs = PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${path.join(stack.stateDir, '..', 'bench-http-profile')}`] : [];
-    const api = spawn(process.execPath, [...profileArgs, path.join(__dirname, '..', 'api', 'main.js')], { env: { ...stack.env, LOG_LEVEL: 'info' }, stdio: ['ignore', 'ignore', 'inherit'] });
-    stack.onStop(stopping(api));
-    const base = `http://127.0.0.1:${apiPort}`;
-    await waitUntilUp(base);
+    const base = await startApiProcess(stack, { env: { LOG_LEVEL: 'info' }, nodeArgs: PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${path.join(stack.stateDir, '..', 'bench-http-profile')}`] : [] });
 
     log(`Seeding a cooperative with ${MEMBERS} members, each with three lots`);
     const cooperatives = createCooperativeActivities(owner);

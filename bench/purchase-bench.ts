@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { spawn } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
@@ -13,7 +12,7 @@ import { freePort } from '../scripts/ports';
 import { startStripeMock } from '../scripts/stripe-mock';
 import { recordFigures } from './figures';
 import { minimalDone, minimalWorkflow } from './minimal-workflow';
-import { log, machine, runBench, startBenchStack } from './stack';
+import { log, machine, runBench, startApiProcess, startBenchStack } from './stack';
 import { printTable } from './table';
 
 /**
@@ -79,13 +78,7 @@ async function main(): Promise<void> {
     log('Starting stripe-mock, the API as its own process, and the reference workflow\'s worker');
     const stripeMock = await startStripeMock({ port: stripePort, logFile: path.join(stack.stateDir, 'stripe-mock.log'), log });
     stack.onStop(() => stripeMock.stop());
-    const api = spawn(process.execPath, [path.join(__dirname, '..', 'api', 'main.js')], { env: stack.env, stdio: ['ignore', 'ignore', 'inherit'] });
-    stack.onStop(async () => {
-      api.kill('SIGTERM');
-      await new Promise((resolve) => api.once('exit', resolve));
-    });
-    const base = `http://127.0.0.1:${apiPort}`;
-    while (!(await fetch(`${base}/healthz`).then((r) => r.ok, () => false))) await new Promise((r) => setTimeout(r, 100));
+    const base = await startApiProcess(stack);
 
     const connection = await NativeConnection.connect({ address: stack.env.TEMPORAL_ADDRESS! });
     stack.onStop(() => connection.close());

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -87,6 +88,28 @@ export async function startBenchStack(name: string, env: Record<string, string> 
     await stop();
     throw err;
   }
+}
+
+/**
+ * Starts the API as its own process on the stack, as `npm start` runs it (the stack's environment, on
+ * the API_PORT it was started with, plus `env`), stopped with the stack; resolves with its base URL once
+ * it answers.
+ */
+export async function startApiProcess(stack: BenchStack, options: { env?: Record<string, string>; nodeArgs?: string[] } = {}): Promise<string> {
+  const port = stack.env.API_PORT;
+  if (!port) throw new Error('start the bench stack with API_HOST=127.0.0.1 and an API_PORT to run the API on it');
+  const api = spawn(process.execPath, [...(options.nodeArgs ?? []), path.join(__dirname, '..', 'api', 'main.js')], { env: { ...stack.env, ...options.env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  stack.onStop(async () => {
+    if (api.exitCode !== null) return;
+    api.kill('SIGTERM');
+    await new Promise((resolve) => api.once('exit', resolve));
+  });
+  const base = `http://127.0.0.1:${port}`;
+  while (!(await fetch(`${base}/healthz`).then((r) => r.ok, () => false))) {
+    if (api.exitCode !== null) throw new Error(`the API process exited with code ${api.exitCode} before answering; its errors are above`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return base;
 }
 
 /** Runs a benchmark's main, reporting a failure with its stack and a non-zero exit. */

@@ -1,20 +1,17 @@
 import { spawnSync } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Pool } from 'pg';
-import { createCooperativeActivities } from '../activities/cooperatives';
 import { loadConfig } from '../config/config';
 import { projectRoot } from '../config/project-root';
 import * as ledger from '../db/ledger';
-import { createMember } from '../db/members';
 import { migrate } from '../db/migrate';
 import { createPool } from '../db/pool';
-import { checksumAddress } from '../domain/identity';
 import { startEmbeddedPostgres } from '../scripts/embedded-postgres';
 import { seedHistory } from './seed-history';
 import { recordFigures, type Figure } from './figures';
+import { fundedCooperative } from './funded-cooperative';
 import { printTable } from './table';
 
 /**
@@ -95,20 +92,7 @@ function pgbench(url: string, clients: number, logDir: string): Figures {
   return { opsPerSecond: tps, p50: percentile(latencies, 50), p99: percentile(latencies, 99), errors: 0 };
 }
 
-async function setUp(pool: Pool): Promise<{ coop: string; members: string[] }> {
-  const activities = createCooperativeActivities(pool);
-  const coop = await activities.createCooperative({ id: randomUUID(), slug: `bench-${randomUUID().slice(0, 8)}`, name: 'Bench' });
-  await activities.openCooperativeLedger(coop.id);
-  await activities.activateCooperative(coop.id);
-  const members: string[] = [];
-  for (let i = 0; i < MEMBERS; i++) {
-    const address = checksumAddress(`0x${randomUUID().replace(/-/g, '')}${randomUUID().replace(/-/g, '').slice(0, 8)}`);
-    const { member } = await createMember(pool, coop.id, { address });
-    await ledger.mint(pool, { cooperativeId: coop.id, memberId: member.id, amount: 1_000_000_000_000n, source: 'purchase', sourceId: `seed-${member.id}`, idempotencyKey: `seed-${member.id}` });
-    members.push(member.id);
-  }
-  return { coop: coop.id, members };
-}
+const setUp = (pool: Pool) => fundedCooperative(pool, 'Bench', MEMBERS);
 
 /** The ledger operations measured, on one cooperative's members; `key` gives each call its own idempotency key. */
 function workloadsOf(pool: Pool, coop: string, members: string[], key: (kind: string, c: number, n: number) => string): Record<string, Op> {

@@ -1,26 +1,23 @@
 import { spawnSync } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import pino from 'pino';
 import type { Pool } from 'pg';
-import { createCooperativeActivities } from '../activities/cooperatives';
 import { createApp } from '../api/app';
 import { signToken } from '../api/auth/tokens';
 import { createStripeClient } from '../clients/stripe';
 import { loadConfig } from '../config/config';
 import { projectRoot } from '../config/project-root';
 import * as ledger from '../db/ledger';
-import { createMember } from '../db/members';
 import { enableAppLogin, migrate } from '../db/migrate';
 import { createPool } from '../db/pool';
-import { checksumAddress } from '../domain/identity';
 import { MAX_USAGE_BATCH, PRIMITIVES } from '../domain/rate-card';
 import { startEmbeddedPostgres } from '../scripts/embedded-postgres';
 import { freePort } from '../scripts/ports';
 import { recordFigures, type Figure } from './figures';
 import { log, machine, runBench } from './stack';
+import { fundedCooperative } from './funded-cooperative';
 import { printTable } from './table';
 
 /**
@@ -92,20 +89,7 @@ function pgbenchInserts(url: string, clients: number, stateDir: string): Figures
   return { perSecond: tps * BATCH, p50: latency, p99: NaN, errors: 0 };
 }
 
-async function seed(pool: Pool): Promise<{ coop: string; members: string[] }> {
-  const activities = createCooperativeActivities(pool);
-  const coop = (await activities.createCooperative({ id: randomUUID(), slug: `bench-${randomUUID().slice(0, 8)}`, name: 'Bench usage' })).id;
-  await activities.openCooperativeLedger(coop);
-  await activities.activateCooperative(coop);
-  const members: string[] = [];
-  for (let i = 0; i < MEMBERS; i++) {
-    const address = checksumAddress(`0x${randomUUID().replace(/-/g, '')}${randomUUID().replace(/-/g, '').slice(0, 8)}`);
-    const { member } = await createMember(pool, coop, { address });
-    await ledger.mint(pool, { cooperativeId: coop, memberId: member.id, amount: 1_000_000_000_000n, source: 'purchase', sourceId: `seed-${member.id}`, idempotencyKey: `seed-${member.id}` });
-    members.push(member.id);
-  }
-  return { coop, members };
-}
+const seed = (pool: Pool) => fundedCooperative(pool, 'Bench usage', MEMBERS);
 
 async function main(): Promise<void> {
   if (spawnSync('pgbench', ['--version']).status !== 0) throw new Error('pgbench is not installed: it is the reference this benchmark compares with (Debian: apt-get install postgresql-client).');

@@ -10,6 +10,7 @@ import { proposalWorkflowId, type ProposalResults } from '../workflows/proposal'
 import { log, machine, runBench, startApiProcess, startBenchStack } from './stack';
 import { recordFigures } from './figures';
 import { printTable } from './table';
+import { percentile } from './percentile';
 
 /**
  * `npm run bench` (or `npm run bench:governance` alone): governance at the scale of a large
@@ -37,7 +38,6 @@ interface Figures {
   statuses: Map<number, number>;
 }
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 const ms = (v: number) => v.toFixed(1);
 const statusText = (s: Map<number, number>) => [...s].sort(([a], [b]) => a - b).map(([code, n]) => `${code}×${n}`).join(' ');
 

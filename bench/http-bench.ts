@@ -11,6 +11,7 @@ import { freePort } from '../scripts/ports';
 import { recordFigures, type Figure } from './figures';
 import { log, machine, runBench, startApiProcess, startBenchStack } from './stack';
 import { printTable } from './table';
+import { percentile } from './percentile';
 
 /**
  * `npm run bench` (or `npm run bench:http` alone): the HTTP layer (issue 14 points 5 and 6), through the
@@ -38,7 +39,6 @@ interface Run {
   statuses: Map<number, number>;
 }
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 const ms = (v: number) => v.toFixed(1);
 const statusText = (s: Map<number, number>) => [...s].sort(([a], [b]) => a - b).map(([code, n]) => `${code}×${n}`).join(' ');
 

@@ -13,6 +13,7 @@ import { seedHistory } from './seed-history';
 import { recordFigures, type Figure } from './figures';
 import { fundedCooperative } from './funded-cooperative';
 import { printTable } from './table';
+import { percentile } from './percentile';
 
 /**
  * `npm run bench`: ledger throughput and latency at 1, 8 and 32 concurrent clients (and a 16-client
@@ -39,11 +40,6 @@ interface Figures {
 
 /** Distinct error messages seen while measuring, so a failing workload says why. */
 const errorMessages = new Map<string, number>();
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
 
 /** Runs `op` from `clients` concurrent loops for the measured window (after a warm-up). */
 async function measure(clients: number, op: Op): Promise<Figures> {

@@ -14,6 +14,7 @@ import { recordFigures } from './figures';
 import { minimalDone, minimalWorkflow } from './minimal-workflow';
 import { log, machine, runBench, startApiProcess, startBenchStack } from './stack';
 import { printTable } from './table';
+import { percentile } from './percentile';
 
 /**
  * `npm run bench` (or `npm run bench:purchases` alone): card purchases end to end, as a member's app and
@@ -35,10 +36,6 @@ interface Run {
   p99: number;
   /** Requests that did not go as a purchase should, by what went wrong. */
   failures: Map<string, number>;
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
 
 /** Each client runs `one` back to back for the duration; latency is per completed run of it. */

@@ -14,6 +14,7 @@ import { weeklyRanges, type ResourceType } from '../domain/network/resources';
 import { recordFigures, type Figure } from './figures';
 import { log, machine, runBench, startBenchStack } from './stack';
 import { printTable } from './table';
+import { percentile } from './percentile';
 
 /**
  * `npm run bench`: resource discovery (GET /v1/resources/search) through the real API on a scratch
@@ -32,10 +33,6 @@ const THINGS = ['laser cutter', '3D printer', 'GPU server', 'meeting room', 'car
 const CITIES = ['Lyon', 'Lille', 'Nantes', 'Bordeaux', 'Marseille', 'Toulouse', 'Rennes', 'Grenoble', 'Montpellier', 'Strasbourg', 'Dijon', 'Brest', 'Nice', 'Tours', 'Angers', 'Metz', 'Caen', 'Rouen', 'Reims', 'Nancy'];
 const TYPES = ['compute', 'storage', 'space', 'equipment', 'vehicle', 'skill', 'other'];
 const pick = <T>(list: readonly T[]) => list[Math.floor(Math.random() * list.length)]!;
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-}
 
 /** Next week's Tuesday at `hour` UTC, a slot of two hours. */
 function slot(hour: number): { from: string; to: string } {

@@ -19,6 +19,7 @@ import { recordFigures, type Figure } from './figures';
 import { log, machine, runBench } from './stack';
 import { fundedCooperative } from './funded-cooperative';
 import { printTable } from './table';
+import { percentile } from './percentile';
 
 /**
  * `npm run bench` (or `npm run bench:usage` alone): usage redemptions ingested in batches of 1,000
@@ -44,7 +45,6 @@ interface Figures {
   errors: number;
 }
 
-const percentile = (sorted: number[], p: number) => (sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!);
 
 /** Runs `batch` from `clients` concurrent loops for the window after a warm-up; each call redeems BATCH records. */
 async function measure(clients: number, batch: (client: number, n: number) => Promise<number>): Promise<Figures> {

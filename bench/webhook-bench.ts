@@ -14,6 +14,7 @@ import { startOutboxRelay } from '../workers/outbox-relay';
 import { log, machine, runBench, startBenchStack } from './stack';
 import { recordFigures } from './figures';
 import { printTable } from './table';
+import { percentile } from './percentile';
 
 /**
  * `npm run bench` (or `npm run bench:webhooks` alone): how long after a transaction commits its
@@ -27,9 +28,6 @@ const RATE_PER_SECOND = Number(process.env.BENCH_WEBHOOK_RATE ?? 20);
 const CLIENTS = 4;
 const MEMBERS = 16;
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-}
 const summary = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
   return { p50: percentile(sorted, 50), p95: percentile(sorted, 95), max: sorted.at(-1) ?? NaN };

@@ -2,14 +2,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import autocannon from 'autocannon';
-import { createCooperativeActivities } from '../activities/cooperatives';
 import { signToken } from '../api/auth/tokens';
 import * as ledger from '../db/ledger';
-import { createMember } from '../db/members';
-import { checksumAddress } from '../domain/identity';
 import { freePort } from '../scripts/ports';
 import { recordFigures, type Figure } from './figures';
 import { log, machine, runBench, startApiProcess, startBenchStack } from './stack';
+import { fundedCooperative } from './funded-cooperative';
 import { printTable } from './table';
 import { percentile } from './percentile';
 
@@ -81,19 +79,13 @@ async function main(): Promise<void> {
     const base = await startApiProcess(stack, { env: { LOG_LEVEL: 'info' }, nodeArgs: PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${path.join(stack.stateDir, '..', 'bench-http-profile')}`] : [] });
 
     log(`Seeding a cooperative with ${MEMBERS} members, each with three lots`);
-    const cooperatives = createCooperativeActivities(owner);
-    const coop = (await cooperatives.createCooperative({ id: randomUUID(), slug: `http-${randomUUID().slice(0, 8)}`, name: 'HTTP bench' })).id;
-    await cooperatives.openCooperativeLedger(coop);
-    await cooperatives.activateCooperative(coop);
-    const members: string[] = [];
-    for (let i = 0; i < MEMBERS; i++) {
-      members.push((await createMember(owner, coop, { address: checksumAddress(`0x${randomUUID().replace(/-/g, '')}${randomUUID().replace(/-/g, '').slice(0, 8)}`) })).member.id);
-    }
+    // A purchased lot each, and two granted ones that expire: a balance with lots in consumption order.
+    const { coop, members } = await fundedCooperative(owner, 'HTTP bench', MEMBERS, 1_000_000_000n);
     for (const member of members) {
-      for (const [i, days] of [30, 90, 0].entries()) {
+      for (const days of [30, 90]) {
         await ledger.mint(stack.pool, {
-          cooperativeId: coop, memberId: member, amount: 1_000_000_000n, source: 'grant', sourceId: `seed-${member}-${i}`,
-          ...(days ? { expiresAt: new Date(Date.now() + days * 86_400_000) } : {}), idempotencyKey: `seed-${member}-${i}`,
+          cooperativeId: coop, memberId: member, amount: 1_000_000_000n, source: 'grant', sourceId: `seed-${member}-${days}`,
+          expiresAt: new Date(Date.now() + days * 86_400_000), idempotencyKey: `seed-${member}-${days}`,
         });
       }
     }

@@ -1,3 +1,4 @@
+import { prepared } from './prepared';
 import { randomUUID } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
 import { BusinessError } from '../domain/errors';
@@ -7,7 +8,6 @@ import { idempotent, requestHash } from './idempotency';
 import { inTenantTransaction } from './transaction';
 import { toJsonParam } from './json';
 import { effectiveFromProblem } from '../domain/time-bounds';
-import { inline } from './inline';
 
 export interface RateCard {
   id: string;
@@ -36,14 +36,15 @@ export interface RateLookup {
  * primitive on the newest card effective at its time. Rows carry the lookup's index `n`; a lookup no
  * card covers has no row. One statement for a single redemption or a batch of a thousand.
  */
+const ratesInForce = prepared(
+  'rates_in_force',
+  `SELECT q.n, c.id, c.version, c.rate, c.infrastructure_cost FROM jsonb_to_recordset($1::jsonb) AS q(n int, p text, at timestamptz)
+    CROSS JOIN LATERAL (SELECT c.id, c.version, r.rate, r.infrastructure_cost FROM rate_cards c
+                          JOIN rate_card_rates r ON r.rate_card_id = c.id AND r.primitive = q.p
+                         WHERE c.cooperative_id = $2::uuid AND c.effective_from <= q.at ORDER BY c.effective_from DESC LIMIT 1) c`,
+);
 export function ratesInForceStatement(cooperativeId: string, lookups: readonly RateLookup[]): string {
-  return inline(
-    `SELECT q.n, c.id, c.version, c.rate, c.infrastructure_cost FROM jsonb_to_recordset($1::jsonb) AS q(n int, p text, at timestamptz)
-      CROSS JOIN LATERAL (SELECT c.id, c.version, r.rate, r.infrastructure_cost FROM rate_cards c
-                            JOIN rate_card_rates r ON r.rate_card_id = c.id AND r.primitive = q.p
-                           WHERE c.cooperative_id = $2 AND c.effective_from <= q.at ORDER BY c.effective_from DESC LIMIT 1) c`,
-    [JSON.stringify(lookups.map((l, n) => ({ n, p: l.primitive, at: l.at.toISOString() }))), cooperativeId],
-  );
+  return ratesInForce(JSON.stringify(lookups.map((l, n) => ({ n, p: l.primitive, at: l.at.toISOString() }))), cooperativeId);
 }
 
 /** The rows of ratesInForceStatement by lookup index. */

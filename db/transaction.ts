@@ -3,7 +3,7 @@ import { BusinessError } from '../domain/errors';
 import { fromConstraint } from './constraint-errors';
 import { isConcurrentDuplicate } from './idempotency';
 import { isUuid } from '../domain/ids';
-import { inline } from './inline';
+import { executeStatement, register, registeredStatements } from './prepared';
 
 /**
  * The one way db/ opens a transaction. Every exported function of db/ takes the pool and runs its work
@@ -41,12 +41,12 @@ type Work<T> = (client: PoolClient, opened: QueryResult[], defer: (statement: st
  * what the lock protects; their results are handed to `work`. Statements `work` passes to `defer`
  * (values validated or escaped, results not needed) travel with COMMIT.
  */
-async function run<T>(pool: Pool, begin: string[], work: Work<T> | undefined, opening: string[], prepared: readonly Prepared[] = []): Promise<T> {
+async function run<T>(pool: Pool, begin: string[], work: Work<T> | undefined, opening: string[]): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     const client = await pool.connect();
     let broken = false;
     try {
-      await prepareOn(client, prepared).catch((err: unknown) => {
+      await prepareOn(client).catch((err: unknown) => {
         // What the connection holds is unknown now: it is not reused.
         broken = true;
         throw err;
@@ -99,39 +99,29 @@ export async function inTenantSnapshot<T>(pool: Pool, cooperativeId: string, wor
   return run(pool, ['BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', ...tenantScope(cooperativeId)], work, []);
 }
 
-/** A statement prepared once per connection (SQL PREPARE), so the server plans it once rather than on every use. */
-interface Prepared {
-  name: string;
-  text: string;
-}
+const preparedOn = new WeakMap<PoolClient, Set<string>>();
 
-const preparedStatements = new WeakMap<PoolClient, Set<string>>();
-
-/** Prepares on the connection, in one message, the statements it has not prepared yet. */
-async function prepareOn(client: PoolClient, statements: readonly Prepared[]): Promise<void> {
-  let done = preparedStatements.get(client);
-  if (!done) preparedStatements.set(client, (done = new Set()));
-  const missing = statements.filter((p) => !done.has(p.name));
+/** Prepares on the connection, in one message, the registered statements (db/prepared.ts) it has not prepared yet. */
+async function prepareOn(client: PoolClient): Promise<void> {
+  let done = preparedOn.get(client);
+  if (!done) preparedOn.set(client, (done = new Set()));
+  const missing = [...registeredStatements()].filter(([name]) => !done.has(name));
   if (missing.length === 0) return;
-  await client.query(missing.map((p) => `PREPARE ${p.name} AS ${p.text}`).join(';\n'));
-  for (const p of missing) done.add(p.name);
+  await client.query(missing.map(([name, text]) => `PREPARE ${name} AS ${text}`).join(';\n'));
+  for (const [name] of missing) done.add(name);
 }
 
-/** A read for `readInTenant`: a name to prepare it under, its SQL, its values, and how its rows become what the caller wants. */
-export interface Read<T> extends Prepared {
+/** A read for `readInTenant`: a prepared statement's name, its values, and how its rows become what the caller wants. */
+export interface Read<T> {
+  name: string;
   values: unknown[];
   map(rows: Record<string, unknown>[]): T;
 }
 
-const PREPARED_NAME = /^[a-z][a-z0-9_]{0,62}$/;
-
 export function read<T>(name: string, text: string, values: unknown[], map: (rows: never[]) => T): Read<T> {
-  if (!PREPARED_NAME.test(name)) throw new Error(`a read's name must be an SQL identifier in lower case: ${name}`);
-  return { name, text, values, map: map as Read<T>['map'] };
+  register(name, text);
+  return { name, values, map: map as Read<T>['map'] };
 }
-
-/** The statement that runs a prepared read with its values. */
-const execute = (r: Read<unknown>) => inline(r.values.length === 0 ? `EXECUTE ${r.name}` : `EXECUTE ${r.name}(${r.values.map((_v, i) => `$${i + 1}`).join(', ')})`, r.values);
 
 type ReadResults<R extends readonly Read<unknown>[]> = { [K in keyof R]: R[K] extends Read<infer T> ? T : never };
 
@@ -140,7 +130,7 @@ type ReadResults<R extends readonly Read<unknown>[]> = { [K in keyof R]: R[K] ex
  * trip (two the first time a connection runs them, to prepare them).
  */
 export async function readInTenant<R extends readonly Read<unknown>[]>(pool: Pool, cooperativeId: string, reads: R): Promise<ReadResults<R>> {
-  const results = await run<QueryResult[]>(pool, ['BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', ...tenantScope(cooperativeId)], undefined, reads.map(execute), reads);
+  const results = await run<QueryResult[]>(pool, ['BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', ...tenantScope(cooperativeId)], undefined, reads.map((r) => executeStatement(r.name, r.values)));
   return reads.map((r, i) => r.map(results[i]!.rows)) as ReadResults<R>;
 }
 

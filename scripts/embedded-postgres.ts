@@ -24,6 +24,8 @@ export interface EmbeddedPostgresOptions {
   database: string;
   logFile: string;
   log: (line: string) => void;
+  /** More server settings (`-c name=value`), e.g. a profiler's `shared_preload_libraries`. */
+  settings?: Record<string, string>;
 }
 
 const PASSWORD = 'postgres';
@@ -109,6 +111,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
       '-c', 'unix_socket_directories=',
       '-c', 'max_connections=200',
       '-c', 'shared_buffers=256MB',
+      ...Object.entries(opts.settings ?? {}).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
     ],
     { stdio: ['ignore', logFd, logFd], detached: true, env: { ...process.env, LC_MESSAGES: 'C' }, ...(owner ?? {}) },
   );

@@ -1,10 +1,10 @@
+import { prepared } from '../prepared';
 import { randomUUID } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
 import { COOPERATIVE_ACCOUNTS, MEMBER_ACCOUNTS, type AccountOwnerType, type AccountTemplate, type CooperativeAccountKey, type MemberAccountKey } from '../../domain/chart-of-accounts';
 import { BusinessError } from '../../domain/errors';
 import type { Currency } from '../../domain/money';
 import { inTenantTransaction } from '../transaction';
-import { inline } from '../inline';
 
 /**
  * Account ids never change once opened, so each process remembers them: the hot path resolves a
@@ -113,8 +113,10 @@ export async function resolveAccountsCached(pool: Pool, cooperativeId: string, r
 }
 
 /** lockAccounts as a statement for a transaction's opening batch (ids are our own UUIDs, checked). */
+const lockInOrder = prepared('ledger_lock_accounts', 'SELECT pg_advisory_xact_lock(hashtextextended(id::text, 0)) FROM unnest($1::uuid[]) AS id');
 export function lockAccountsStatement(accountIds: string[]): string {
-  return inline('SELECT pg_advisory_xact_lock(hashtextextended(id::text, 0)) FROM unnest($1::uuid[]) AS id', [[...new Set(accountIds)].sort()]);
+  // unnest yields the array in order, so the locks are taken in id order.
+  return lockInOrder([...new Set(accountIds)].sort());
 }
 
 /**
@@ -124,8 +126,6 @@ export function lockAccountsStatement(accountIds: string[]): string {
  * accounts; the database's CHECK constraints still refuse an overspend should anything bypass them.
  */
 export async function lockAccounts(client: PoolClient, accountIds: string[]): Promise<void> {
-  const ids = [...new Set(accountIds)].sort();
-  // unnest yields the array in order, so the locks are taken in id order.
-  await client.query({ name: 'ledger-lock-accounts', text: 'SELECT pg_advisory_xact_lock(hashtextextended(id::text, 0)) FROM unnest($1::uuid[]) AS id', values: [ids] });
+  await client.query(lockAccountsStatement(accountIds));
 }
 

@@ -4,7 +4,7 @@ import type { LotSource } from '../../domain/ledger-types';
 import { allocate, isSpendable, type Allocation, type LotCategory, type SpendableLot } from '../../domain/lots';
 import { formatMicros } from '../../domain/money';
 import type { LotChange } from './write-transaction';
-import { inline } from '../inline';
+import { prepared } from '../prepared';
 
 export interface WalletLot extends SpendableLot {
   source: LotSource;
@@ -36,8 +36,9 @@ export async function readSpendableLots(client: PoolClient, walletId: string): P
  * transaction's opening batch; rows carry their wallet as `account_id`. Through first_spendable_lots
  * (migration 1763802900000), so no plan can read the cooperative's lots instead of the wallet's.
  */
+const firstSpendableLots = prepared('ledger_first_lots', 'SELECT * FROM first_spendable_lots($1::uuid[], $2::integer)');
 export function firstSpendableLotsStatement(walletIds: readonly string[]): string {
-  return inline('SELECT * FROM first_spendable_lots($1::uuid[], $2)', [walletIds, FIRST_LOTS]);
+  return firstSpendableLots(walletIds, FIRST_LOTS);
 }
 
 /** Rows of firstSpendableLotsStatement by wallet. */
@@ -67,13 +68,14 @@ export function lotsReader(client: PoolClient, walletId: string, first: WalletLo
  * The wallet's open received lots, one per lot key (domain/lots.ts lotKey): where a transfer's credits
  * merge. Bounded by the number of distinct keys, since transfers merge rather than add lots.
  */
+const mergeTargets = prepared(
+  'ledger_merge_targets',
+  `SELECT DISTINCT ON (category, priority, expires_at) id, category, priority, expires_at FROM lots
+    WHERE account_id = $1::uuid AND source = 'transfer_in' AND (available > 0 OR reserved > 0)
+    ORDER BY category, priority, expires_at, created_at, id`,
+);
 export function mergeTargetsStatement(walletId: string): string {
-  return inline(
-    `SELECT DISTINCT ON (category, priority, expires_at) id, category, priority, expires_at FROM lots
-      WHERE account_id = $1 AND source = 'transfer_in' AND (available > 0 OR reserved > 0)
-      ORDER BY category, priority, expires_at, created_at, id`,
-    [walletId],
-  );
+  return mergeTargets(walletId);
 }
 
 /** Allocates `amount` in consumption order or fails with INSUFFICIENT_FUNDS, naming the shortfall. */

@@ -1,8 +1,8 @@
+import { inline } from '../inline';
 import type { PoolClient } from 'pg';
 import type { Currency } from '../../domain/money';
 import type { LedgerTransaction, TransactionType } from '../../domain/ledger-types';
 import { creationPosition, type CreationPosition } from '../cursor';
-import { inline } from '../inline';
 
 interface Row {
   id: string;
@@ -50,6 +50,8 @@ export async function findTransactions(client: PoolClient, ids: readonly string[
 
 /** The idempotency probe for one key or a batch's keys, as a statement for an opening batch. */
 export function idempotencyProbeStatement(cooperativeId: string, keys: readonly string[]): string {
+  // Planned for its keys each time, not prepared: a kept (generic) plan cannot know how many keys there
+  // are, and where every cooperative looks small it may prefer the cooperative's index to the key's.
   return inline('SELECT id, idempotency_key AS "key", request_hash AS "requestHash" FROM transactions WHERE cooperative_id = $1 AND idempotency_key = ANY($2::text[])', [
     cooperativeId,
     keys,

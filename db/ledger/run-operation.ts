@@ -5,6 +5,7 @@ import { firstSpendableLotsStatement, lotsReader, toWalletLots, type WalletLot }
 import { replayOf, requestHash } from '../idempotency';
 import { findTransaction, idempotencyProbeStatement } from './replay';
 import { inTenantTransaction } from '../transaction';
+import { writeTransactionStatement, type TransactionPlan } from './write-transaction';
 
 export interface OperationContext {
   client: PoolClient;
@@ -21,6 +22,12 @@ export interface OperationContext {
   lots(covering?: bigint): Promise<WalletLot[]>;
   /** Results of the spec's `reads`, in order. */
   reads: QueryResult[];
+  /**
+   * Writes the operation's ledger transaction with the COMMIT, in the same message: for an operation
+   * that reads nothing after its write, a round trip less. The write's errors surface at commit and map
+   * as any other; its `createdAt` is the transaction's start, as the database records it.
+   */
+  write(plan: TransactionPlan): LedgerTransaction;
 }
 
 /** What an operation touches, so the runner can lock and read it in the transaction's first round trip. */
@@ -44,7 +51,7 @@ export interface LedgerResult {
  * The shape every posting operation shares: in one tenant transaction, replay the key's first result
  * if there is one, otherwise do the work, which writes exactly one ledger transaction under the key.
  * One round trip opens the transaction, takes the locks, probes the key and reads the lots; the work
- * then writes in one statement; then COMMIT.
+ * then writes in one statement, sent with the COMMIT when it uses `write`.
  */
 export async function runIdempotent(
   pool: Pool,
@@ -61,21 +68,28 @@ export async function runIdempotent(
   const opening = [
     ...(lockIds.length > 0 ? [lockAccountsStatement(lockIds)] : []),
     idempotencyProbeStatement(cooperativeId, [idempotencyKey]),
+    'SELECT now() AS started_at',
     ...(spec.lotsOf !== undefined ? [firstSpendableLotsStatement([accounts[spec.lotsOf]!.id])] : []),
     ...(typeof spec.reads === 'function' ? spec.reads(accounts) : (spec.reads ?? [])),
   ];
   return inTenantTransaction(
     pool,
     cooperativeId,
-    async (client, opened) => {
-      const results = lockIds.length > 0 ? opened.slice(1) : opened;
-      const earlier = replayOf(results[0]!.rows[0] as { id: string; requestHash: string } | undefined, hash, idempotencyKey);
+    async (client, opened, defer) => {
+      const [probe, started, ...rest] = lockIds.length > 0 ? opened.slice(1) : opened;
+      const earlier = replayOf(probe!.rows[0] as { id: string; requestHash: string } | undefined, hash, idempotencyKey);
       if (earlier) return { transaction: (await findTransaction(client, earlier.id))!, replayed: true };
       const now = new Date();
       const hasLots = spec.lotsOf !== undefined;
-      const lots = hasLots ? lotsReader(client, accounts[spec.lotsOf!]!.id, toWalletLots(results[1]!.rows), now) : async () => [];
-      const reads = results.slice(hasLots ? 2 : 1);
-      const transaction = await work({ client, cooperativeId, idempotencyKey, requestHash: hash, now, accounts, lots, reads });
+      const lots = hasLots ? lotsReader(client, accounts[spec.lotsOf!]!.id, toWalletLots(rest[0]!.rows), now) : async () => [];
+      const reads = rest.slice(hasLots ? 1 : 0);
+      const startedAt = (started!.rows[0] as { started_at: Date }).started_at;
+      const write = (plan: TransactionPlan) => {
+        const { statement, transaction } = writeTransactionStatement(plan, startedAt);
+        defer(statement);
+        return transaction;
+      };
+      const transaction = await work({ client, cooperativeId, idempotencyKey, requestHash: hash, now, accounts, lots, reads, write });
       return { transaction, replayed: false };
     },
     opening,

@@ -5,7 +5,6 @@ import { allocateOrFail, categoryOf, consume } from '../lots';
 import { runIdempotent, type LedgerResult } from '../run-operation';
 import { requireKey } from '../../idempotency';
 import { requirePositiveAmount } from '../validate';
-import { writeTransaction } from '../write-transaction';
 import { retireAccountRefs, retirePostings, splitByCategory, toRetireAccounts } from './retire';
 
 export interface BurnRequest {
@@ -23,12 +22,12 @@ export function burn(pool: Pool, req: BurnRequest): Promise<LedgerResult> {
   requirePositiveAmount(req.amount);
   requireKey(req.idempotencyKey);
   const spec = { accounts: retireAccountRefs(req.memberId, 'breakage'), lock: [0], lotsOf: 0 };
-  return runIdempotent(pool, req.cooperativeId, 'burn', req.idempotencyKey, req, spec, async ({ client, cooperativeId, idempotencyKey, requestHash, now, accounts: resolved, lots: spendable }) => {
+  return runIdempotent(pool, req.cooperativeId, 'burn', req.idempotencyKey, req, spec, async ({ cooperativeId, idempotencyKey, requestHash, now, accounts: resolved, lots: spendable, write }) => {
     const accounts = toRetireAccounts(resolved);
     const lots = await spendable(req.amount);
     const allocations = allocateOrFail(lots, req.amount, now);
     const id = randomUUID();
-    return writeTransaction(client, {
+    return write({
       id, cooperativeId, type: 'burn', idempotencyKey, requestHash,
       metadata: { reason: req.reason, ...(req.actor ? { actor: req.actor } : {}) },
       entries: retirePostings(accounts, splitByCategory(allocations, categoryOf(lots))),

@@ -5,7 +5,6 @@ import { formatMicros } from '../../../domain/money';
 import { lockAccounts } from '../accounts';
 import { runIdempotent, type LedgerResult } from '../run-operation';
 import { inTenantTransaction } from '../../transaction';
-import { writeTransaction } from '../write-transaction';
 import { resolveRetireAccounts, retirePostings } from './retire';
 
 /**
@@ -17,7 +16,7 @@ class NothingToExpire extends Error {}
 
 async function expireLot(pool: Pool, cooperativeId: string, lotId: string, asOf: Date): Promise<LedgerResult | undefined> {
   const key = `lot-expiry:${lotId}:${asOf.toISOString()}`;
-  const result = runIdempotent(pool, cooperativeId, 'expire-lot', key, { lotId, asOf }, { accounts: [] }, async ({ client, idempotencyKey, requestHash }) => {
+  const result = runIdempotent(pool, cooperativeId, 'expire-lot', key, { lotId, asOf }, { accounts: [] }, async ({ client, idempotencyKey, requestHash, write }) => {
     const { rows: found } = await client.query<{ member_id: string }>('SELECT member_id FROM lots WHERE id = $1', [lotId]);
     if (!found[0]) throw new Error(`lot ${lotId} not found`);
     const accounts = await resolveRetireAccounts(client, cooperativeId, found[0].member_id, 'breakage');
@@ -28,7 +27,7 @@ async function expireLot(pool: Pool, cooperativeId: string, lotId: string, asOf:
     // Spent, held or not yet due by the time the lock was taken: no transaction without entries.
     if (amount === 0n) throw new NothingToExpire();
     const id = randomUUID();
-    return writeTransaction(client, {
+    return write({
       id, cooperativeId, type: 'lot_expiry', idempotencyKey, requestHash,
       metadata: { lotId, expiresAt: lot.expires_at.toISOString() },
       entries: retirePostings(accounts, lot.category === 'paid' ? { paid: amount, promotional: 0n } : { paid: 0n, promotional: amount }),

@@ -8,7 +8,6 @@ import { credit, debit } from '../postings';
 import { runIdempotent, type LedgerResult } from '../run-operation';
 import { requireKey } from '../../idempotency';
 import { requirePositiveAmount } from '../validate';
-import { writeTransaction } from '../write-transaction';
 
 export interface MintRequest {
   cooperativeId: string;
@@ -44,12 +43,12 @@ export function mint(pool: Pool, req: MintRequest): Promise<LedgerResult> {
     ],
     lock: [0],
   };
-  return runIdempotent(pool, req.cooperativeId, 'mint', req.idempotencyKey, request, spec, async ({ client, cooperativeId, idempotencyKey, requestHash, accounts }) => {
+  return runIdempotent(pool, req.cooperativeId, 'mint', req.idempotencyKey, request, spec, async ({ cooperativeId, idempotencyKey, requestHash, accounts, write }) => {
     const [wallet, issued, funding, outstanding] = accounts;
     const id = randomUUID();
     const lotId = randomUUID();
     const usd = cloudToUsd(req.amount);
-    return writeTransaction(client, {
+    return write({
       id, cooperativeId, type: 'mint', idempotencyKey, requestHash,
       metadata: { source: req.source, sourceId: req.sourceId, lotId, ...req.metadata },
       entries: [debit(issued!, req.amount), credit(wallet!, req.amount), debit(funding!, usd), credit(outstanding!, usd)],

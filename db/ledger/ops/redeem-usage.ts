@@ -9,7 +9,7 @@ import { allocateOrFail, categoryOf, consume, firstSpendableLotsStatement, lotsR
 import { runIdempotent, type LedgerResult } from '../run-operation';
 import { replayOf, requestHash, requireKey } from '../../idempotency';
 import { requirePositiveAmount } from '../validate';
-import { writeTransaction, writeTransactions, type TransactionPlan } from '../write-transaction';
+import { writeTransactions, type TransactionPlan } from '../write-transaction';
 import { ratesInForceStatement, toRatesInForce, type RateInForce, type RateLookup } from '../../rate-cards';
 import { findAccounts, lockAccountsStatement, type ResolvedAccount } from '../accounts';
 import { findTransactions, idempotencyProbeStatement } from '../replay';
@@ -85,10 +85,10 @@ function usagePlan(
 export function redeemUsage(pool: Pool, req: RedeemUsageRequest): Promise<LedgerResult> {
   const { usageAt } = checkUsage(req, new Date());
   const spec = { accounts: retireAccountRefs(req.memberId, 'redemption'), lock: [0], lotsOf: 0, reads: [ratesInForceStatement(req.cooperativeId, [{ primitive: req.primitive, at: usageAt }])] };
-  return runIdempotent(pool, req.cooperativeId, 'redeem-usage', req.idempotencyKey, req, spec, async ({ client, idempotencyKey, requestHash: hash, accounts, lots: spendable, reads, now }) => {
+  return runIdempotent(pool, req.cooperativeId, 'redeem-usage', req.idempotencyKey, req, spec, async ({ idempotencyKey, requestHash: hash, accounts, lots: spendable, reads, now, write }) => {
     const rate = toRatesInForce(reads[0]!.rows).get(0);
     const amount = priceAt(req, usageAt, rate);
-    return writeTransaction(client, usagePlan(req, { idempotencyKey, requestHash: hash, usageAt, rate: rate!, amount, accounts, lots: await spendable(amount), now }));
+    return write(usagePlan(req, { idempotencyKey, requestHash: hash, usageAt, rate: rate!, amount, accounts, lots: await spendable(amount), now }));
   });
 }
 

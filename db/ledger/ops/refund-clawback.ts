@@ -7,7 +7,6 @@ import { credit, debit } from '../postings';
 import { runIdempotent, type LedgerResult } from '../run-operation';
 import { requireKey } from '../../idempotency';
 import { requirePositiveAmount } from '../validate';
-import { writeTransaction } from '../write-transaction';
 
 export interface RefundClawbackRequest {
   cooperativeId: string;
@@ -38,7 +37,7 @@ export function refundClawback(pool: Pool, req: RefundClawbackRequest): Promise<
     ],
     lock: [0, 1],
   };
-  return runIdempotent(pool, req.cooperativeId, 'refund-clawback', req.idempotencyKey, req, spec, async ({ client, cooperativeId, idempotencyKey, requestHash, accounts }) => {
+  return runIdempotent(pool, req.cooperativeId, 'refund-clawback', req.idempotencyKey, req, spec, async ({ client, cooperativeId, idempotencyKey, requestHash, accounts, write }) => {
     const [wallet, receivable, issued, outstanding, cash] = accounts;
     // Only paid credits answer for a refunded payment (promotional credits are not the member's money),
     // including any past expiry that the expiry run has not retired yet: clawed back, not left as breakage.
@@ -54,7 +53,7 @@ export function refundClawback(pool: Pool, req: RefundClawbackRequest): Promise<
     const { allocations, left: debt } = takeInOrder(lots, req.amount);
     const clawed = req.amount - debt;
     const id = randomUUID();
-    return writeTransaction(client, {
+    return write({
       id, cooperativeId, type: 'refund_clawback', idempotencyKey, requestHash,
       metadata: { paymentSourceId: req.paymentSourceId, refunded: formatMicros(req.amount), clawedBack: formatMicros(clawed), debt: formatMicros(debt) },
       entries: [

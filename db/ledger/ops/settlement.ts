@@ -47,14 +47,14 @@ function check(req: SettlementRequest): void {
 export function settleOut(pool: Pool, req: SettlementRequest): Promise<LedgerResult> {
   check(req);
   const spec = { accounts: [{ member: req.payerMemberId, account: 'wallet' as const }], lock: [0], lotsOf: 0 };
-  return runIdempotent(pool, req.payerCooperativeId, 'settlement', settlementKeys(req.exchangeId).out, req, spec, async ({ client, cooperativeId, idempotencyKey, requestHash, now, accounts, lots: spendable }) => {
+  return runIdempotent(pool, req.payerCooperativeId, 'settlement', settlementKeys(req.exchangeId).out, req, spec, async ({ client, cooperativeId, idempotencyKey, requestHash, now, accounts, lots: spendable, write }) => {
     const [wallet] = accounts;
     const clearing = await clearingAccount(client, cooperativeId, req.payeeCooperativeId);
     const lots = await spendable(req.amount);
     const allocations = allocateOrFail(lots, req.amount, now);
     const id = randomUUID();
     const metadata = { exchangeId: req.exchangeId, side: 'out', memberId: req.payerMemberId, counterpartyCooperativeId: req.payeeCooperativeId, ...(req.memo ? { memo: req.memo } : {}) };
-    return writeTransaction(client, {
+    return write({
       id, cooperativeId, type: 'settlement', idempotencyKey, requestHash, metadata,
       entries: [debit(wallet!, req.amount), credit(clearing, req.amount)],
       lotChanges: consume(allocations),

@@ -9,7 +9,7 @@ import { credit, debit } from '../postings';
 import { runIdempotent, type LedgerResult } from '../run-operation';
 import { requireKey } from '../../idempotency';
 import { requirePositiveAmount } from '../validate';
-import { writeTransaction, type LotChange, type NewLot } from '../write-transaction';
+import type { LotChange, NewLot } from '../write-transaction';
 
 export interface TransferRequest {
   cooperativeId: string;
@@ -37,7 +37,7 @@ export function transfer(pool: Pool, req: TransferRequest): Promise<LedgerResult
     lotsOf: 0,
     reads: (accounts: ResolvedAccount[]) => [mergeTargetsStatement(accounts[1]!.id)],
   };
-  return runIdempotent(pool, req.cooperativeId, 'transfer', req.idempotencyKey, req, spec, async ({ client, cooperativeId, idempotencyKey, requestHash, now, accounts, lots: spendable, reads }) => {
+  return runIdempotent(pool, req.cooperativeId, 'transfer', req.idempotencyKey, req, spec, async ({ cooperativeId, idempotencyKey, requestHash, now, accounts, lots: spendable, reads, write }) => {
     const [from, to] = accounts;
     const lots = await spendable(req.amount);
     const allocations = allocateOrFail(lots, req.amount, now);
@@ -62,7 +62,7 @@ export function transfer(pool: Pool, req: TransferRequest): Promise<LedgerResult
     }
     const newLots = [...received.values()];
     const grown: LotChange[] = [...merged].map(([lotId, amount]) => ({ lotId, original: amount, available: amount, reserved: 0n, consumed: 0n }));
-    return writeTransaction(client, {
+    return write({
       id, cooperativeId, type: 'transfer', idempotencyKey, requestHash,
       metadata: { fromMemberId: req.fromMemberId, toMemberId: req.toMemberId, ...(req.memo ? { memo: req.memo } : {}) },
       entries: [debit(from!, req.amount), credit(to!, req.amount)],

@@ -128,3 +128,11 @@ it('lets the planner estimate the schedule filter from statistics under row-leve
     client.release();
   }
 });
+
+it('takes any words and location prefix as values, never as SQL, though they are inlined into one message', async () => {
+  // Quotes, backslashes, placeholders and LIKE wildcards are the values' own characters, never SQL.
+  const hostile = `${word} it's \\ "$1" $9 %_ '); DROP TABLE resources; --`;
+  expect((await searchResources(pool, { text: hostile, location: hostile, limit: 5 })).items).toEqual([]);
+  expect((await searchResources(pool, { text: word, location: 'LY', limit: 5 })).items).toHaveLength(5);
+  expect((await searchResources(pool, { text: word, location: 'L_on', limit: 5 })).items).toEqual([]);
+});

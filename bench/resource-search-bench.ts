@@ -99,7 +99,7 @@ async function main(): Promise<void> {
               initcap(($4::text[])[1 + (i * 31) % cardinality($4::text[])]) || ' #' || i,
               'A shared ' || ($4::text[])[1 + (i * 31) % cardinality($4::text[])] || ' for members of the network, booked by the hour',
               ($5::text[])[1 + (i * 13) % cardinality($5::text[])] || ', site ' || (i % 7),
-              CASE WHEN i % 10 < 7 THEN (SELECT range_agg(int4range(d * 1440 + 480, d * 1440 + 1080)) FROM generate_series(0, 4) d) ELSE int4multirange(int4range(0, 10080)) END,
+              CASE WHEN i % 10 < 7 THEN (SELECT range_agg(week_minutes(d * 1440 + 480, d * 1440 + 1080)) FROM generate_series(0, 4) d) ELSE week_schedule(week_minutes(0, 10080)) END,
               '[]'::jsonb, 'open', 'per_hour', 1000000, 'bench', 'seed-' || i, 'seed', now() - i * interval '1 second'
          FROM generate_series(1, $1) i`,
       [RESOURCES, coops, TYPES, THINGS, CITIES],

@@ -89,9 +89,12 @@ export async function inTenantTransaction<T>(pool: Pool, cooperativeId: string, 
   return run(pool, [BEGIN, ...tenantScope(cooperativeId)], work, opening);
 }
 
+/** The statements that put a transaction in the network scope as `coop_app`. */
+const NETWORK_SCOPE = ['SET LOCAL ROLE coop_app', "SET LOCAL app.scope = 'network'"];
+
 /** Runs `work` in one transaction in the network scope, across cooperatives (see above for when). */
 export function inSystemTransaction<T>(pool: Pool, work: Work<T>, opening: string[] = []): Promise<T> {
-  return run(pool, [BEGIN, 'SET LOCAL ROLE coop_app', "SET LOCAL app.scope = 'network'"], work, opening);
+  return run(pool, [BEGIN, ...NETWORK_SCOPE], work, opening);
 }
 
 /** Runs read-only `work` in one cooperative on one snapshot, so concurrent writes cannot make consistent data look broken. */
@@ -132,6 +135,15 @@ type ReadResults<R extends readonly Read<unknown>[]> = { [K in keyof R]: R[K] ex
 export async function readInTenant<R extends readonly Read<unknown>[]>(pool: Pool, cooperativeId: string, reads: R): Promise<ReadResults<R>> {
   const results = await run<QueryResult[]>(pool, ['BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', ...tenantScope(cooperativeId)], undefined, reads.map((r) => executeStatement(r.name, r.values)));
   return reads.map((r, i) => r.map(results[i]!.rows)) as ReadResults<R>;
+}
+
+/**
+ * Reads across cooperatives in the network scope, the transaction and its statements in one message (one
+ * round trip instead of three). Nothing is prepared: each statement is planned for its own values, which
+ * a statement whose filters are optional (`$1 IS NULL OR ...`) needs to use the indexes of the filters given.
+ */
+export function readInNetwork(pool: Pool, statements: ReadonlyArray<{ text: string; values: unknown[] }>): Promise<QueryResult[]> {
+  return run<QueryResult[]>(pool, ['BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', ...NETWORK_SCOPE], undefined, statements.map((s) => inline(s.text, s.values)));
 }
 
 /** One statement, which is its own transaction: no BEGIN or COMMIT round trips. Errors map like the others'. */

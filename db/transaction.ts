@@ -4,6 +4,7 @@ import { fromConstraint } from './constraint-errors';
 import { isConcurrentDuplicate } from './idempotency';
 import { isUuid } from '../domain/ids';
 import { executeStatement, register, registeredStatements } from './prepared';
+import { inline } from './inline';
 
 /**
  * The one way db/ opens a transaction. Every exported function of db/ takes the pool and runs its work

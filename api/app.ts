@@ -42,6 +42,8 @@ export function createApp(deps: ApiDependencies): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
+  // Answers are per caller and current; hashing every body for an ETag cost more than it saved.
+  app.set('etag', false);
 
   app.use(requestLogger(deps.logger));
   const metrics = createMetrics(() => networkReport(deps.pool));

@@ -12,8 +12,10 @@ it('logs request id, route, status, latency and principal, and no headers', asyn
   app.use(requestLogger(pino({ level: 'info' }, sink)));
   app.get('/v1/things/:id', (req, res) => {
     res.locals.auth = { role: 'member', subject: 'm-1', cooperativeId: 'c-1' };
+    if (req.params.id === 'odd') req.log.warn({ thing: 'odd' }, 'an odd thing');
     res.status(req.params.id === 'broken' ? 500 : 200).json({ ok: true });
   });
+  app.get('/healthz', (_req, res) => res.json({ ok: true }));
   const server = app.listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -23,17 +25,23 @@ it('logs request id, route, status, latency and principal, and no headers', asyn
     const made = await fetch(`${base}/v1/things/broken`, { headers: { 'x-request-id': 'not allowed spaces' } });
     expect(made.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
     await fetch(`${base}/nowhere`);
+    await fetch(`${base}/healthz`);
+    await fetch(`${base}/v1/things/odd`, { headers: { 'x-request-id': 'req-odd' } });
     await new Promise((r) => setTimeout(r, 50));
   } finally {
     server.close();
   }
-  expect(lines).toHaveLength(3);
-  const [ok, failed, missing] = lines;
+  expect(lines).toHaveLength(5);
+  const [ok, failed, missing, warned, odd] = lines;
   expect(ok).toMatchObject({ level: 30, reqId: 'req-from-caller', req: { method: 'GET', path: '/v1/things/42' }, res: { status: 200 }, route: '/v1/things/:id', principal: { role: 'member', subject: 'm-1', cooperativeId: 'c-1' } });
   expect(typeof ok!.responseTime).toBe('number');
   expect(failed).toMatchObject({ level: 50, res: { status: 500 } });
   expect(missing).toMatchObject({ level: 30, res: { status: 404 } });
   expect(missing!.principal).toBeUndefined();
+  // A route's own line carries the request id; probes are not logged.
+  expect(warned).toMatchObject({ level: 40, reqId: 'req-odd', thing: 'odd', msg: 'an odd thing' });
+  expect(odd).toMatchObject({ level: 30, reqId: 'req-odd', res: { status: 200 } });
+  expect(lines.some((l) => (l.req as { path?: string } | undefined)?.path === '/healthz')).toBe(false);
   const text = JSON.stringify(lines);
   expect(text).not.toMatch(/secret\.token|authorization|headers|cursor=abc/i);
 });

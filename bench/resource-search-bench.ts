@@ -1,23 +1,21 @@
 import { randomUUID } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import type { Pool } from 'pg';
-import pino from 'pino';
 import { createCooperativeActivities } from '../activities/cooperatives';
-import { createApp } from '../api/app';
 import { signToken } from '../api/auth/tokens';
-import { createStripeClient } from '../clients/stripe';
 import { createMember } from '../db/members';
 import { searchStatement, type ResourceSearch } from '../db/resources';
 import { checksumAddress } from '../domain/identity';
 import { weeklyRanges, type ResourceType } from '../domain/network/resources';
 import { recordFigures, type Figure } from './figures';
-import { log, machine, runBench, startBenchStack } from './stack';
+import { freePort } from '../scripts/ports';
+import { log, machine, runBench, startApiProcess, startBenchStack } from './stack';
 import { printTable } from './table';
 import { percentile } from './percentile';
 
 /**
- * `npm run bench`: resource discovery (GET /v1/resources/search) through the real API on a scratch
+ * `npm run bench`: resource discovery (GET /v1/resources/search) through the API, run as its own process
+ * as `npm start` runs it (LOG_LEVEL=info), apart from the clients loading it, on a scratch
  * PostgreSQL holding RESOURCES shared resources across COOPERATIVES cooperatives, a third of them
  * booked, searched by CONCURRENCY clients at once with four kinds of query (words; type and location;
  * words and a free slot; all of them). Next to it, in the same run and at the same concurrency, the
@@ -75,7 +73,7 @@ async function explain(pool: Pool, search: ResourceSearch): Promise<string[]> {
 async function main(): Promise<void> {
   log(`Machine: ${machine()}, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; ${RESOURCES} resources in ${COOPERATIVES} cooperatives, ${CONCURRENCY} concurrent clients × ${PER_CLIENT} searches`);
   // Rate limits are not what is measured: each client is its own member, with room for every request.
-  const stack = await startBenchStack('resource-search', { RATE_LIMIT_MEMBER_QUERIES: '1000000' });
+  const stack = await startBenchStack('resource-search', { API_HOST: '127.0.0.1', API_PORT: String(await freePort()), RATE_LIMIT_MEMBER_QUERIES: '1000000' });
   const { config, owner, pool } = stack;
   try {
     log(`Seeding ${RESOURCES} resources and their bookings`);
@@ -114,12 +112,7 @@ async function main(): Promise<void> {
     );
     await owner.query('ANALYZE resources; ANALYZE bookings');
 
-    const app = createApp({ config, pool, temporal: stack.temporal, logger: pino({ level: 'silent' }), stripe: createStripeClient(config.stripe) });
-    const server = await new Promise<ReturnType<typeof app.listen>>((resolve) => {
-      const s = app.listen(0, '127.0.0.1', () => resolve(s));
-    });
-    stack.onStop(() => new Promise((resolve) => server.close(resolve)));
-    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const base = await startApiProcess(stack, { env: { LOG_LEVEL: 'info' } });
     const tokens = await Promise.all(members.map((m) => signToken(config.jwt, { subject: m, role: 'member', cooperativeId: coops[0]! })));
     const someResource = (await owner.query<{ id: string }>('SELECT id FROM resources LIMIT 1')).rows[0]!.id;
 

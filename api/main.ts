@@ -14,7 +14,7 @@ async function main(): Promise<void> {
   setInterval(() => destination.flush(), 1000).unref();
   const logger = pino({ level: config.logLevel, base: { service: 'api' } }, destination);
   const pool = createPool(config.database.url, { max: config.database.poolMax });
-  const { client: temporal, connection } = await connectTemporalClient(config.temporal);
+  const { client: temporal, connection } = await connectTemporalClient(config.temporal, { lazy: true });
   const app = createApp({ config, pool, temporal, logger, stripe: createStripeClient(config.stripe) });
 
   const server = app.listen(config.api.port, config.api.host, () => {

@@ -20,8 +20,13 @@ export function temporalConnectionOptions(temporal: Config['temporal']) {
   };
 }
 
-/** A Temporal client on the configured namespace, speaking the project's data converter. */
-export async function connectTemporalClient(temporal: Config['temporal']): Promise<{ client: Client; connection: Connection }> {
-  const connection = await Connection.connect(temporalConnectionOptions(temporal));
+/**
+ * A Temporal client on the configured namespace, speaking the project's data converter. `lazy` connects
+ * on first use instead of now: the API starts and serves everything that needs no workflow while
+ * Temporal is away (its readiness says so, and calls that need Temporal answer 503 until it is back).
+ */
+export async function connectTemporalClient(temporal: Config['temporal'], options: { lazy?: boolean } = {}): Promise<{ client: Client; connection: Connection }> {
+  const connectionOptions = temporalConnectionOptions(temporal);
+  const connection = options.lazy ? Connection.lazy(connectionOptions) : await Connection.connect(connectionOptions);
   return { client: new Client({ connection, namespace: temporal.namespace, dataConverter }), connection };
 }

@@ -67,6 +67,8 @@ export async function buyCredits(deps: ApiDependencies, req: PurchaseRequest): P
   return { purchase: (await findPurchase(deps.pool, req.cooperativeId, purchase.id))!, created };
 }
 
+const DESCRIBE_WAIT_MS = 2_000;
+
 /**
  * Whether the workflow of an Update-With-Start runs, once its call has failed: known when the server
  * answered the start; asked when the call ended before any answer (a wait with no worker to accept the
@@ -74,5 +76,7 @@ export async function buyCredits(deps: ApiDependencies, req: PurchaseRequest): P
  */
 async function workflowExists(deps: ApiDependencies, op: WithStartWorkflowOperation<typeof creditPurchase>): Promise<boolean> {
   if (await op.workflowHandle().then(() => true, () => false)) return true;
-  return deps.temporal.workflow.getHandle(op.options.workflowId).describe().then(() => true, () => false);
+  // Bounded: with Temporal away, the answer is the 503 the failed start already means.
+  const describe = () => deps.temporal.workflow.getHandle(op.options.workflowId).describe();
+  return deps.temporal.withDeadline(Date.now() + DESCRIBE_WAIT_MS, describe).then(() => true, () => false);
 }

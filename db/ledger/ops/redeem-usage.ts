@@ -190,10 +190,12 @@ export async function redeemUsageBatch(pool: Pool, cooperativeId: string, record
         const walletIds = [...new Set(fresh.map((p) => p.wallet!.id))];
         const [, firstLots] = (await client.query([lockAccountsStatement(walletIds), firstSpendableLotsStatement(walletIds)].join(';\n'))) as unknown as Array<{ rows: never[] }>;
         const firstOf = walletLotsByAccount(firstLots!.rows);
+        // What each wallet's records take together, in one pass over the records (not one per wallet).
+        const wanted = new Map<string, bigint>();
+        for (const p of fresh) wanted.set(p.wallet!.id, (wanted.get(p.wallet!.id) ?? 0n) + p.amount!);
         const spendable = new Map<string, WalletLot[]>();
         for (const id of walletIds) {
-          const wanted = fresh.filter((p) => p.wallet!.id === id).reduce((sum, p) => sum + p.amount!, 0n);
-          spendable.set(id, (await lotsReader(client, id, firstOf.get(id) ?? [], now)(wanted)).map((l) => ({ ...l })));
+          spendable.set(id, (await lotsReader(client, id, firstOf.get(id) ?? [], now)(wanted.get(id)!)).map((l) => ({ ...l })));
         }
         for (const p of fresh) {
           try {

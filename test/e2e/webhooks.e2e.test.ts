@@ -134,8 +134,9 @@ describe('outbound webhooks', () => {
 
     const handle = api.temporal.workflow.getHandle(webhookDeliveryWorkflowId(endpoint.id));
     expect((await handle.describe()).searchAttributes).toMatchObject({ CooperativeId: [coop.id] });
-    const { rows } = await api.pool.query(`SELECT status, count(*)::int AS n FROM webhook_deliveries WHERE endpoint_id = $1 GROUP BY status`, [endpoint.id]);
-    expect(rows).toEqual([{ status: 'delivered', n: expected.length }]);
+    // The receiver has each delivery when its POST arrives; the sender marks it delivered once the answer is back.
+    const statuses = async () => (await api.pool.query(`SELECT status, count(*)::int AS n FROM webhook_deliveries WHERE endpoint_id = $1 GROUP BY status`, [endpoint.id])).rows;
+    expect(await eventually(statuses, (rows) => rows.length === 1 && rows[0].status === 'delivered')).toEqual([{ status: 'delivered', n: expected.length }]);
   });
 
   it('delivers only the subscribed types, to each endpoint of the cooperative, never another cooperative\'s', async () => {

@@ -18,7 +18,7 @@ describe('the API while Temporal is unreachable', () => {
 
   beforeAll(async () => {
     // A port nothing listens on: the API's Temporal is not there at start, nor after.
-    api = await startTestApi({ TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}` }, { workflowWaitMs: 2_000 });
+    api = await startTestApi({ TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}` }, { workflowWaitMs: 2_000, lazyTemporal: true });
     coop = await provisionCooperative(api.pool);
     [alice, bob] = [await addMember(api.pool, coop), await addMember(api.pool, coop)];
     await ledger.mint(api.pool, { cooperativeId: coop, memberId: alice, amount: cloud(10), source: 'purchase', sourceId: `seed-${alice}`, idempotencyKey: `seed-${alice}` });

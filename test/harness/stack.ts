@@ -43,12 +43,12 @@ export interface TestApi {
  * The real Express app on an ephemeral port, with its own pool (as coop_app) and Temporal client.
  * `pool` is the test's own, as the database owner, to inspect and seed what the app cannot see.
  */
-export async function startTestApi(overrides: Record<string, string> = {}, options: { workflowWaitMs?: number } = {}): Promise<TestApi> {
+export async function startTestApi(overrides: Record<string, string> = {}, options: { workflowWaitMs?: number; lazyTemporal?: boolean } = {}): Promise<TestApi> {
   const config = applicationConfig(overrides);
   const appPool = createPool(config.database.url, { max: 10 });
   const pool = createPool(overrides.DATABASE_OWNER_URL ?? testConfig().database.url, { max: 5 });
-  // Lazily, as api/main.ts connects.
-  const { client: temporal, connection } = await connectTemporalClient(config.temporal, { lazy: true });
+  // Connected before the tests start, unless a test is about starting while Temporal is away (api/main.ts connects lazily).
+  const { client: temporal, connection } = await connectTemporalClient(config.temporal, { lazy: options.lazyTemporal ?? false });
   // A machine busy with the whole suite can take longer than production's 10 s wait for a short workflow;
   // tests that expect the result should get it, not a 202 (decision 0003).
   const app = createApp({ config, pool: appPool, temporal, logger: pino({ level: 'silent' }), stripe: createStripeClient(config.stripe), workflowWaitMs: options.workflowWaitMs ?? 60_000 });

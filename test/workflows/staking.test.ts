@@ -147,7 +147,8 @@ describe('staking positions in virtual time', () => {
 
     // The worker goes away while all three wait, and the 30-day lock runs out with none running. (With
     // no worker to take the workflow task that firing makes, the test server skips no further.)
-    const firesAt = (await stack.pendingTimer(`stake:${waits.id}`))!;
+    // The stake is answered once its workflow starts; its first task, which starts the timer, may still be running.
+    const firesAt = (await eventually(() => stack.pendingTimer(`stake:${waits.id}`), (t) => t !== undefined))!;
     expect(firesAt).toBeGreaterThanOrEqual(waits.unlocksAt);
     await stack.restartWorker(async () => {
       await stack.sleepUntil(firesAt);

@@ -140,6 +140,85 @@ describe('database-enforced ledger rules', () => {
     await expect(balancedElsewhere).resolves.toMatchObject({ replayed: false });
   });
 
+  it("refuses, under the application role, a lot change list that names another cooperative's lot, and keeps none of it", async () => {
+    const stranger = (await pool.query('SELECT id FROM members WHERE cooperative_id = $1 LIMIT 1', [other])).rows[0].id;
+    const minted = await ledger.mint(pool, { cooperativeId: other, memberId: stranger, amount: cloud(5), source: 'grant', sourceId: 'adjust-own', idempotencyKey: 'adjust-own' });
+    const ownLot = (await pool.query('SELECT id FROM lots WHERE transaction_id = $1', [minted.transaction.id])).rows[0].id;
+    const amounts = async () => (await pool.query('SELECT id, available, consumed FROM lots WHERE id = ANY($1) ORDER BY id', [[ownLot, lotId]])).rows;
+    const before = await amounts();
+    const take = (id: string) => ({ id, og: 0, av: -1, rs: 0, cs: 1 });
+    // Its own lot first and the other cooperative's after it: the one statement is refused whole.
+    for (const changes of [[take(ownLot), take(lotId)], [take(lotId)], [take(ownLot), take(randomUUID())]]) {
+      await expect(asTenant(other, 'SELECT adjust_lots($1::jsonb)', [JSON.stringify(changes)])).rejects.toMatchObject({ code: '23503', message: expect.stringMatching(/does not exist in this cooperative/) });
+    }
+    // Its own lot alone passes the function, and the ledger refuses it at commit: no entries back it.
+    await expect(asTenant(other, 'SELECT adjust_lots($1::jsonb)', [JSON.stringify([take(ownLot)])])).rejects.toMatchObject({ constraint: 'wallet_matches_lots' });
+    expect(await amounts()).toEqual(before);
+  });
+
+  describe('wallet matches its lots at commit', () => {
+    const WALLETS = 70;
+    let wallets: Array<{ wallet: string; lot: string }>;
+    let tenant: string;
+
+    beforeAll(async () => {
+      // More wallets than the 64 the check used to remember (migration 1763802900000).
+      tenant = await provisionCooperative(pool);
+      wallets = [];
+      for (let i = 0; i < WALLETS; i++) {
+        const m = await addMember(pool, tenant);
+        const { transaction } = await ledger.mint(pool, { cooperativeId: tenant, memberId: m, amount: cloud(1), source: 'grant', sourceId: `w-${i}`, idempotencyKey: `w-${i}` });
+        const lot = (await pool.query('SELECT id FROM lots WHERE transaction_id = $1', [transaction.id])).rows[0].id;
+        wallets.push({ wallet: transaction.entries.find((e) => e.accountCode === '2100')!.accountId, lot });
+      }
+    });
+
+    const touchAll = (c: PoolClient, drifted: string) =>
+      c.query('UPDATE lots SET available = available - (id = $2)::int, consumed = consumed + (id = $2)::int WHERE id = ANY($1)', [wallets.map((w) => w.lot), drifted]);
+
+    it('catches one drifted wallet among many touched by one statement, wherever it is', async () => {
+      for (const at of [0, 40, WALLETS - 1]) {
+        await expect(inTx((c) => touchAll(c, wallets[at]!.lot), tenant)).rejects.toMatchObject({ constraint: 'wallet_matches_lots', message: expect.stringContaining(wallets[at]!.wallet) });
+      }
+      await expect(inTx((c) => touchAll(c, randomUUID()), tenant)).resolves.toBeUndefined();
+    });
+
+    it('catches a wallet drifted one statement at a time, and after an earlier check in the same transaction', async () => {
+      await expect(
+        inTx(async (c) => {
+          for (const { lot } of wallets.slice(0, WALLETS - 1)) await c.query('UPDATE lots SET available = available WHERE id = $1', [lot]);
+          await c.query('UPDATE lots SET available = available - 1, consumed = consumed + 1 WHERE id = $1', [wallets[WALLETS - 1]!.lot]);
+        }, tenant),
+      ).rejects.toMatchObject({ constraint: 'wallet_matches_lots' });
+      await expect(
+        inTx(async (c) => {
+          await touchAll(c, randomUUID());
+          await c.query('SET CONSTRAINTS ALL IMMEDIATE');
+          await c.query('SET CONSTRAINTS ALL DEFERRED');
+          await c.query('UPDATE lots SET available = available - 1, consumed = consumed + 1 WHERE id = $1', [wallets[0]!.lot]);
+        }, tenant),
+      ).rejects.toMatchObject({ constraint: 'wallet_matches_lots' });
+    });
+
+    it('catches entries that move credits between wallets without their lots', async () => {
+      const id = randomUUID();
+      await expect(
+        inTx(async (c) => {
+          await c.query(`INSERT INTO transactions (id, cooperative_id, type, idempotency_key, request_hash) VALUES ($1, $2, 'transfer', $3, 'h')`, [id, tenant, `raw-${id}`]);
+          await c.query(`INSERT INTO entries (transaction_id, cooperative_id, account_id, currency, amount) VALUES ($1, $2, $3, 'CLOUD', 1), ($1, $2, $4, 'CLOUD', -1)`, [
+            id, tenant, wallets[1]!.wallet, wallets[2]!.wallet,
+          ]);
+        }),
+      ).rejects.toMatchObject({ constraint: 'wallet_matches_lots' });
+    });
+
+    it('leaves the application role no way to the wallets queued for the check', async () => {
+      await expect(asTenant(tenant, 'DELETE FROM wallets_to_check')).rejects.toThrow(/permission denied/);
+      await expect(asTenant(tenant, 'SELECT 1 FROM wallets_to_check')).rejects.toThrow(/permission denied/);
+      expect((await pool.query('SELECT count(*)::int AS n FROM wallets_to_check')).rows[0].n).toBe(0);
+    });
+  });
+
   it('keeps one cooperative out of another cooperative rows', async () => {
     const client = await pool.connect();
     try {

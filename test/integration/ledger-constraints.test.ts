@@ -83,6 +83,14 @@ describe('database-enforced ledger rules', () => {
     ).rejects.toThrow(/entry does not match its account/);
   });
 
+  it('refuses an entry whose transaction does not exist in its cooperative', async () => {
+    const otherIssued = (await pool.query(`SELECT id FROM accounts WHERE cooperative_id = $1 AND code = '1900'`, [other])).rows[0].id;
+    const pair = 'INSERT INTO entries (transaction_id, cooperative_id, account_id, currency, amount) VALUES ($1, $2, $3, $4, 5), ($1, $2, $3, $4, -5)';
+    // Another cooperative's transaction, with this cooperative's own account; then a transaction that does not exist.
+    await expect(asOwner(pair, [txId, other, otherIssued, 'CLOUD'])).rejects.toMatchObject({ code: '23503', constraint: 'entries_transaction_id_cooperative_id_fkey' });
+    await expect(asOwner(pair, [randomUUID(), coop, issued, 'CLOUD'])).rejects.toMatchObject({ code: '23503', constraint: 'entries_transaction_id_cooperative_id_fkey' });
+  });
+
   it('refuses a transaction of a cooperative that does not exist, and deleting or re-keying parents', async () => {
     await expect(asOwner(`INSERT INTO transactions (id, cooperative_id, type, idempotency_key, request_hash) VALUES ($1, $2, 'burn', 'x', 'h')`, [randomUUID(), randomUUID()])).rejects.toThrow(
       /does not exist/,

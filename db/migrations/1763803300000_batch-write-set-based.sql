@@ -8,22 +8,33 @@
 -- Lot changes in one UPDATE. Still SECURITY DEFINER and still naming nothing but the key: under
 -- row-level security the tenant condition let the planner walk the cooperative's lots (decision 0021),
 -- so the tenant is checked on the rows changed, and a change list naming any lot of another
--- cooperative, or none, is refused whole. Changes to the same lot are summed, as the loop applied each.
-CREATE OR REPLACE FUNCTION adjust_lots(changes jsonb) RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = public AS $$
+-- cooperative, or none, is refused whole. Callers name each lot once (db/ledger/write-transaction.ts
+-- sums a batch's changes per lot).
+-- Joins are nested loops only: the change list (estimated at 100 rows, whatever its length) drives one
+-- probe of the primary key per lot. Otherwise a small cooperative's lots were hashed in full, and the
+-- one lot of a transfer cost a scan of them (measured: a sequential scan of every lot, each call).
+CREATE OR REPLACE FUNCTION adjust_lots(changes jsonb) RETURNS void LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = public SET enable_hashjoin = off SET enable_mergejoin = off AS $$
 DECLARE
+  changed integer;
+  strangers integer;
   stray uuid;
 BEGIN
-  WITH c AS (
-    SELECT x.id, sum(coalesce(x.og, 0))::bigint AS og, sum(x.av)::bigint AS av, sum(x.rs)::bigint AS rs, sum(x.cs)::bigint AS cs
-      FROM jsonb_to_recordset(changes) AS x(id uuid, og bigint, av bigint, rs bigint, cs bigint)
-     GROUP BY x.id
-  ), u AS (
-    UPDATE lots l SET original = l.original + c.og, available = l.available + c.av, reserved = l.reserved + c.rs, consumed = l.consumed + c.cs
-      FROM c WHERE l.id = c.id
-    RETURNING l.id, l.cooperative_id
+  WITH u AS (
+    UPDATE lots l SET original = l.original + coalesce(c.og, 0), available = l.available + c.av, reserved = l.reserved + c.rs, consumed = l.consumed + c.cs
+      FROM jsonb_to_recordset(changes) AS c(id uuid, og bigint, av bigint, rs bigint, cs bigint)
+     WHERE l.id = c.id
+    RETURNING l.cooperative_id
   )
-  SELECT c.id INTO stray FROM c LEFT JOIN u ON u.id = c.id WHERE u.cooperative_id IS DISTINCT FROM app_cooperative_id() LIMIT 1;
-  IF FOUND THEN
+  SELECT count(*), count(*) FILTER (WHERE cooperative_id IS DISTINCT FROM app_cooperative_id()) INTO changed, strangers FROM u;
+  IF strangers > 0 OR changed <> jsonb_array_length(changes) THEN
+    -- Refused whole (the statement is rolled back): which lot, for the message.
+    SELECT c.id INTO stray FROM jsonb_to_recordset(changes) AS c(id uuid) LEFT JOIN lots l ON l.id = c.id
+     WHERE l.cooperative_id IS DISTINCT FROM app_cooperative_id() LIMIT 1;
+    IF stray IS NULL THEN
+      -- A lot named twice would be changed once: refused, never half applied.
+      RAISE EXCEPTION 'a lot change list names a lot twice' USING ERRCODE = 'cardinality_violation';
+    END IF;
     RAISE EXCEPTION 'lot % does not exist in this cooperative', stray USING ERRCODE = 'foreign_key_violation';
   END IF;
 END $$;

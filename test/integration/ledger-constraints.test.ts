@@ -159,6 +159,8 @@ describe('database-enforced ledger rules', () => {
     for (const changes of [[take(ownLot), take(lotId)], [take(lotId)], [take(ownLot), take(randomUUID())]]) {
       await expect(asTenant(other, 'SELECT adjust_lots($1::jsonb)', [JSON.stringify(changes)])).rejects.toMatchObject({ code: '23503', message: expect.stringMatching(/does not exist in this cooperative/) });
     }
+    // A lot named twice would be changed once by the one UPDATE: refused, never half applied.
+    await expect(asTenant(other, 'SELECT adjust_lots($1::jsonb)', [JSON.stringify([take(ownLot), take(ownLot)])])).rejects.toMatchObject({ code: '21000' });
     // Its own lot alone passes the function, and the ledger refuses it at commit: no entries back it.
     await expect(asTenant(other, 'SELECT adjust_lots($1::jsonb)', [JSON.stringify([take(ownLot)])])).rejects.toMatchObject({ constraint: 'wallet_matches_lots' });
     expect(await amounts()).toEqual(before);

@@ -44,7 +44,7 @@ export interface TransactionPlan {
   events: DomainEvent[];
 }
 
-/** Lot changes as adjust_lots (migration 1763802400000) takes them: each applied by primary key. */
+/** Lot changes as adjust_lots (migration 1763803300000) takes them: each lot once, applied in one UPDATE by primary key. */
 export function lotChangesParam(changes: LotChange[]): string {
   return toJsonParam(changes.map((c) => ({ id: c.lotId, og: c.original ?? 0n, av: c.available, rs: c.reserved, cs: c.consumed })));
 }

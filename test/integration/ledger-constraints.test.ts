@@ -83,6 +83,14 @@ describe('database-enforced ledger rules', () => {
     ).rejects.toThrow(/entry does not match its account/);
   });
 
+  it('refuses an entry whose transaction does not exist in its cooperative', async () => {
+    const otherIssued = (await pool.query(`SELECT id FROM accounts WHERE cooperative_id = $1 AND code = '1900'`, [other])).rows[0].id;
+    const pair = 'INSERT INTO entries (transaction_id, cooperative_id, account_id, currency, amount) VALUES ($1, $2, $3, $4, 5), ($1, $2, $3, $4, -5)';
+    // Another cooperative's transaction, with this cooperative's own account; then a transaction that does not exist.
+    await expect(asOwner(pair, [txId, other, otherIssued, 'CLOUD'])).rejects.toMatchObject({ code: '23503', constraint: 'entries_transaction_id_cooperative_id_fkey' });
+    await expect(asOwner(pair, [randomUUID(), coop, issued, 'CLOUD'])).rejects.toMatchObject({ code: '23503', constraint: 'entries_transaction_id_cooperative_id_fkey' });
+  });
+
   it('refuses a transaction of a cooperative that does not exist, and deleting or re-keying parents', async () => {
     await expect(asOwner(`INSERT INTO transactions (id, cooperative_id, type, idempotency_key, request_hash) VALUES ($1, $2, 'burn', 'x', 'h')`, [randomUUID(), randomUUID()])).rejects.toThrow(
       /does not exist/,
@@ -138,6 +146,87 @@ describe('database-enforced ledger rules', () => {
     );
     const balancedElsewhere = ledger.mint(pool, { cooperativeId: other, memberId: (await pool.query('SELECT id FROM members WHERE cooperative_id = $1', [other])).rows[0].id, amount: 1n, source: 'grant', sourceId: 'g', idempotencyKey: 'm' });
     await expect(balancedElsewhere).resolves.toMatchObject({ replayed: false });
+  });
+
+  it("refuses, under the application role, a lot change list that names another cooperative's lot, and keeps none of it", async () => {
+    const stranger = (await pool.query('SELECT id FROM members WHERE cooperative_id = $1 LIMIT 1', [other])).rows[0].id;
+    const minted = await ledger.mint(pool, { cooperativeId: other, memberId: stranger, amount: cloud(5), source: 'grant', sourceId: 'adjust-own', idempotencyKey: 'adjust-own' });
+    const ownLot = (await pool.query('SELECT id FROM lots WHERE transaction_id = $1', [minted.transaction.id])).rows[0].id;
+    const amounts = async () => (await pool.query('SELECT id, available, consumed FROM lots WHERE id = ANY($1) ORDER BY id', [[ownLot, lotId]])).rows;
+    const before = await amounts();
+    const take = (id: string) => ({ id, og: 0, av: -1, rs: 0, cs: 1 });
+    // Its own lot first and the other cooperative's after it: the one statement is refused whole.
+    for (const changes of [[take(ownLot), take(lotId)], [take(lotId)], [take(ownLot), take(randomUUID())]]) {
+      await expect(asTenant(other, 'SELECT adjust_lots($1::jsonb)', [JSON.stringify(changes)])).rejects.toMatchObject({ code: '23503', message: expect.stringMatching(/does not exist in this cooperative/) });
+    }
+    // A lot named twice would be changed once by the one UPDATE: refused, never half applied.
+    await expect(asTenant(other, 'SELECT adjust_lots($1::jsonb)', [JSON.stringify([take(ownLot), take(ownLot)])])).rejects.toMatchObject({ code: '21000' });
+    // Its own lot alone passes the function, and the ledger refuses it at commit: no entries back it.
+    await expect(asTenant(other, 'SELECT adjust_lots($1::jsonb)', [JSON.stringify([take(ownLot)])])).rejects.toMatchObject({ constraint: 'wallet_matches_lots' });
+    expect(await amounts()).toEqual(before);
+  });
+
+  describe('wallet matches its lots at commit', () => {
+    const WALLETS = 70;
+    let wallets: Array<{ wallet: string; lot: string }>;
+    let tenant: string;
+
+    beforeAll(async () => {
+      // More wallets than the 64 the check used to remember (migration 1763802900000).
+      tenant = await provisionCooperative(pool);
+      wallets = [];
+      for (let i = 0; i < WALLETS; i++) {
+        const m = await addMember(pool, tenant);
+        const { transaction } = await ledger.mint(pool, { cooperativeId: tenant, memberId: m, amount: cloud(1), source: 'grant', sourceId: `w-${i}`, idempotencyKey: `w-${i}` });
+        const lot = (await pool.query('SELECT id FROM lots WHERE transaction_id = $1', [transaction.id])).rows[0].id;
+        wallets.push({ wallet: transaction.entries.find((e) => e.accountCode === '2100')!.accountId, lot });
+      }
+    });
+
+    const touchAll = (c: PoolClient, drifted: string) =>
+      c.query('UPDATE lots SET available = available - (id = $2)::int, consumed = consumed + (id = $2)::int WHERE id = ANY($1)', [wallets.map((w) => w.lot), drifted]);
+
+    it('catches one drifted wallet among many touched by one statement, wherever it is', async () => {
+      for (const at of [0, 40, WALLETS - 1]) {
+        await expect(inTx((c) => touchAll(c, wallets[at]!.lot), tenant)).rejects.toMatchObject({ constraint: 'wallet_matches_lots', message: expect.stringContaining(wallets[at]!.wallet) });
+      }
+      await expect(inTx((c) => touchAll(c, randomUUID()), tenant)).resolves.toBeUndefined();
+    });
+
+    it('catches a wallet drifted one statement at a time, and after an earlier check in the same transaction', async () => {
+      await expect(
+        inTx(async (c) => {
+          for (const { lot } of wallets.slice(0, WALLETS - 1)) await c.query('UPDATE lots SET available = available WHERE id = $1', [lot]);
+          await c.query('UPDATE lots SET available = available - 1, consumed = consumed + 1 WHERE id = $1', [wallets[WALLETS - 1]!.lot]);
+        }, tenant),
+      ).rejects.toMatchObject({ constraint: 'wallet_matches_lots' });
+      await expect(
+        inTx(async (c) => {
+          await touchAll(c, randomUUID());
+          await c.query('SET CONSTRAINTS ALL IMMEDIATE');
+          await c.query('SET CONSTRAINTS ALL DEFERRED');
+          await c.query('UPDATE lots SET available = available - 1, consumed = consumed + 1 WHERE id = $1', [wallets[0]!.lot]);
+        }, tenant),
+      ).rejects.toMatchObject({ constraint: 'wallet_matches_lots' });
+    });
+
+    it('catches entries that move credits between wallets without their lots', async () => {
+      const id = randomUUID();
+      await expect(
+        inTx(async (c) => {
+          await c.query(`INSERT INTO transactions (id, cooperative_id, type, idempotency_key, request_hash) VALUES ($1, $2, 'transfer', $3, 'h')`, [id, tenant, `raw-${id}`]);
+          await c.query(`INSERT INTO entries (transaction_id, cooperative_id, account_id, currency, amount) VALUES ($1, $2, $3, 'CLOUD', 1), ($1, $2, $4, 'CLOUD', -1)`, [
+            id, tenant, wallets[1]!.wallet, wallets[2]!.wallet,
+          ]);
+        }),
+      ).rejects.toMatchObject({ constraint: 'wallet_matches_lots' });
+    });
+
+    it('leaves the application role no way to the wallets queued for the check', async () => {
+      await expect(asTenant(tenant, 'DELETE FROM wallets_to_check')).rejects.toThrow(/permission denied/);
+      await expect(asTenant(tenant, 'SELECT 1 FROM wallets_to_check')).rejects.toThrow(/permission denied/);
+      expect((await pool.query('SELECT count(*)::int AS n FROM wallets_to_check')).rows[0].n).toBe(0);
+    });
   });
 
   it('keeps one cooperative out of another cooperative rows', async () => {

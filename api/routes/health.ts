@@ -30,7 +30,8 @@ export function healthRouter(deps: ApiDependencies): Router {
     const checks = Object.fromEntries(
       await Promise.all([
         check('postgres', () => deps.pool.query('SELECT 1')),
-        check('temporal', () => deps.temporal.workflowService.getSystemInfo({})),
+        // With a deadline of its own: a probe that lost the race must not go on retrying in the background.
+        check('temporal', () => deps.temporal.withDeadline(Date.now() + CHECK_TIMEOUT_MS, () => deps.temporal.workflowService.getSystemInfo({}))),
       ]),
     );
     const ready = Object.values(checks).every((v) => v === 'ok');

@@ -1,7 +1,7 @@
 import { createHash, sign } from 'node:crypto';
 import type { Pool } from 'pg';
 import { recordProposalOutcome, signingKey } from '../db/governance';
-import { closeStakeholderVoting, closeVoting, electoratePage, frozenDelegations, sha256, stakeholderSnapshots } from '../db/proposal-votes';
+import { closeStakeholderVoting, closeVoting, electoratePage, frozenDelegations, sha256, stakeholderSnapshots, storeVoteTree } from '../db/proposal-votes';
 import { transfer } from '../db/ledger';
 import { canonical } from '../domain/canonical-json';
 import { resolveVotes, type Vote } from '../domain/governance/delegation';
@@ -72,11 +72,14 @@ export function createGovernanceActivities(pool: Pool) {
           after = page.at(-1)!.memberId;
         }
         const delegations = await frozenDelegations(pool, proposalId, s.cooperativeId);
+        // Kept for receipts: each reads one node per level instead of rebuilding the tree.
+        const levels = merkleLevels(sha256, leaves);
+        await storeVoteTree(pool, proposalId, s.cooperativeId, levels);
         decisions.push({
           cooperativeId: s.cooperativeId,
           settings: s.settings,
           electorate: { members: weights.size, weight: s.totalWeight },
-          votes: { count: direct.size, merkleRoot: merkleRoot(sha256, merkleLevels(sha256, leaves)) },
+          votes: { count: direct.size, merkleRoot: merkleRoot(sha256, levels) },
           delegations: { count: delegations.size, sha256: createHash('sha256').update(canonical([...delegations])).digest('hex') },
           tally: tally(s.settings, weights, resolveVotes(weights.keys(), direct, delegations)),
         });

@@ -6,7 +6,7 @@ import { isUuid } from '../domain/ids';
 import type { Member, MemberStatus } from '../domain/member';
 import { creationPosition, readCreationCursor, toPage, type Page } from './cursor';
 import { lockAccountsStatement, openMemberAccounts, resolveAccounts } from './ledger/accounts';
-import { inTenantTransaction } from './transaction';
+import { inTenantTransaction, read, readInTenant } from './transaction';
 
 interface MemberRow {
   id: string;
@@ -53,12 +53,20 @@ export function createMember(pool: Pool, cooperativeId: string, input: { address
   });
 }
 
-/** Which of `ids` (UUIDs) are members of the cooperative; with `activeOnly`, active ones (those who may still sign in). */
-export function existingMembers(pool: Pool, cooperativeId: string, ids: string[], activeOnly = false): Promise<Set<string>> {
+/** Which of `ids` (UUIDs) are members of the cooperative. */
+export function existingMembers(pool: Pool, cooperativeId: string, ids: string[]): Promise<Set<string>> {
   return inTenantTransaction(pool, cooperativeId, async (client) => {
-    const { rows } = await client.query<{ id: string }>(`SELECT id FROM members WHERE id = ANY($1::uuid[]) AND (NOT $2 OR status = 'active')`, [ids, activeOnly]);
+    const { rows } = await client.query<{ id: string }>('SELECT id FROM members WHERE id = ANY($1::uuid[])', [ids]);
     return new Set(rows.map((r) => r.id));
   });
+}
+
+/** Whether `memberId` (a UUID) is an active member of the cooperative: one round trip, its statement prepared (it runs for every new member token). */
+export async function isActiveMember(pool: Pool, cooperativeId: string, memberId: string): Promise<boolean> {
+  const [active] = await readInTenant(pool, cooperativeId, [
+    read('member_is_active', "SELECT EXISTS (SELECT 1 FROM members WHERE id = $1::uuid AND status = 'active') AS active", [memberId], (rows: Array<{ active: boolean }>) => rows[0]!.active),
+  ] as const);
+  return active;
 }
 
 export function findMember(pool: Pool, cooperativeId: string, memberId: string): Promise<Member | undefined> {

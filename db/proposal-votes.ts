@@ -3,14 +3,14 @@ import type { Pool, PoolClient } from 'pg';
 import { BusinessError } from '../domain/errors';
 import { isUuid } from '../domain/ids';
 import { VOTE_CHOICES, type Choice } from '../domain/governance/delegation';
-import { leafHash, merkleLevels, type Hash, type VoteLeaf } from '../domain/governance/merkle';
+import { type Hash, type NodePosition, type VoteLeaf } from '../domain/governance/merkle';
 import { checkChoice } from '../domain/governance/proposal';
 import type { GovernanceModel, GovernanceSettings } from '../domain/governance/settings';
 import { emptyTotals, type TallyTotals } from '../domain/governance/tally';
 import { readCursor, toPage, type Page } from './cursor';
 import type { StakeholderRules } from './governance';
 import { inSystemTransaction } from './transaction';
-import { inline } from './inline';
+import { prepared } from './prepared';
 
 /**
  * A proposal's electorate, votes and frozen delegation graph (decision 0020). Votes are rows written
@@ -22,8 +22,37 @@ import { inline } from './inline';
 /** SHA-256, the hash of the vote commitment (domain/governance/merkle.ts). */
 export const sha256: Hash = (data) => createHash('sha256').update(data).digest();
 
-// The literal is safe: the id is checked to be a UUID first.
-const lockKey = (proposalId: string) => `hashtextextended('proposal-votes:${proposalId}', 0)`;
+// One key per proposal: votes take it shared, the closes exclusive.
+const LOCK_KEY = "hashtextextended('proposal-votes:' || $1::uuid::text, 0)";
+const lockShared = prepared('proposal_votes_lock_shared', `SELECT pg_advisory_xact_lock_shared(${LOCK_KEY})`);
+const lockExclusive = prepared('proposal_votes_lock', `SELECT pg_advisory_xact_lock(${LOCK_KEY})`);
+
+// A vote's two statements, prepared: a vote is the hottest write of a meeting, and planning them cost more than running them (decision 0032).
+const voteState = prepared(
+  'proposal_vote_state',
+  `SELECT p.status, $1::uuid = ANY (p.stakeholders) AS stakeholder, (p.status = 'open' AND p.voting_closed_at IS NULL AND s.voting_closed_at IS NULL AND s.closes_at > now()) AS open, s.model,
+          EXISTS (SELECT 1 FROM proposal_electorate e WHERE e.proposal_id = p.id AND e.member_id = $2::uuid AND e.cooperative_id = $1::uuid) AS eligible
+     FROM proposals p LEFT JOIN proposal_stakeholders s ON s.proposal_id = p.id AND s.cooperative_id = $1::uuid
+    WHERE p.id = $3::uuid`,
+);
+// The vote_cast governance event is written by the same statement, so it exists exactly when the vote
+// (or its change) does: keyed by the vote's version, a replay (which changes no row) writes none and
+// each change writes one.
+const writeVote = prepared(
+  'proposal_vote_write',
+  `WITH vote AS (
+     INSERT INTO proposal_votes (proposal_id, cooperative_id, member_id, choice, reason)
+     VALUES ($1::uuid, $2::uuid, $3::uuid, $4::text, $5::text)
+     ON CONFLICT (proposal_id, member_id) DO UPDATE SET choice = EXCLUDED.choice, reason = EXCLUDED.reason, version = proposal_votes.version + 1, cast_at = now()
+       WHERE (proposal_votes.choice, proposal_votes.reason) IS DISTINCT FROM (EXCLUDED.choice, EXCLUDED.reason)
+     RETURNING version
+   )
+   INSERT INTO economic_events (id, type, cooperative_id, cooperatives, aggregate_id, payload, recorded_by, idempotency_key, request_hash)
+   SELECT gen_random_uuid(), 'vote_cast', $2::uuid, ARRAY[$2::uuid], $1::uuid,
+          jsonb_build_object('proposalId', $1::uuid, 'memberId', $3::uuid, 'choice', $4::text, 'version', vote.version),
+          'member:' || $3::uuid, 'vote:' || $1::uuid || ':' || $3::uuid || ':' || vote.version, 'vote'
+     FROM vote`,
+);
 
 function uuid(value: string, name: string): string {
   if (!isUuid(value)) throw new BusinessError('VALIDATION_ERROR', `${name} must be a UUID`);
@@ -112,45 +141,12 @@ export function castVote(pool: Pool, v: CastVote): Promise<void> {
       if (!row.open) throw new BusinessError('CONFLICT', 'The voting window is closed');
       if (!row.model || !row.eligible) throw new BusinessError('FORBIDDEN', 'Only members of a stakeholder cooperative, eligible when the proposal opened, may vote');
       checkChoice(row.model, v.choice, v.reason);
-      // The vote_cast governance event is written by the same statement, so it exists exactly when the vote
-      // (or its change) does: keyed by the vote's version, a replay (which changes no row) writes none and
-      // each change writes one.
-      defer(
-        inline(
-          `WITH vote AS (
-             INSERT INTO proposal_votes (proposal_id, cooperative_id, member_id, choice, reason)
-             VALUES ($1, $2, $3, $4, $5)
-             ON CONFLICT (proposal_id, member_id) DO UPDATE SET choice = EXCLUDED.choice, reason = EXCLUDED.reason, version = proposal_votes.version + 1, cast_at = now()
-               WHERE (proposal_votes.choice, proposal_votes.reason) IS DISTINCT FROM (EXCLUDED.choice, EXCLUDED.reason)
-             RETURNING version
-           )
-           INSERT INTO economic_events (id, type, cooperative_id, cooperatives, aggregate_id, payload, recorded_by, idempotency_key, request_hash)
-           SELECT gen_random_uuid(), 'vote_cast', $2, ARRAY[$2]::uuid[], $1,
-                  jsonb_build_object('proposalId', $1, 'memberId', $3, 'choice', $4, 'version', vote.version),
-                  'member:' || $3, 'vote:' || $1 || ':' || $3 || ':' || vote.version, 'vote'
-             FROM vote`,
-          [proposalId, cooperativeId, memberId, v.choice, v.reason ?? null],
-        ),
-      );
+      defer(writeVote(proposalId, cooperativeId, memberId, v.choice, v.reason ?? null));
     },
-    [
-      `SELECT pg_advisory_xact_lock_shared(${lockKey(proposalId)})`,
-      inline(
-        `SELECT p.status, $1::uuid = ANY (p.stakeholders) AS stakeholder, (p.status = 'open' AND p.voting_closed_at IS NULL AND s.voting_closed_at IS NULL AND s.closes_at > now()) AS open, s.model,
-                EXISTS (SELECT 1 FROM proposal_electorate e WHERE e.proposal_id = p.id AND e.member_id = $2 AND e.cooperative_id = $1) AS eligible
-           FROM proposals p LEFT JOIN proposal_stakeholders s ON s.proposal_id = p.id AND s.cooperative_id = $1
-          WHERE p.id = $3`,
-        [cooperativeId, memberId, proposalId],
-      ),
-    ],
+    [lockShared(proposalId), voteState(cooperativeId, memberId, proposalId)],
   );
 }
 
-/**
- * Ends the voting window, once: waits for votes in flight (the exclusive lock), marks the proposal
- * closed to votes and freezes each stakeholder's delegation graph as it stands now (for those that
- * allow delegation). A repeat changes nothing, so the frozen graph is the first close's.
- */
 /**
  * Closes one stakeholder's voting at its own deadline, before the proposal's last: its members' votes
  * are refused from then on. Waits for its votes in flight, like the close.
@@ -160,10 +156,15 @@ export async function closeStakeholderVoting(pool: Pool, proposalId: string, coo
   await inSystemTransaction(
     pool,
     (client) => client.query('UPDATE proposal_stakeholders SET voting_closed_at = now() WHERE proposal_id = $1 AND cooperative_id = $2 AND voting_closed_at IS NULL', [id, uuid(cooperativeId, 'cooperativeId')]),
-    [`SELECT pg_advisory_xact_lock(${lockKey(id)})`],
+    [lockExclusive(id)],
   );
 }
 
+/**
+ * Ends the voting window, once: waits for votes in flight (the exclusive lock), marks the proposal
+ * closed to votes and freezes each stakeholder's delegation graph as it stands now (for those that
+ * allow delegation). A repeat changes nothing, so the frozen graph is the first close's.
+ */
 export async function closeVoting(pool: Pool, proposalId: string): Promise<void> {
   const id = uuid(proposalId, 'proposalId');
   await inSystemTransaction(
@@ -179,7 +180,7 @@ export async function closeVoting(pool: Pool, proposalId: string): Promise<void>
         [id],
       );
     },
-    [`SELECT pg_advisory_xact_lock(${lockKey(id)})`],
+    [lockExclusive(id)],
   );
 }
 
@@ -218,10 +219,48 @@ export async function voteLeaves(pool: Pool, proposalId: string, cooperativeId: 
   }
 }
 
-/** The tree of a stakeholder's votes (domain/governance/merkle.ts), with its leaves. */
-export async function voteTree(pool: Pool, proposalId: string, cooperativeId: string): Promise<{ leaves: VoteLeaf[]; levels: Buffer[][] }> {
-  const leaves = await voteLeaves(pool, proposalId, cooperativeId);
-  return { leaves, levels: merkleLevels(sha256, leaves.map((l) => leafHash(sha256, l))) };
+/**
+ * Stores a stakeholder's vote tree level by level, once: the votes are closed when it is built, so a
+ * repeat (a retried tally) would write the same and changes nothing.
+ */
+export async function storeVoteTree(pool: Pool, proposalId: string, cooperativeId: string, levels: Buffer[][]): Promise<void> {
+  await inSystemTransaction(pool, (client) =>
+    client.query(
+      `INSERT INTO proposal_vote_tree (proposal_id, cooperative_id, level, hashes)
+       SELECT $1, $2, level - 1, hashes FROM unnest($3::bytea[]) WITH ORDINALITY AS l(hashes, level)
+       ON CONFLICT DO NOTHING`,
+      [uuid(proposalId, 'proposalId'), uuid(cooperativeId, 'cooperativeId'), levels.map((nodes) => Buffer.concat(nodes))],
+    ),
+  );
+}
+
+/** A member's vote as a leaf of their cooperative's tree, and its position among the leaves; undefined when they have no vote there. */
+export async function voteLeaf(pool: Pool, proposalId: string, cooperativeId: string, memberId: string): Promise<{ leaf: VoteLeaf; index: number } | undefined> {
+  const ids = [uuid(proposalId, 'proposalId'), uuid(cooperativeId, 'cooperativeId'), uuid(memberId, 'memberId')] as const;
+  const { rows } = await inSystemTransaction(pool, (client) =>
+    client.query<{ choice: Choice; reason: string | null; weight: bigint; index: number }>(
+      `SELECT v.choice, v.reason, e.weight,
+              (SELECT count(*) FROM proposal_votes w WHERE w.proposal_id = $1 AND w.cooperative_id = $2 AND w.member_id < $3)::int AS index
+         FROM proposal_votes v JOIN proposal_electorate e ON e.proposal_id = v.proposal_id AND e.member_id = v.member_id
+        WHERE v.proposal_id = $1 AND v.cooperative_id = $2 AND v.member_id = $3`,
+      [...ids],
+    ),
+  );
+  const r = rows[0];
+  return r && { leaf: { proposalId: ids[0], cooperativeId: ids[1], memberId: ids[2], choice: r.choice, reason: r.reason, weight: BigInt(r.weight) }, index: r.index };
+}
+
+/** The nodes of a stakeholder's stored tree at `positions`, by "level:position"; none when its tree was not stored. */
+export async function voteTreeNodes(pool: Pool, proposalId: string, cooperativeId: string, positions: NodePosition[]): Promise<Map<string, Buffer>> {
+  const { rows } = await inSystemTransaction(pool, (client) =>
+    client.query<{ level: number; position: number; hash: Buffer }>(
+      `SELECT t.level, p.position, substring(t.hashes FROM p.position * 32 + 1 FOR 32) AS hash
+         FROM unnest($3::smallint[], $4::int[]) AS p(level, position)
+         JOIN proposal_vote_tree t ON t.proposal_id = $1 AND t.cooperative_id = $2 AND t.level = p.level`,
+      [uuid(proposalId, 'proposalId'), uuid(cooperativeId, 'cooperativeId'), positions.map((p) => p.level), positions.map((p) => p.position)],
+    ),
+  );
+  return new Map(rows.filter((r) => r.hash.length === 32).map((r) => [`${r.level}:${r.position}`, r.hash]));
 }
 
 /** A stakeholder's frozen delegation graph (empty before the close, or when it does not allow delegation). */

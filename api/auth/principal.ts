@@ -1,6 +1,6 @@
 import type { Pool } from 'pg';
 import { findCooperativeById } from '../../db/cooperatives';
-import { existingMembers } from '../../db/members';
+import { isActiveMember } from '../../db/members';
 import { isUuid } from '../../domain/ids';
 import { ApiError } from '../errors';
 import type { AuthContext } from './authenticate';
@@ -21,7 +21,7 @@ export function principalVerifier(pool: Pool): (auth: AuthContext) => Promise<vo
     const key = `${auth.role}\n${auth.cooperativeId}\n${auth.subject}`;
     if ((verified.get(key) ?? 0) > Date.now()) return;
     if (auth.role === 'member') {
-      if (!isUuid(auth.subject) || !(await existingMembers(pool, auth.cooperativeId, [auth.subject], true)).has(auth.subject)) {
+      if (!isUuid(auth.subject) || !(await isActiveMember(pool, auth.cooperativeId, auth.subject))) {
         throw new ApiError('UNAUTHENTICATED', "The token's subject is not an active member of its cooperative");
       }
     } else if (!(await findCooperativeById(pool, auth.cooperativeId))) {

@@ -2,9 +2,9 @@ import { randomUUID, verify } from 'node:crypto';
 import { findCooperativeById } from '../../db/cooperatives';
 import { createProposal, governanceSettings, openDraft, type StakeholderRules } from '../../db/governance';
 import { existingMembers } from '../../db/members';
-import { directTotals, sha256, stakeholderSnapshots, voteTree } from '../../db/proposal-votes';
+import { directTotals, sha256, stakeholderSnapshots, storeVoteTree, voteLeaf, voteLeaves, voteTreeNodes } from '../../db/proposal-votes';
 import { canonical } from '../../domain/canonical-json';
-import { merkleProof, merkleRoot } from '../../domain/governance/merkle';
+import { leafHash, merkleLevels, proofPositions, verifyProof, type NodePosition } from '../../domain/governance/merkle';
 import { modelFor, type ProposalRecord } from '../../domain/governance/proposal';
 import { decide } from '../../domain/governance/tally';
 import { formatWeight } from '../../domain/governance/weights';
@@ -134,26 +134,42 @@ export async function verifiedAudit(deps: ApiDependencies, p: ProposalRecord) {
 }
 
 /**
+ * The nodes of a stakeholder's tree at `positions`, read from the tree the tally stored; a tree that
+ * was never stored (tallied before trees were kept) is built from the closed votes and stored first.
+ */
+async function treeNodes(deps: ApiDependencies, proposalId: string, cooperativeId: string, positions: NodePosition[]): Promise<Map<string, Buffer>> {
+  const nodes = await voteTreeNodes(deps.pool, proposalId, cooperativeId, positions);
+  if (nodes.size === positions.length) return nodes;
+  const leaves = await voteLeaves(deps.pool, proposalId, cooperativeId);
+  await storeVoteTree(deps.pool, proposalId, cooperativeId, merkleLevels(sha256, leaves.map((l) => leafHash(sha256, l))));
+  return voteTreeNodes(deps.pool, proposalId, cooperativeId, positions);
+}
+
+/**
  * A voter's receipt: their vote as a leaf of their cooperative's tree, the path of siblings to the
- * root the signed record holds, and the signature and key to check that record with.
+ * root the signed record holds, and the signature and key to check that record with. Reads one node
+ * per level of the stored tree, whatever the number of votes.
  */
 export async function voteReceipt(deps: ApiDependencies, p: ProposalRecord, memberId: string) {
   if (!p.audit || !p.signatures) throw new ApiError('CONFLICT', 'Receipts exist once the proposal has closed');
-  const audit = p.audit as { cooperatives: Array<{ cooperativeId: string; votes: { merkleRoot: string } }> };
+  const audit = p.audit as { cooperatives: Array<{ cooperativeId: string; votes: { count: number; merkleRoot: string } }> };
   for (const c of audit.cooperatives) {
-    const { leaves, levels } = await voteTree(deps.pool, p.id, c.cooperativeId);
-    const index = leaves.findIndex((l) => l.memberId === memberId.toLowerCase());
-    if (index < 0) continue;
-    const root = merkleRoot(sha256, levels);
-    // The tree rebuilt from the rows must be the one signed; anything else is tampering worth a loud failure.
-    if (root !== c.votes.merkleRoot) throw new Error(`votes of proposal ${p.id} no longer match the signed root`);
-    const leaf = leaves[index]!;
+    const found = await voteLeaf(deps.pool, p.id, c.cooperativeId, memberId);
+    if (!found) continue;
+    const { leaf, index } = found;
+    const steps = proofPositions(c.votes.count, index);
+    const nodes = await treeNodes(deps, p.id, c.cooperativeId, [{ level: 0, position: index }, ...steps]);
+    const proof = steps.map((s) => ({ side: s.side, hash: nodes.get(`${s.level}:${s.position}`)?.toString('hex') ?? '' }));
+    // The vote as the rows hold it and the stored path must lead to the signed root; anything else is tampering worth a loud failure.
+    if (!nodes.get(`0:${index}`)?.equals(leafHash(sha256, leaf)) || !verifyProof(sha256, leaf, proof, c.votes.merkleRoot)) {
+      throw new Error(`votes of proposal ${p.id} no longer match the signed root`);
+    }
     return {
       leaf: { ...leaf, weight: formatWeight(leaf.weight) },
       leafIndex: index,
-      leafCount: leaves.length,
-      proof: merkleProof(levels, index),
-      merkleRoot: root,
+      leafCount: c.votes.count,
+      proof,
+      merkleRoot: c.votes.merkleRoot,
       signature: p.signatures[c.cooperativeId]!,
       publicKey: (await governanceSettings(deps.pool, c.cooperativeId)).publicKey,
       algorithm: 'sha256 merkle: leaf = H(0x00 || canonical JSON {choice, cooperativeId, memberId, proposalId, reason, weight}); node = H(0x01 || left || right); member-id order; odd node moves up',

@@ -63,15 +63,36 @@ export function merkleRoot(hash: Hash, levels: Buffer[][]): string {
   return (top.length === 0 ? Buffer.from(hash(new Uint8Array(0))) : top[0]!).toString('hex');
 }
 
-/** The siblings from the leaf at `index` up to the root (an odd node that moved up has no sibling at that level). */
-export function merkleProof(levels: Buffer[][], index: number): ProofStep[] {
-  const proof: ProofStep[] = [];
-  for (let level = 0, i = index; level < levels.length - 1; level++, i = Math.floor(i / 2)) {
-    const nodes = levels[level]!;
+/** How many nodes each level holds, leaves first: the tree's shape follows from its leaf count alone. */
+export function levelSizes(leafCount: number): number[] {
+  const sizes = [leafCount];
+  for (let n = leafCount; n > 1; ) sizes.push((n = Math.ceil(n / 2)));
+  return sizes;
+}
+
+/** Where a node sits: its level (0 = leaves) and its position in that level. */
+export interface NodePosition {
+  level: number;
+  position: number;
+}
+
+/**
+ * Where the proof of the leaf at `index` takes its siblings from, from the leaf up, and on which side
+ * each sits: a receipt reads just these nodes (an odd node that moved up has no sibling at that level).
+ */
+export function proofPositions(leafCount: number, index: number): Array<NodePosition & { side: ProofStep['side'] }> {
+  const sizes = levelSizes(leafCount);
+  const steps: Array<NodePosition & { side: ProofStep['side'] }> = [];
+  for (let level = 0, i = index; level < sizes.length - 1; level++, i = Math.floor(i / 2)) {
     const sibling = i % 2 === 0 ? i + 1 : i - 1;
-    if (sibling < nodes.length) proof.push({ side: i % 2 === 0 ? 'right' : 'left', hash: nodes[sibling]!.toString('hex') });
+    if (sibling < sizes[level]!) steps.push({ level, position: sibling, side: i % 2 === 0 ? 'right' : 'left' });
   }
-  return proof;
+  return steps;
+}
+
+/** The siblings from the leaf at `index` up to the root. */
+export function merkleProof(levels: Buffer[][], index: number): ProofStep[] {
+  return proofPositions(levels[0]!.length, index).map((p) => ({ side: p.side, hash: levels[p.level]![p.position]!.toString('hex') }));
 }
 
 /** Whether `proof` leads from the leaf to `root` (hex). */

@@ -122,6 +122,20 @@ describe('proposals', () => {
       expect(receiptHolds({ ...receipt.body, leaf: { ...receipt.body.leaf, choice: choice === 'yes' ? 'no' : 'yes' } }, audit.body.audit, a.id)).toBe(false);
     }
     expect((await api.request('GET', `/v1/proposals/${id}/votes/${a.members[3]!.id}/receipt`, { token: a.admin })).status).toBe(404);
+
+    // The tally kept the tree, level by level: the root level holds the signed root.
+    const levels = await api.pool.query<{ level: number; hashes: Buffer }>('SELECT level, hashes FROM proposal_vote_tree WHERE proposal_id = $1 ORDER BY level', [id]);
+    expect(levels.rows.map((r) => r.hashes.length / 32)).toEqual([3, 2, 1]);
+    expect(levels.rows.at(-1)!.hashes.toString('hex')).toBe(audit.body.audit.cooperatives[0].votes.merkleRoot);
+    // A proposal tallied before trees were kept: its tree is built from the closed votes on the first receipt, and kept.
+    await api.pool.query('DELETE FROM proposal_vote_tree WHERE proposal_id = $1', [id]);
+    const rebuilt = await api.request('GET', `/v1/proposals/${id}/votes/${a.members[2]!.id}/receipt`, { token: a.members[2]!.token });
+    expect(rebuilt.status).toBe(200);
+    expect(receiptHolds(rebuilt.body, audit.body.audit, a.id)).toBe(true);
+    expect((await api.pool.query('SELECT hashes FROM proposal_vote_tree WHERE proposal_id = $1 ORDER BY level', [id])).rows).toEqual(levels.rows.map((r) => ({ hashes: r.hashes })));
+    // A stored tree that no longer leads to the signed root is never handed out.
+    await api.pool.query("UPDATE proposal_vote_tree SET hashes = decode(repeat('00', length(hashes)), 'hex') WHERE proposal_id = $1 AND level = 1", [id]);
+    expect((await api.request('GET', `/v1/proposals/${id}/votes/${a.members[2]!.id}/receipt`, { token: a.members[2]!.token })).status).toBe(500);
   });
 
   it('refuses a vote from outside the stakeholders, a block where the model has none, and an objection without its reason', async () => {

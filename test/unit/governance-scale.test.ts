@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { resolveVotes, type Choice, type Vote } from '../../domain/governance/delegation';
 import { canonical } from '../../domain/canonical-json';
-import { leafBytes, leafHash, merkleLevels, merkleProof, merkleRoot, verifyProof, type Hash, type VoteLeaf } from '../../domain/governance/merkle';
+import { leafBytes, leafHash, levelSizes, merkleLevels, merkleProof, merkleRoot, verifyProof, type Hash, type VoteLeaf } from '../../domain/governance/merkle';
 import { modelFor } from '../../domain/governance/proposal';
 import { DEFAULT_GOVERNANCE } from '../../domain/governance/settings';
 import { tally } from '../../domain/governance/tally';
@@ -129,6 +129,13 @@ describe('vote commitment', () => {
         expect(verifyProof(sha256, { ...l, choice: l.choice === 'yes' ? 'no' : 'yes' }, proof, root)).toBe(false);
         expect(verifyProof(sha256, { ...l, weight: l.weight + 1n }, proof, root)).toBe(false);
       });
+    }
+  });
+
+  it('knows each level\'s size from the leaf count alone, as the tree is built', () => {
+    for (let n = 1; n <= 70; n++) {
+      const levels = merkleLevels(sha256, Array.from({ length: n }, (_, i) => leafHash(sha256, leaf(i))));
+      expect(levelSizes(n)).toEqual(levels.map((l) => l.length));
     }
   });
 

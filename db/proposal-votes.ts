@@ -4,12 +4,12 @@ import { BusinessError } from '../domain/errors';
 import { isUuid } from '../domain/ids';
 import { VOTE_CHOICES, type Choice } from '../domain/governance/delegation';
 import { type Hash, type NodePosition, type VoteLeaf } from '../domain/governance/merkle';
-import { checkChoice } from '../domain/governance/proposal';
+import { checkChoice, modelsAllowing } from '../domain/governance/proposal';
 import type { GovernanceModel, GovernanceSettings } from '../domain/governance/settings';
 import { emptyTotals, type TallyTotals } from '../domain/governance/tally';
 import { readCursor, toPage, type Page } from './cursor';
 import type { StakeholderRules } from './governance';
-import { inSystemTransaction } from './transaction';
+import { inSystemTransaction, writeInNetwork } from './transaction';
 import { prepared } from './prepared';
 
 /**
@@ -27,31 +27,39 @@ const LOCK_KEY = "hashtextextended('proposal-votes:' || $1::uuid::text, 0)";
 const lockShared = prepared('proposal_votes_lock_shared', `SELECT pg_advisory_xact_lock_shared(${LOCK_KEY})`);
 const lockExclusive = prepared('proposal_votes_lock', `SELECT pg_advisory_xact_lock(${LOCK_KEY})`);
 
-// A vote's two statements, prepared: a vote is the hottest write of a meeting, and planning them cost more than running them (decision 0032).
-const voteState = prepared(
-  'proposal_vote_state',
-  `SELECT p.status, $1::uuid = ANY (p.stakeholders) AS stakeholder, (p.status = 'open' AND p.voting_closed_at IS NULL AND s.voting_closed_at IS NULL AND s.closes_at > now()) AS open, s.model,
-          EXISTS (SELECT 1 FROM proposal_electorate e WHERE e.proposal_id = p.id AND e.member_id = $2::uuid AND e.cooperative_id = $1::uuid) AS eligible
-     FROM proposals p LEFT JOIN proposal_stakeholders s ON s.proposal_id = p.id AND s.cooperative_id = $1::uuid
-    WHERE p.id = $3::uuid`,
-);
-// The vote_cast governance event is written by the same statement, so it exists exactly when the vote
-// (or its change) does: keyed by the vote's version, a replay (which changes no row) writes none and
-// each change writes one.
-const writeVote = prepared(
-  'proposal_vote_write',
-  `WITH vote AS (
+/**
+ * A vote in one statement, prepared (planning it cost more than running it; decision 0032), sent with
+ * the lock, its transaction and COMMIT in one message. It reads the proposal's state and writes the
+ * vote only when that state allows it: the voter's cooperative a stakeholder, the window open, the
+ * voter in the electorate frozen at opening, and the model one of `$6` (domain modelsAllowing, so the
+ * rule of which choices a model takes stays in the domain). Its one row is that state, from which
+ * castVote names the refusal; a refused vote wrote nothing. The vote_cast governance event is written
+ * by the same statement, so it exists exactly when the vote (or its change) does: keyed by the vote's
+ * version, a replay (which changes no row) writes none and each change writes one.
+ */
+const castVoteStatement = prepared(
+  'proposal_vote_cast',
+  `WITH state AS (
+     SELECT p.status, $2::uuid = ANY (p.stakeholders) AS stakeholder,
+            (p.status = 'open' AND p.voting_closed_at IS NULL AND s.voting_closed_at IS NULL AND s.closes_at > now()) AS open, s.model,
+            EXISTS (SELECT 1 FROM proposal_electorate e WHERE e.proposal_id = p.id AND e.member_id = $3::uuid AND e.cooperative_id = $2::uuid) AS eligible
+       FROM proposals p LEFT JOIN proposal_stakeholders s ON s.proposal_id = p.id AND s.cooperative_id = $2::uuid
+      WHERE p.id = $1::uuid
+   ), vote AS (
      INSERT INTO proposal_votes (proposal_id, cooperative_id, member_id, choice, reason)
-     VALUES ($1::uuid, $2::uuid, $3::uuid, $4::text, $5::text)
+     SELECT $1::uuid, $2::uuid, $3::uuid, $4::text, $5::text FROM state
+      WHERE state.stakeholder AND state.open AND state.eligible AND state.model = ANY ($6::text[])
      ON CONFLICT (proposal_id, member_id) DO UPDATE SET choice = EXCLUDED.choice, reason = EXCLUDED.reason, version = proposal_votes.version + 1, cast_at = now()
        WHERE (proposal_votes.choice, proposal_votes.reason) IS DISTINCT FROM (EXCLUDED.choice, EXCLUDED.reason)
      RETURNING version
+   ), event AS (
+     INSERT INTO economic_events (id, type, cooperative_id, cooperatives, aggregate_id, payload, recorded_by, idempotency_key, request_hash)
+     SELECT gen_random_uuid(), 'vote_cast', $2::uuid, ARRAY[$2::uuid], $1::uuid,
+            jsonb_build_object('proposalId', $1::uuid, 'memberId', $3::uuid, 'choice', $4::text, 'version', vote.version),
+            'member:' || $3::uuid, 'vote:' || $1::uuid || ':' || $3::uuid || ':' || vote.version, 'vote'
+       FROM vote
    )
-   INSERT INTO economic_events (id, type, cooperative_id, cooperatives, aggregate_id, payload, recorded_by, idempotency_key, request_hash)
-   SELECT gen_random_uuid(), 'vote_cast', $2::uuid, ARRAY[$2::uuid], $1::uuid,
-          jsonb_build_object('proposalId', $1::uuid, 'memberId', $3::uuid, 'choice', $4::text, 'version', vote.version),
-          'member:' || $3::uuid, 'vote:' || $1::uuid || ':' || $3::uuid || ':' || vote.version, 'vote'
-     FROM vote`,
+   SELECT status, stakeholder, open, model, eligible FROM state`,
 );
 
 function uuid(value: string, name: string): string {
@@ -124,27 +132,21 @@ export interface CastVote {
  * has changes nothing (not even its version), so replays and concurrent duplicates are harmless.
  * Refused with NOT_FOUND when the voter's cooperative is not a stakeholder (the proposal is not
  * theirs to see), CONFLICT outside the window, FORBIDDEN for a member who was not eligible at
- * opening, VALIDATION_ERROR for a choice the cooperative's model has no place for. Two round trips:
- * the lock and the checks with BEGIN, the vote with COMMIT.
+ * opening, VALIDATION_ERROR for a choice the cooperative's model has no place for. One round trip.
  */
-export function castVote(pool: Pool, v: CastVote): Promise<void> {
+export async function castVote(pool: Pool, v: CastVote): Promise<void> {
   const proposalId = uuid(v.proposalId, 'proposalId');
   const memberId = uuid(v.memberId, 'memberId');
   const cooperativeId = uuid(v.cooperativeId, 'cooperativeId');
   if (!(VOTE_CHOICES as readonly string[]).includes(v.choice)) throw new BusinessError('VALIDATION_ERROR', 'Unknown choice');
-  return inSystemTransaction(
-    pool,
-    async (_client, [, state], defer) => {
-      const row = state!.rows[0] as { status: string; stakeholder: boolean; open: boolean; model: GovernanceModel | null; eligible: boolean } | undefined;
-      if (!row || !row.stakeholder) throw new BusinessError('NOT_FOUND', 'Proposal not found');
-      if (row.status === 'draft') throw new BusinessError('CONFLICT', 'The proposal is a draft: its voting window has not opened');
-      if (!row.open) throw new BusinessError('CONFLICT', 'The voting window is closed');
-      if (!row.model || !row.eligible) throw new BusinessError('FORBIDDEN', 'Only members of a stakeholder cooperative, eligible when the proposal opened, may vote');
-      checkChoice(row.model, v.choice, v.reason);
-      defer(writeVote(proposalId, cooperativeId, memberId, v.choice, v.reason ?? null));
-    },
-    [lockShared(proposalId), voteState(cooperativeId, memberId, proposalId)],
-  );
+  const [, state] = await writeInNetwork(pool, [lockShared(proposalId), castVoteStatement(proposalId, cooperativeId, memberId, v.choice, v.reason ?? null, modelsAllowing(v.choice, v.reason))]);
+  // What the statement found, checked in the order the refusals are named; any refusal means it wrote nothing.
+  const row = state!.rows[0] as { status: string; stakeholder: boolean; open: boolean; model: GovernanceModel | null; eligible: boolean } | undefined;
+  if (!row || !row.stakeholder) throw new BusinessError('NOT_FOUND', 'Proposal not found');
+  if (row.status === 'draft') throw new BusinessError('CONFLICT', 'The proposal is a draft: its voting window has not opened');
+  if (!row.open) throw new BusinessError('CONFLICT', 'The voting window is closed');
+  if (!row.model || !row.eligible) throw new BusinessError('FORBIDDEN', 'Only members of a stakeholder cooperative, eligible when the proposal opened, may vote');
+  checkChoice(row.model, v.choice, v.reason);
 }
 
 /**

@@ -15,6 +15,7 @@ import { inline } from './inline';
  * - inSystemTransaction: in the network scope (`app.scope`), for the few records that span cooperatives
  *   (cooperatives themselves, proposals between cooperatives, Stripe events before their purchase is
  *   known, governance keys, look-ups by a business id); row-level security allows nothing else there;
+ * - writeInNetwork: the same scope, for a hot write sent whole in one message (a vote);
  * - inTenantSnapshot: read-only, one cooperative, on one snapshot (the integrity report);
  * - readInTenant: a few reads of one cooperative on one snapshot, sent with their transaction in one
  *   message (one round trip), for hot reads such as a balance.
@@ -145,6 +146,14 @@ export async function readInTenant<R extends readonly Read<unknown>[]>(pool: Poo
  */
 export function readInNetwork(pool: Pool, statements: ReadonlyArray<{ text: string; values: unknown[] }>): Promise<QueryResult[]> {
   return run<QueryResult[]>(pool, ['BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', ...NETWORK_SCOPE], undefined, statements.map((s) => inline(s.text, s.values)));
+}
+
+/**
+ * Statements in the network scope sent with their transaction and its COMMIT in one message (one round
+ * trip): for a hot write whose checks are conditions of its own statement, with nothing to decide between.
+ */
+export function writeInNetwork(pool: Pool, statements: string[]): Promise<QueryResult[]> {
+  return run<QueryResult[]>(pool, [BEGIN, ...NETWORK_SCOPE], undefined, statements);
 }
 
 /** One statement, which is its own transaction: no BEGIN or COMMIT round trips. Errors map like the others'. */

@@ -1,6 +1,6 @@
 import { BusinessError } from '../errors';
 import type { Choice } from './delegation';
-import type { GovernanceModel } from './settings';
+import { GOVERNANCE_MODELS, type GovernanceModel } from './settings';
 
 /** A proposal may be saved as a draft, is open until its deadline, then approved or rejected by the tally. */
 export const PROPOSAL_STATUSES = ['draft', 'open', 'approved', 'rejected'] as const;
@@ -28,13 +28,25 @@ export interface ProposalRecord {
 }
 
 /**
- * Whether a choice is a vote under the voter's model: a block only under the consensus models, an
- * objection only under consent, and an objection always with its reason.
+ * Why a choice is not a vote under the voter's model, if it is not: a block only under the consensus
+ * models, an objection only under consent, and an objection always with its reason.
  */
+function choiceProblem(model: GovernanceModel, choice: Choice, reason: string | undefined): string | undefined {
+  if (choice === 'block' && model !== 'consensus' && model !== 'consensus_minus_one') return `A block is not a vote under ${model}`;
+  if (choice === 'objection' && model !== 'sociocratic_consent') return `An objection is not a vote under ${model}`;
+  if (choice === 'objection' && !reason?.trim()) return 'An objection needs its reason';
+  return undefined;
+}
+
+/** Refuses a choice that is not a vote under the voter's model. */
 export function checkChoice(model: GovernanceModel, choice: Choice, reason: string | undefined): void {
-  if (choice === 'block' && model !== 'consensus' && model !== 'consensus_minus_one') throw new BusinessError('VALIDATION_ERROR', `A block is not a vote under ${model}`);
-  if (choice === 'objection' && model !== 'sociocratic_consent') throw new BusinessError('VALIDATION_ERROR', `An objection is not a vote under ${model}`);
-  if (choice === 'objection' && !reason?.trim()) throw new BusinessError('VALIDATION_ERROR', 'An objection needs its reason');
+  const problem = choiceProblem(model, choice, reason);
+  if (problem) throw new BusinessError('VALIDATION_ERROR', problem);
+}
+
+/** The models under which the choice is a vote: a vote's statement writes it only under one of these. */
+export function modelsAllowing(choice: Choice, reason: string | undefined): GovernanceModel[] {
+  return GOVERNANCE_MODELS.filter((model) => !choiceProblem(model, choice, reason));
 }
 
 /**

@@ -151,6 +151,11 @@ describe('proposals', () => {
     expect((await vote(a.members[0]!, consent, 'objection')).status).toBe(400);
     expect((await vote(a.members[0]!, consent, 'objection', 'nul \u0000 inside')).status).toBe(400);
     expect((await vote(a.members[0]!, consent, 'objection', 'it breaks our budget rule')).status).toBe(200);
+    // A refused vote wrote nothing: neither the vote nor its event.
+    const written = async (id: string) =>
+      (await api.pool.query("SELECT (SELECT count(*) FROM proposal_votes WHERE proposal_id = $1)::int AS votes, (SELECT count(*) FROM economic_events WHERE aggregate_id = $2 AND type = 'vote_cast')::int AS events", [id, id])).rows[0];
+    expect(await written(plain)).toEqual({ votes: 0, events: 0 });
+    expect(await written(consent)).toEqual({ votes: 1, events: 1 });
     const live = await api.request('GET', `/v1/proposals/${consent}/results`, { token: a.admin });
     expect(live.body.status).toBe('open');
     expect(live.body.cooperatives[0].tally.totals).toMatchObject({ objection: '1', participating: '1' });

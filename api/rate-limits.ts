@@ -5,58 +5,35 @@ import type { Config } from '../config/config';
 import { countHits, resetHits, uncountHit } from '../db/rate-limits';
 import type { AuthContext } from './auth/authenticate';
 import { ApiError } from './errors';
+import { groupedCalls, type GroupedResult } from './grouped-calls';
 
 /** Keys counted in one statement at most: a burst of many principals takes a few statements, each bounded. */
 const KEYS_PER_STATEMENT = 1_000;
 
 type Counted = { totalHits: number; resetTime: Date };
-type Waiting = { resolve: (counted: Counted) => void; reject: (err: unknown) => void };
 
 /**
  * express-rate-limit's store on PostgreSQL (db/rate-limits.ts): every API process counts against the
  * same budget, and every hit is counted in the database before its request goes on. Hits are counted in
- * batches, as a database commits in groups: the first hit is sent at once, and those that arrive while
- * its statement runs wait for it and go together in the next, so a busy process sends one statement per
- * round trip rather than one per request, and an idle one adds no delay.
+ * groups (api/grouped-calls.ts): a busy process sends one statement per round trip rather than one per
+ * request, and an idle one adds no delay.
  */
 class PostgresStore implements Store {
   readonly localKeys = false;
-  private pending = new Map<string, Waiting[]>();
-  private counting = false;
+  private readonly count: (key: string) => Promise<GroupedResult<{ hits: number; resetTime: Date }>>;
 
   constructor(
     private readonly pool: Pool,
     private readonly windowMs: number,
     readonly prefix: string,
-  ) {}
-
-  increment(key: string): Promise<Counted> {
-    return new Promise((resolve, reject) => {
-      const k = this.prefix + key;
-      const waiting = this.pending.get(k);
-      if (waiting) waiting.push({ resolve, reject });
-      else this.pending.set(k, [{ resolve, reject }]);
-      if (!this.counting) void this.count();
-    });
+  ) {
+    this.count = groupedCalls((keys) => countHits(this.pool, keys.map(({ key, callers }) => ({ key, hits: callers })), this.windowMs), KEYS_PER_STATEMENT);
   }
 
-  private async count(): Promise<void> {
-    this.counting = true;
-    while (this.pending.size > 0) {
-      const batch = [...this.pending].slice(0, KEYS_PER_STATEMENT);
-      for (const [key] of batch) this.pending.delete(key);
-      try {
-        const counted = await countHits(this.pool, batch.map(([key, waiting]) => ({ key, hits: waiting.length })), this.windowMs);
-        for (const [key, waiting] of batch) {
-          const { hits, resetTime } = counted.get(key)!;
-          // The key's hits in this batch are the last `waiting.length` of its count, in arrival order.
-          waiting.forEach((w, i) => w.resolve({ totalHits: hits - waiting.length + 1 + i, resetTime }));
-        }
-      } catch (err) {
-        for (const [, waiting] of batch) for (const w of waiting) w.reject(err);
-      }
-    }
-    this.counting = false;
+  async increment(key: string): Promise<Counted> {
+    const { value, index, callers } = await this.count(this.prefix + key);
+    // The key's hits in this group are the last `callers` of its count, in arrival order.
+    return { totalHits: value!.hits - callers + 1 + index, resetTime: value!.resetTime };
   }
 
   decrement(key: string) {

@@ -6,7 +6,7 @@ import { isUuid } from '../domain/ids';
 import type { Member, MemberStatus } from '../domain/member';
 import { creationPosition, readCreationCursor, toPage, type Page } from './cursor';
 import { lockAccountsStatement, openMemberAccounts, resolveAccounts } from './ledger/accounts';
-import { inTenantTransaction, read, readInTenant } from './transaction';
+import { inTenantTransaction, readInNetwork } from './transaction';
 
 interface MemberRow {
   id: string;
@@ -61,12 +61,10 @@ export function existingMembers(pool: Pool, cooperativeId: string, ids: string[]
   });
 }
 
-/** Whether `memberId` (a UUID) is an active member of the cooperative: one round trip, its statement prepared (it runs for every new member token). */
-export async function isActiveMember(pool: Pool, cooperativeId: string, memberId: string): Promise<boolean> {
-  const [active] = await readInTenant(pool, cooperativeId, [
-    read('member_is_active', "SELECT EXISTS (SELECT 1 FROM members WHERE id = $1::uuid AND status = 'active') AS active", [memberId], (rows: Array<{ active: boolean }>) => rows[0]!.active),
-  ] as const);
-  return active;
+/** Which of `ids` (UUIDs) are active members, with the cooperative of each: one round trip for a group of token checks (api/auth/principal.ts). */
+export async function activeMembersAmong(pool: Pool, ids: string[]): Promise<Map<string, string>> {
+  const [result] = await readInNetwork(pool, [{ text: "SELECT id, cooperative_id FROM members WHERE id = ANY($1::uuid[]) AND status = 'active'", values: [ids] }]);
+  return new Map((result!.rows as Array<{ id: string; cooperative_id: string }>).map((r) => [r.id, r.cooperative_id]));
 }
 
 export function findMember(pool: Pool, cooperativeId: string, memberId: string): Promise<Member | undefined> {

@@ -46,6 +46,14 @@ describe('identity', () => {
     expect((await api.request('GET', `/v1/cooperatives/${coop}/members/${member}/balance`, { token: real })).status).toBe(200);
   });
 
+  it('checks new member tokens that arrive together in groups, each answered by its own subject', async () => {
+    const members = await Promise.all(Array.from({ length: 6 }, () => addMember(coop)));
+    const subjects = [...members, stranger, randomUUID(), ...members];
+    const tokens = await Promise.all(subjects.map((subject) => api.token({ subject, role: 'member', cooperativeId: coop })));
+    const answers = await Promise.all(tokens.map((token, i) => api.request('GET', `/v1/cooperatives/${coop}/members/${subjects[i]}/balance`, { token })));
+    expect(answers.map((r) => r.status)).toEqual([...Array(6).fill(200), 401, 401, ...Array(6).fill(200)]);
+  });
+
   it('refuses service tokens that name no cooperative or an unknown one, or live longer than five minutes', async () => {
     const now = Math.floor(Date.now() / 1000);
     const service = (claims: Record<string, unknown>, iat: number, exp: number) =>

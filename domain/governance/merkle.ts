@@ -90,11 +90,6 @@ export function proofPositions(leafCount: number, index: number): Array<NodePosi
   return steps;
 }
 
-/** The siblings from the leaf at `index` up to the root. */
-export function merkleProof(levels: Buffer[][], index: number): ProofStep[] {
-  return proofPositions(levels[0]!.length, index).map((p) => ({ side: p.side, hash: levels[p.level]![p.position]!.toString('hex') }));
-}
-
 /** Whether `proof` leads from the leaf to `root` (hex). */
 export function verifyProof(hash: Hash, leaf: VoteLeaf, proof: ProofStep[], root: string): boolean {
   let node = leafHash(hash, leaf);

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { resolveVotes, type Choice, type Vote } from '../../domain/governance/delegation';
 import { canonical } from '../../domain/canonical-json';
-import { leafBytes, leafHash, levelSizes, merkleLevels, merkleProof, merkleRoot, verifyProof, type Hash, type VoteLeaf } from '../../domain/governance/merkle';
+import { leafBytes, leafHash, levelSizes, merkleLevels, merkleRoot, proofPositions, verifyProof, type Hash, type VoteLeaf } from '../../domain/governance/merkle';
 import { modelFor } from '../../domain/governance/proposal';
 import { DEFAULT_GOVERNANCE } from '../../domain/governance/settings';
 import { tally } from '../../domain/governance/tally';
@@ -124,7 +124,8 @@ describe('vote commitment', () => {
       const levels = merkleLevels(sha256, leaves.map((l) => leafHash(sha256, l)));
       const root = merkleRoot(sha256, levels);
       leaves.forEach((l, i) => {
-        const proof = merkleProof(levels, i);
+        // The siblings a receipt reads, at the positions it reads them from.
+        const proof = proofPositions(n, i).map((p) => ({ side: p.side, hash: levels[p.level]![p.position]!.toString('hex') }));
         expect(verifyProof(sha256, l, proof, root)).toBe(true);
         expect(verifyProof(sha256, { ...l, choice: l.choice === 'yes' ? 'no' : 'yes' }, proof, root)).toBe(false);
         expect(verifyProof(sha256, { ...l, weight: l.weight + 1n }, proof, root)).toBe(false);

@@ -66,14 +66,10 @@ export function lotsReader(client: PoolClient, walletId: string, first: WalletLo
 
 /**
  * The wallet's open received lots, one per lot key (domain/lots.ts lotKey): where a transfer's credits
- * merge. Bounded by the number of distinct keys, since transfers merge rather than add lots.
+ * merge. Bounded by the number of distinct keys, since transfers merge rather than add lots. Through
+ * merge_target_lots (migration 1763803500000), which reads lots by wallet only, never by cooperative.
  */
-const mergeTargets = prepared(
-  'ledger_merge_targets',
-  `SELECT DISTINCT ON (category, priority, expires_at) id, category, priority, expires_at FROM lots
-    WHERE account_id = $1::uuid AND source = 'transfer_in' AND (available > 0 OR reserved > 0)
-    ORDER BY category, priority, expires_at, created_at, id`,
-);
+const mergeTargets = prepared('ledger_merge_targets', 'SELECT * FROM merge_target_lots($1::uuid)');
 export function mergeTargetsStatement(walletId: string): string {
   return mergeTargets(walletId);
 }

@@ -18,6 +18,18 @@ export interface Figures {
   p50: number;
   p99: number;
   errors: number;
+  /** Every measured operation's latency in ms, sorted: runs can be pooled (`pooled`). */
+  latencies: number[];
+}
+
+function figuresOf(latencies: number[], seconds: number, errors: number): Figures {
+  latencies.sort((a, b) => a - b);
+  return { opsPerSecond: latencies.length / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), errors, latencies };
+}
+
+/** Runs of the same workload and length as one: their operations per second of measuring, and percentiles over all. */
+export function pooled(...runs: Figures[]): Figures {
+  return figuresOf(runs.flatMap((r) => r.latencies), runs.length * SECONDS, runs.reduce((sum, r) => sum + r.errors, 0));
 }
 
 /** Distinct error messages seen while measuring, so a failing workload says why. */
@@ -48,8 +60,7 @@ export async function measure(clients: number, op: Op): Promise<Figures> {
       }
     }),
   );
-  latencies.sort((a, b) => a - b);
-  return { opsPerSecond: latencies.length / SECONDS, p50: percentile(latencies, 50), p99: percentile(latencies, 99), errors };
+  return figuresOf(latencies, SECONDS, errors);
 }
 
 export function pgbench(url: string, clients: number, logDir: string): Figures {
@@ -67,7 +78,7 @@ export function pgbench(url: string, clients: number, logDir: string): Figures {
   }
   latencies.sort((a, b) => a - b);
   const tps = Number(/tps = ([\d.]+)/.exec(result.stdout)?.[1] ?? NaN);
-  return { opsPerSecond: tps, p50: percentile(latencies, 50), p99: percentile(latencies, 99), errors: 0 };
+  return { opsPerSecond: tps, p50: percentile(latencies, 50), p99: percentile(latencies, 99), errors: 0, latencies };
 }
 
 /** The ledger operations measured, on one cooperative's members; `key` gives each call its own idempotency key. */

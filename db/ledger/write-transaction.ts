@@ -137,6 +137,8 @@ export async function writeTransactions(client: PoolClient, plans: readonly Tran
   if (plans.length === 0) return [];
   const write = written(plans);
   // Parameters through the extended protocol: a batch's values can be large, and need no quoting there.
+  // So this is a protocol-level prepared statement beside the SQL-prepared one: PostgreSQL binds no
+  // parameters into `EXECUTE name($1, …)`, so the SQL-prepared one takes only inlined literals.
   const { rows } = await client.query<{ id: string; created_at: Date }>({ name: 'ledger-write-transactions', text: WRITE_TRANSACTIONS, values: write.values });
   const createdAt = new Map(rows.map((r) => [r.id, r.created_at.toISOString()]));
   return write.transactions((id) => createdAt.get(id)!);

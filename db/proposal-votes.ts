@@ -28,38 +28,42 @@ const lockShared = prepared('proposal_votes_lock_shared', `SELECT pg_advisory_xa
 const lockExclusive = prepared('proposal_votes_lock', `SELECT pg_advisory_xact_lock(${LOCK_KEY})`);
 
 /**
- * A vote in one statement, prepared (planning it cost more than running it; decision 0032), sent with
- * the lock, its transaction and COMMIT in one message. It reads the proposal's state and writes the
- * vote only when that state allows it: the voter's cooperative a stakeholder, the window open, the
- * voter in the electorate frozen at opening, and the model one of `$6` (domain modelsAllowing, so the
- * rule of which choices a model takes stays in the domain). Its one row is that state, from which
- * castVote names the refusal; a refused vote wrote nothing. The vote_cast governance event is written
- * by the same statement, so it exists exactly when the vote (or its change) does: keyed by the vote's
- * version, a replay (which changes no row) writes none and each change writes one.
+ * Votes on one proposal in one statement, prepared (planning it cost more than running it; decision
+ * 0032), sent with the lock, its transaction and COMMIT in one message; one vote or many, one member at
+ * most once. For each vote it reads the proposal's state and writes the vote only when that state
+ * allows it: the voter's cooperative a stakeholder, the window open, the voter in the electorate frozen
+ * at opening, and the model one of the vote's allowed models (domain modelsAllowing, comma-joined, so
+ * the rule of which choices a model takes stays in the domain). One row per vote (`n`, its place) is the
+ * state it saw, from which castVotes names a refusal; a refused vote wrote nothing. The vote_cast
+ * governance event is written by the same statement, so it exists exactly when the vote (or its change)
+ * does: keyed by the vote's version, a replay (which changes no row) writes none and each change writes
+ * one. Votes are written in member order, the order concurrent statements lock their rows in.
  */
-const castVoteStatement = prepared(
-  'proposal_vote_cast',
-  `WITH state AS (
-     SELECT p.status, $2::uuid = ANY (p.stakeholders) AS stakeholder,
+const castVotesStatement = prepared(
+  'proposal_votes_cast',
+  `WITH input AS (
+     SELECT * FROM unnest($2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[]) WITH ORDINALITY AS v(cooperative_id, member_id, choice, reason, allowed, n)
+   ), state AS (
+     SELECT v.*, p.status, v.cooperative_id = ANY (p.stakeholders) AS stakeholder,
             (p.status = 'open' AND p.voting_closed_at IS NULL AND s.voting_closed_at IS NULL AND s.closes_at > now()) AS open, s.model,
-            EXISTS (SELECT 1 FROM proposal_electorate e WHERE e.proposal_id = p.id AND e.member_id = $3::uuid AND e.cooperative_id = $2::uuid) AS eligible
-       FROM proposals p LEFT JOIN proposal_stakeholders s ON s.proposal_id = p.id AND s.cooperative_id = $2::uuid
-      WHERE p.id = $1::uuid
+            EXISTS (SELECT 1 FROM proposal_electorate e WHERE e.proposal_id = p.id AND e.member_id = v.member_id AND e.cooperative_id = v.cooperative_id) AS eligible
+       FROM input v JOIN proposals p ON p.id = $1::uuid LEFT JOIN proposal_stakeholders s ON s.proposal_id = p.id AND s.cooperative_id = v.cooperative_id
    ), vote AS (
      INSERT INTO proposal_votes (proposal_id, cooperative_id, member_id, choice, reason)
-     SELECT $1::uuid, $2::uuid, $3::uuid, $4::text, $5::text FROM state
-      WHERE state.stakeholder AND state.open AND state.eligible AND state.model = ANY ($6::text[])
+     SELECT $1::uuid, cooperative_id, member_id, choice, reason FROM state
+      WHERE stakeholder AND open AND eligible AND model = ANY (string_to_array(allowed, ','))
+      ORDER BY member_id
      ON CONFLICT (proposal_id, member_id) DO UPDATE SET choice = EXCLUDED.choice, reason = EXCLUDED.reason, version = proposal_votes.version + 1, cast_at = now()
        WHERE (proposal_votes.choice, proposal_votes.reason) IS DISTINCT FROM (EXCLUDED.choice, EXCLUDED.reason)
-     RETURNING version
+     RETURNING cooperative_id, member_id, choice, version
    ), event AS (
      INSERT INTO economic_events (id, type, cooperative_id, cooperatives, aggregate_id, payload, recorded_by, idempotency_key, request_hash)
-     SELECT gen_random_uuid(), 'vote_cast', $2::uuid, ARRAY[$2::uuid], $1::uuid,
-            jsonb_build_object('proposalId', $1::uuid, 'memberId', $3::uuid, 'choice', $4::text, 'version', vote.version),
-            'member:' || $3::uuid, 'vote:' || $1::uuid || ':' || $3::uuid || ':' || vote.version, 'vote'
-       FROM vote
+     SELECT gen_random_uuid(), 'vote_cast', vote.cooperative_id, ARRAY[vote.cooperative_id], $1::uuid,
+            jsonb_build_object('proposalId', $1::uuid, 'memberId', vote.member_id, 'choice', vote.choice, 'version', vote.version),
+            'member:' || vote.member_id, 'vote:' || $1::uuid || ':' || vote.member_id || ':' || vote.version, 'vote'
+       FROM vote ORDER BY vote.member_id
    )
-   SELECT status, stakeholder, open, model, eligible FROM state`,
+   SELECT n, status, stakeholder, open, model, eligible FROM state`,
 );
 
 function uuid(value: string, name: string): string {
@@ -127,26 +131,80 @@ export interface CastVote {
   reason?: string;
 }
 
+type VoteState = { status: string; stakeholder: boolean; open: boolean; model: GovernanceModel | null; eligible: boolean };
+
+/** Why the state a vote's statement saw refused it, checked in the order refusals are named; undefined when it was written. */
+function refusalOf(row: VoteState | undefined, v: CastVote): BusinessError | undefined {
+  try {
+    if (!row || !row.stakeholder) throw new BusinessError('NOT_FOUND', 'Proposal not found');
+    if (row.status === 'draft') throw new BusinessError('CONFLICT', 'The proposal is a draft: its voting window has not opened');
+    if (!row.open) throw new BusinessError('CONFLICT', 'The voting window is closed');
+    if (!row.model || !row.eligible) throw new BusinessError('FORBIDDEN', 'Only members of a stakeholder cooperative, eligible when the proposal opened, may vote');
+    checkChoice(row.model, v.choice, v.reason);
+    return undefined;
+  } catch (err) {
+    if (err instanceof BusinessError) return err;
+    throw err;
+  }
+}
+
 /**
- * Records a member's vote, or changes it: the latest counts. A repeat of the vote the member already
- * has changes nothing (not even its version), so replays and concurrent duplicates are harmless.
- * Refused with NOT_FOUND when the voter's cooperative is not a stakeholder (the proposal is not
- * theirs to see), CONFLICT outside the window, FORBIDDEN for a member who was not eligible at
- * opening, VALIDATION_ERROR for a choice the cooperative's model has no place for. One round trip.
+ * Records members' votes, or changes them: the latest counts. A repeat of the vote a member already has
+ * changes nothing (not even its version), so replays and concurrent duplicates are harmless. Each vote
+ * is refused on its own: NOT_FOUND when the voter's cooperative is not a stakeholder (the proposal is
+ * not theirs to see), CONFLICT outside the window, FORBIDDEN for a member who was not eligible at
+ * opening, VALIDATION_ERROR for a choice the cooperative's model has no place for. Votes on several
+ * proposals go together, one statement per proposal, in one transaction and one round trip; a member
+ * votes at most once per proposal in one call. Should the transaction fail, each vote is cast again on
+ * its own, so one vote's failure (a constraint the checks did not foresee) is that vote's alone.
+ * Answers per vote, in order: undefined once written, else the error to answer it with (its refusal, or
+ * the failure of its own transaction).
  */
+export async function castVotes(pool: Pool, votes: readonly CastVote[]): Promise<unknown[]> {
+  const outcomes: unknown[] = new Array(votes.length);
+  const byProposal = new Map<string, Array<{ at: number; v: CastVote }>>();
+  votes.forEach((raw, at) => {
+    try {
+      const v = { ...raw, proposalId: uuid(raw.proposalId, 'proposalId'), memberId: uuid(raw.memberId, 'memberId'), cooperativeId: uuid(raw.cooperativeId, 'cooperativeId') };
+      if (!(VOTE_CHOICES as readonly string[]).includes(v.choice)) throw new BusinessError('VALIDATION_ERROR', 'Unknown choice');
+      const group = byProposal.get(v.proposalId) ?? [];
+      if (group.some((g) => g.v.memberId === v.memberId)) throw new RangeError('a member votes at most once per proposal in one call');
+      byProposal.set(v.proposalId, [...group, { at, v }]);
+    } catch (err) {
+      if (!(err instanceof BusinessError)) throw err;
+      outcomes[at] = err;
+    }
+  });
+  if (byProposal.size === 0) return outcomes;
+  // Shared locks in one order, so a batch and a close (which takes one exclusively) cannot deadlock on two.
+  const groups = [...byProposal].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, g]) => g);
+  const statements = groups.flatMap((g) => {
+    const proposalId = g[0]!.v.proposalId;
+    const column = <T>(f: (v: CastVote) => T) => g.map(({ v }) => f(v));
+    return [
+      lockShared(proposalId),
+      castVotesStatement(proposalId, column((v) => v.cooperativeId), column((v) => v.memberId), column((v) => v.choice), column((v) => v.reason ?? null), column((v) => modelsAllowing(v.choice, v.reason).join(','))),
+    ];
+  });
+  let results;
+  try {
+    results = await writeInNetwork(pool, statements);
+  } catch (err) {
+    if (groups.flat().length === 1) throw err;
+    await Promise.all(groups.flat().map(async ({ at, v }) => (outcomes[at] = await castVotes(pool, [v]).then(([o]) => o, (e: unknown) => e))));
+    return outcomes;
+  }
+  groups.forEach((g, i) => {
+    const rows = new Map((results[2 * i + 1]!.rows as Array<VoteState & { n: string }>).map((r) => [Number(r.n), r]));
+    g.forEach(({ at, v }, k) => (outcomes[at] = refusalOf(rows.get(k + 1), v)));
+  });
+  return outcomes;
+}
+
+/** Records one member's vote, or changes it (castVotes); throws its refusal. One round trip. */
 export async function castVote(pool: Pool, v: CastVote): Promise<void> {
-  const proposalId = uuid(v.proposalId, 'proposalId');
-  const memberId = uuid(v.memberId, 'memberId');
-  const cooperativeId = uuid(v.cooperativeId, 'cooperativeId');
-  if (!(VOTE_CHOICES as readonly string[]).includes(v.choice)) throw new BusinessError('VALIDATION_ERROR', 'Unknown choice');
-  const [, state] = await writeInNetwork(pool, [lockShared(proposalId), castVoteStatement(proposalId, cooperativeId, memberId, v.choice, v.reason ?? null, modelsAllowing(v.choice, v.reason))]);
-  // What the statement found, checked in the order the refusals are named; any refusal means it wrote nothing.
-  const row = state!.rows[0] as { status: string; stakeholder: boolean; open: boolean; model: GovernanceModel | null; eligible: boolean } | undefined;
-  if (!row || !row.stakeholder) throw new BusinessError('NOT_FOUND', 'Proposal not found');
-  if (row.status === 'draft') throw new BusinessError('CONFLICT', 'The proposal is a draft: its voting window has not opened');
-  if (!row.open) throw new BusinessError('CONFLICT', 'The voting window is closed');
-  if (!row.model || !row.eligible) throw new BusinessError('FORBIDDEN', 'Only members of a stakeholder cooperative, eligible when the proposal opened, may vote');
-  checkChoice(row.model, v.choice, v.reason);
+  const [outcome] = await castVotes(pool, [v]);
+  if (outcome !== undefined) throw outcome;
 }
 
 /**

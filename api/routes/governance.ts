@@ -1,5 +1,5 @@
 import { findProposal, governanceSettings, listDelegations, listProposals, setDelegation, setVoteWeight, updateGovernanceSettings, type CooperativeGovernance } from '../../db/governance';
-import { castVote, listFrozenDelegations, listVotes, stakeholderSnapshots } from '../../db/proposal-votes';
+import { castVotes, listFrozenDelegations, listVotes, stakeholderSnapshots, type CastVote } from '../../db/proposal-votes';
 import type { ProposalRecord } from '../../domain/governance/proposal';
 import { formatWeight } from '../../domain/governance/weights';
 import { formatMicros } from '../../domain/money';
@@ -11,6 +11,7 @@ import {
 } from '../contracts/governance';
 import type { ApiDependencies } from '../dependencies';
 import { ApiError } from '../errors';
+import { groupedCalls } from '../grouped-calls';
 import { defineRoute } from '../route';
 import { openDraftProposal, openProposal, proposalResults, verifiedAudit, voteReceipt } from '../services/proposals';
 
@@ -22,7 +23,32 @@ function visible(auth: AuthContext, p: ProposalRecord): void {
 
 const settingsView = ({ publicKey: _publicKey, supermajorityAbove, ...s }: CooperativeGovernance) => ({ ...s, supermajorityAbove: supermajorityAbove === null ? null : formatMicros(supermajorityAbove) });
 
+/** Votes cast in one transaction at most: a burst takes a few, each bounded. */
+const VOTES_PER_CALL = 500;
+
+/** A vote as the key of its grouped call: identical votes (replays) share one write and its outcome. */
+const voteKey = (v: CastVote) => JSON.stringify([v.proposalId.toLowerCase(), v.cooperativeId.toLowerCase(), v.memberId.toLowerCase(), v.choice, v.reason ?? null]);
+const voteOf = (key: string): CastVote => {
+  const [proposalId, cooperativeId, memberId, choice, reason] = JSON.parse(key) as [string, string, string, CastVote['choice'], string | null];
+  return { proposalId, cooperativeId, memberId, choice, ...(reason === null ? {} : { reason }) };
+};
+
 export function governanceRoutes(deps: ApiDependencies) {
+  // Votes arriving together are cast together (api/grouped-calls.ts), one transaction per group: a meeting
+  // where everyone votes at once costs a few commits, not one per vote. A member's votes on a proposal
+  // go in separate groups, in arrival order, so the later counts.
+  const castVote = groupedCalls(
+    async (keys) => {
+      const outcomes = await castVotes(deps.pool, keys.map(({ key }) => voteOf(key)));
+      return new Map(keys.map(({ key }, i) => [key, { outcome: outcomes[i] }]));
+    },
+    VOTES_PER_CALL,
+    (key) => {
+      const v = voteOf(key);
+      return `${v.proposalId}\n${v.memberId}`;
+    },
+  );
+
   async function proposalOr404(auth: AuthContext, id: string): Promise<ProposalRecord> {
     const p = await findProposal(deps.pool, id);
     if (!p) throw new ApiError('NOT_FOUND', 'Proposal not found');
@@ -118,8 +144,10 @@ export function governanceRoutes(deps: ApiDependencies) {
       method: 'post', path: '/v1/proposals/:proposalId/votes', summary: 'Vote (or change your vote) while the window is open; the latest vote counts and a repeat changes nothing', tag: 'Governance',
       roles: ['member'], params: ProposalParams, body: VoteBody, responses: { 200: { description: 'Vote accepted' } },
       async handler({ auth, params, body }) {
-        // castVote answers NOT_FOUND itself for a proposal the voter's cooperative has no part in, and writes the vote_cast event with the vote.
-        await castVote(deps.pool, { proposalId: params.proposalId, cooperativeId: callerCooperative(auth), memberId: auth.subject, choice: body.choice, ...(body.reason ? { reason: body.reason } : {}) });
+        // castVotes answers NOT_FOUND itself for a proposal the voter's cooperative has no part in, and writes the vote_cast event with the vote.
+        const { value } = await castVote(voteKey({ proposalId: params.proposalId, cooperativeId: callerCooperative(auth), memberId: auth.subject, choice: body.choice, ...(body.reason ? { reason: body.reason } : {}) }));
+        if (!value) throw new Error('a grouped vote came back without its outcome');
+        if (value.outcome !== undefined) throw value.outcome;
         return { status: 200, body: { accepted: true, choice: body.choice } };
       },
     }),

@@ -98,6 +98,19 @@ describe('concurrent identical writes', () => {
     expect((await burst('POST', `/v1/proposals/${proposal}/votes`, alice.token, { choice: 'yes' })).map((r) => r.status)).toEqual(Array(N).fill(200));
     // Concurrent duplicates of one vote leave one row, never changed.
     expect((await api.pool.query('SELECT choice, version FROM proposal_votes WHERE proposal_id = $1', [proposal])).rows).toEqual([{ choice: 'yes', version: 1 }]);
+    // One member's different votes at once, with another member's: each answered; the vote that landed
+    // last counts, with one version and one event per change.
+    const changes = await Promise.all([
+      ...['no', 'yes', 'no', 'abstain'].map((choice) => api.request('POST', `/v1/proposals/${proposal}/votes`, { token: alice.token, body: { choice } })),
+      api.request('POST', `/v1/proposals/${proposal}/votes`, { token: bob.token, body: { choice: 'no' } }),
+    ]);
+    expect(changes.map((r) => r.status)).toEqual(Array(5).fill(200));
+    const votes = (await api.pool.query('SELECT member_id, choice, version FROM proposal_votes WHERE proposal_id = $1', [proposal])).rows;
+    const alices = votes.find((v) => v.member_id === alice.id);
+    expect(votes.find((v) => v.member_id === bob.id)).toMatchObject({ choice: 'no', version: 1 });
+    const events = (await api.pool.query(`SELECT payload->>'choice' AS choice FROM economic_events WHERE type = 'vote_cast' AND aggregate_id = $1 AND payload->>'memberId' = $2 ORDER BY sequence`, [proposal, alice.id])).rows;
+    expect(events).toHaveLength(alices.version);
+    expect(events.at(-1).choice).toBe(alices.choice);
 
     const rule = (await api.request('POST', '/v1/revenue-rules', { token: admin, body: { name: 'Steps', shares: [{ name: 'all', memberId: alice.id, basisPoints: 10_000 }] }, headers: { 'idempotency-key': randomUUID() } })).body.id;
     for (const [step, token, body] of [['submit', admin, {}], ['approve', otherAdmin, {}], ['override', operator, { reason: 'payroll' }]] as const) {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import { createPool } from '../../db/pool';
-import { castVote } from '../../db/proposal-votes';
+import { castVote, castVotes } from '../../db/proposal-votes';
 import { addMember, provisionCooperative } from '../harness/ledger';
 import { applicationConfig, testConfig } from '../harness/stack';
 
@@ -95,4 +95,52 @@ it('writes no event for a vote whose transaction fails, and no vote for an event
   // Once the event can be written, the same vote lands with exactly one event.
   await castVote(app, { proposalId: proposal, cooperativeId: coop, memberId: failing, choice: 'no' });
   expect((await voteEvents(proposal, failing)).map((e) => e.version)).toEqual([1]);
+});
+
+it('casts votes given together in one call, each written, replayed or refused on its own, across proposals', async () => {
+  const [a, b, outsider] = [await addMember(owner, coop), await addMember(owner, coop), await addMember(owner, coop)];
+  const [first, second] = [await openProposal([a, b]), await openProposal([a])];
+  await castVote(app, { proposalId: first, cooperativeId: coop, memberId: a, choice: 'yes' });
+
+  const outcomes = await castVotes(app, [
+    { proposalId: first, cooperativeId: coop, memberId: a, choice: 'yes' }, // a replay
+    { proposalId: first, cooperativeId: coop, memberId: b, choice: 'no' },
+    { proposalId: first, cooperativeId: coop, memberId: outsider, choice: 'yes' }, // not in the electorate
+    { proposalId: second, cooperativeId: coop, memberId: a, choice: 'abstain' },
+    { proposalId: randomUUID(), cooperativeId: coop, memberId: a, choice: 'yes' }, // no such proposal
+  ]);
+  expect(outcomes.map((o) => (o === undefined ? 'written' : (o as { code: string }).code))).toEqual(['written', 'written', 'FORBIDDEN', 'written', 'NOT_FOUND']);
+  expect((await voteEvents(first, a)).map((e) => e.version)).toEqual([1]);
+  expect((await voteEvents(first, b)).map((e) => e.choice)).toEqual(['no']);
+  expect(await voteEvents(first, outsider)).toEqual([]);
+  expect((await voteEvents(second, a)).map((e) => e.choice)).toEqual(['abstain']);
+  const votes = await owner.query('SELECT proposal_id, member_id, choice FROM proposal_votes WHERE proposal_id = ANY ($1) ORDER BY proposal_id, member_id', [[first, second]]);
+  expect(votes.rows).toHaveLength(3);
+  expect(await outboxEvents(first)).toBe(2);
+
+  // One member twice on one proposal in one call is a caller's mistake, refused before anything is sent.
+  await expect(castVotes(app, [{ proposalId: first, cooperativeId: coop, memberId: b, choice: 'yes' }, { proposalId: first, cooperativeId: coop, memberId: b, choice: 'no' }])).rejects.toThrow(RangeError);
+});
+
+it("answers a vote whose write fails with its own error, and still writes the others given with it", async () => {
+  const [ok, failing] = [await addMember(owner, coop), await addMember(owner, coop)];
+  const proposal = await openProposal([ok, failing]);
+  const trigger = `vote_event_fails_${randomUUID().replace(/-/g, '')}`;
+  await owner.query(`CREATE FUNCTION ${trigger}() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN IF NEW.payload->>'memberId' = '${failing}' THEN RAISE EXCEPTION 'event refused'; END IF; RETURN NEW; END $$`);
+  await owner.query(`CREATE TRIGGER ${trigger} BEFORE INSERT ON economic_events FOR EACH ROW EXECUTE FUNCTION ${trigger}()`);
+  let outcomes: unknown[];
+  try {
+    outcomes = await castVotes(app, [
+      { proposalId: proposal, cooperativeId: coop, memberId: failing, choice: 'no' },
+      { proposalId: proposal, cooperativeId: coop, memberId: ok, choice: 'yes' },
+    ]);
+  } finally {
+    await owner.query(`DROP TRIGGER ${trigger} ON economic_events; DROP FUNCTION ${trigger}()`);
+  }
+  expect((outcomes[0] as Error).message).toMatch(/event refused/);
+  expect(outcomes[1]).toBeUndefined();
+  expect((await owner.query('SELECT member_id FROM proposal_votes WHERE proposal_id = $1', [proposal])).rows).toEqual([{ member_id: ok }]);
+  expect((await voteEvents(proposal, ok)).map((e) => e.version)).toEqual([1]);
+  expect(await voteEvents(proposal, failing)).toEqual([]);
 });

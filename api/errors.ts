@@ -67,6 +67,8 @@ const RETRY_AFTER_SECONDS = 2;
 const DB_UNAVAILABLE = /^(08|53|57P0[123]|57014|55P03)/;
 const SOCKET_UNAVAILABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
 const UNAVAILABLE_MESSAGE = /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended unexpectedly/;
+/** PostgreSQL's datetime_field_overflow and invalid_datetime_format. */
+const DATETIME_OUT_OF_RANGE = new Set(['22008', '22007']);
 /** gRPC status codes from Temporal that mean "not now": DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, UNAVAILABLE. */
 const GRPC_UNAVAILABLE = new Set([4, 8, 14]);
 
@@ -97,5 +99,8 @@ function toApiError(err: unknown): ApiError {
     return new ApiError(status === 413 ? 'PAYLOAD_TOO_LARGE' : status === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : 'VALIDATION_ERROR', 'The request is malformed: its path, encoding or body cannot be read');
   }
   if (isUnavailable(err)) return new ApiError('SERVICE_UNAVAILABLE', 'A service behind the API is unavailable; retry shortly');
+  // A date-time PostgreSQL cannot hold (year 0, or past its range) that a contract let through: the
+  // client's value, refused as one, with nothing changed (the statement failed).
+  if (DATETIME_OUT_OF_RANGE.has((err as { code?: unknown } | undefined)?.code as string)) return new ApiError('VALIDATION_ERROR', 'A date-time in the request is out of range: use years 0001 to 9999');
   return new ApiError('INTERNAL', 'Internal error');
 }

@@ -122,6 +122,19 @@ describe('hostile input', () => {
     expect(await footprint()).toEqual(before);
   });
 
+  it('refuses a date-time PostgreSQL cannot hold (year 0) with a 4xx, never a 500, changing nothing', async () => {
+    const before = await footprint();
+    const year0 = '0000-01-01T00:00:00Z';
+    expectRefused(await api.request('GET', `/v1/cooperatives?createdBefore=${year0}`, { token: operator }));
+    expectRefused(await api.request('GET', `/v1/cooperatives/${coop}/members?createdFrom=${year0}`, { token: admin }));
+    // Filters compared in the database answer 400; elsewhere the value may be refused earlier or match nothing, never a 500.
+    expect((await api.request('GET', `/v1/proposals?createdBefore=${year0}`, { token: alice.token })).status).toBeLessThan(500);
+    const usage = await api.request('POST', `/v1/cooperatives/${coop}/usage`, { token: service, body: { memberId: alice.id, primitive: 'transfer_gb', quantity: '1', usageAt: year0 }, headers: { 'idempotency-key': randomUUID() } });
+    expect(usage.status).toBeGreaterThanOrEqual(400);
+    expect(usage.status).toBeLessThan(500);
+    expect(await footprint()).toEqual(before);
+  });
+
   it('bounds the times clients supply: usage not in the future, rate cards not retroactive unless an operator says why', async () => {
     const before = await footprint();
     const post = (path: string, token: string, body: unknown) => api.request('POST', path, { token, body, headers: { 'idempotency-key': randomUUID() } });

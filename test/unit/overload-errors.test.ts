@@ -42,3 +42,16 @@ describe('overload answers 503 with Retry-After, never 500', () => {
     expect(answer(new TypeError('x is undefined'))).toMatchObject({ status: 500, code: 'INTERNAL', retryAfter: undefined });
   });
 });
+
+describe("a date-time PostgreSQL cannot hold is the client's value", () => {
+  it.each([
+    ['year 0 (datetime_field_overflow)', pgError('22008', 'date/time field value out of range: "0000-01-01T00:00:00.000Z"')],
+    ['invalid_datetime_format', pgError('22007', 'invalid input syntax for type timestamp with time zone')],
+  ])('%s answers 400 VALIDATION_ERROR', (_name, err) => {
+    expect(answer(err)).toEqual({ status: 400, code: 'VALIDATION_ERROR', retryAfter: undefined });
+  });
+
+  it('other data exceptions stay ours (500): a division by zero is a bug, not input', () => {
+    expect(answer(pgError('22012', 'division by zero'))).toMatchObject({ status: 500, code: 'INTERNAL' });
+  });
+});

@@ -4,7 +4,7 @@ import { BusinessError } from '../domain/errors';
 import { isUuid } from '../domain/ids';
 import { VOTE_CHOICES, type Choice } from '../domain/governance/delegation';
 import { type Hash, type NodePosition, type VoteLeaf } from '../domain/governance/merkle';
-import { checkChoice, modelsAllowing } from '../domain/governance/proposal';
+import { choiceRefusal, modelsAllowing } from '../domain/governance/proposal';
 import type { GovernanceModel, GovernanceSettings } from '../domain/governance/settings';
 import { emptyTotals, type TallyTotals } from '../domain/governance/tally';
 import { readCursor, toPage, type Page } from './cursor';
@@ -135,17 +135,11 @@ type VoteState = { status: string; stakeholder: boolean; open: boolean; model: G
 
 /** Why the state a vote's statement saw refused it, checked in the order refusals are named; undefined when it was written. */
 function refusalOf(row: VoteState | undefined, v: CastVote): BusinessError | undefined {
-  try {
-    if (!row || !row.stakeholder) throw new BusinessError('NOT_FOUND', 'Proposal not found');
-    if (row.status === 'draft') throw new BusinessError('CONFLICT', 'The proposal is a draft: its voting window has not opened');
-    if (!row.open) throw new BusinessError('CONFLICT', 'The voting window is closed');
-    if (!row.model || !row.eligible) throw new BusinessError('FORBIDDEN', 'Only members of a stakeholder cooperative, eligible when the proposal opened, may vote');
-    checkChoice(row.model, v.choice, v.reason);
-    return undefined;
-  } catch (err) {
-    if (err instanceof BusinessError) return err;
-    throw err;
-  }
+  if (!row || !row.stakeholder) return new BusinessError('NOT_FOUND', 'Proposal not found');
+  if (row.status === 'draft') return new BusinessError('CONFLICT', 'The proposal is a draft: its voting window has not opened');
+  if (!row.open) return new BusinessError('CONFLICT', 'The voting window is closed');
+  if (!row.model || !row.eligible) return new BusinessError('FORBIDDEN', 'Only members of a stakeholder cooperative, eligible when the proposal opened, may vote');
+  return choiceRefusal(row.model, v.choice, v.reason);
 }
 
 /**
@@ -163,13 +157,16 @@ function refusalOf(row: VoteState | undefined, v: CastVote): BusinessError | und
 export async function castVotes(pool: Pool, votes: readonly CastVote[]): Promise<unknown[]> {
   const outcomes: unknown[] = new Array(votes.length);
   const byProposal = new Map<string, Array<{ at: number; v: CastVote }>>();
+  const voters = new Set<string>();
   votes.forEach((raw, at) => {
     try {
       const v = { ...raw, proposalId: uuid(raw.proposalId, 'proposalId'), memberId: uuid(raw.memberId, 'memberId'), cooperativeId: uuid(raw.cooperativeId, 'cooperativeId') };
       if (!(VOTE_CHOICES as readonly string[]).includes(v.choice)) throw new BusinessError('VALIDATION_ERROR', 'Unknown choice');
-      const group = byProposal.get(v.proposalId) ?? [];
-      if (group.some((g) => g.v.memberId === v.memberId)) throw new RangeError('a member votes at most once per proposal in one call');
-      byProposal.set(v.proposalId, [...group, { at, v }]);
+      if (voters.has(`${v.proposalId}:${v.memberId}`)) throw new RangeError('a member votes at most once per proposal in one call');
+      voters.add(`${v.proposalId}:${v.memberId}`);
+      const group = byProposal.get(v.proposalId);
+      if (group) group.push({ at, v });
+      else byProposal.set(v.proposalId, [{ at, v }]);
     } catch (err) {
       if (!(err instanceof BusinessError)) throw err;
       outcomes[at] = err;
@@ -190,8 +187,9 @@ export async function castVotes(pool: Pool, votes: readonly CastVote[]): Promise
   try {
     results = await writeInNetwork(pool, statements);
   } catch (err) {
-    if (groups.flat().length === 1) throw err;
-    await Promise.all(groups.flat().map(async ({ at, v }) => (outcomes[at] = await castVotes(pool, [v]).then(([o]) => o, (e: unknown) => e))));
+    const sent = groups.flat();
+    if (sent.length === 1) throw err;
+    await Promise.all(sent.map(async ({ at, v }) => (outcomes[at] = await castVotes(pool, [v]).then(([o]) => o, (e: unknown) => e))));
     return outcomes;
   }
   groups.forEach((g, i) => {

@@ -38,10 +38,10 @@ function choiceProblem(model: GovernanceModel, choice: Choice, reason: string | 
   return undefined;
 }
 
-/** Refuses a choice that is not a vote under the voter's model. */
-export function checkChoice(model: GovernanceModel, choice: Choice, reason: string | undefined): void {
+/** The refusal of a choice that is not a vote under the voter's model; undefined when it is one. */
+export function choiceRefusal(model: GovernanceModel, choice: Choice, reason: string | undefined): BusinessError | undefined {
   const problem = choiceProblem(model, choice, reason);
-  if (problem) throw new BusinessError('VALIDATION_ERROR', problem);
+  return problem ? new BusinessError('VALIDATION_ERROR', problem) : undefined;
 }
 
 /** The models under which the choice is a vote: a vote's statement writes it only under one of these. */

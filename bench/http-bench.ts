@@ -19,7 +19,9 @@ import { percentile } from './percentile';
  *   connections, and at a fixed 500 requests/s for the latency aim (p95 <= 10 ms);
  * - transfers between those members at 1, 16 and 64 connections, each with its own idempotency key;
  * - next to them, in the same run with the same load generator: a bare node:http server answering a
- *   balance-sized JSON body, the ceiling of Node's HTTP and of the load generator on this machine.
+ *   balance-sized JSON body, the ceiling of Node's HTTP and of the load generator on this machine; and
+ *   the same server asking PostgreSQL `SELECT 1` through a pg pool before each answer, the ceiling of
+ *   any Node API that makes one database round trip per request.
  * Budgets are raised so that the rate limiter counts every request and refuses none. The peer's figures
  * (Blnk v0.15.2 on this machine, issue 14) are printed as the aims. Set BENCH_HTTP_PROFILE=1 to write a
  * CPU profile of the API process to .state/bench-http-profile/.
@@ -114,6 +116,12 @@ async function main(): Promise<void> {
     const barePort = await freePort();
     const bare = spawn(process.execPath, ['-e', `require('node:http').createServer((q, s) => { s.writeHead(200, { 'content-type': 'application/json' }); s.end(process.env.BODY); }).listen(${barePort}, '127.0.0.1')`], { env: { ...process.env, BODY: sampleBody }, stdio: 'ignore' });
     stack.onStop(stopping(bare));
+    // The ceiling of any Node API that asks PostgreSQL once per request: node:http, a pg pool of the API's size, `SELECT 1`.
+    const floorPort = await freePort();
+    const floorServer = `const pool = new (require('pg').Pool)({ connectionString: process.env.DATABASE_URL, max: ${config.database.poolMax} });
+      require('node:http').createServer((q, s) => pool.query('SELECT 1').then(() => { s.writeHead(200, { 'content-type': 'application/json' }); s.end(process.env.BODY); }, () => { s.writeHead(503); s.end(); })).listen(${floorPort}, '127.0.0.1')`;
+    const floor = spawn(process.execPath, ['-e', floorServer], { env: { ...process.env, BODY: sampleBody, DATABASE_URL: config.database.url }, stdio: 'ignore' });
+    stack.onStop(stopping(floor));
     await new Promise((r) => setTimeout(r, 300));
 
     const rows: Array<{ name: string; run: Run }> = [];
@@ -122,6 +130,7 @@ async function main(): Promise<void> {
       rows.push({ name, run: await run() });
     };
     await measure('bare node:http, 16 connections', () => load(`http://127.0.0.1:${barePort}`, 16, () => ({ path: '/' })));
+    await measure('node:http + SELECT 1, 16 connections', () => load(`http://127.0.0.1:${floorPort}`, 16, () => ({ path: '/' })));
     await measure('balance reads, 16 connections', () => load(base, 16, balanceRequest));
     await measure('balance reads, 500 req/s', () => load(base, 16, balanceRequest, 500));
     for (const connections of [1, 16, 64]) await measure(`transfers, ${connections} connection${connections === 1 ? '' : 's'}`, () => load(base, connections, transferRequest));
@@ -129,10 +138,12 @@ async function main(): Promise<void> {
     printTable(log, ['load', 'requests/s', 'p50 ms', 'p95 ms', 'p99 ms', 'answers'], rows.map(({ name, run }) => [name, run.perSecond.toFixed(0), ms(run.p50), ms(run.p95), ms(run.p99), statusText(run.statuses)]));
     const figure = (name: string) => rows.find((r) => r.name === name)!.run;
     const bareRun = figure('bare node:http, 16 connections');
+    const floorRun = figure('node:http + SELECT 1, 16 connections');
     const reads = figure('balance reads, 16 connections');
     const paced = figure('balance reads, 500 req/s');
     const figures: Figure[] = [
-      { name: 'balance reads, 16 connections', value: reads.perSecond, unit: 'req/s', reference: { name: 'bare node:http', value: bareRun.perSecond }, aim: '>= 5,000/s (peer: 4,627/s)' },
+      { name: 'node:http + one PostgreSQL SELECT 1 per request, 16 connections', value: floorRun.perSecond, unit: 'req/s', reference: { name: 'bare node:http', value: bareRun.perSecond }, aim: 'ceiling of a Node API asking PostgreSQL once per request' },
+      { name: 'balance reads, 16 connections', value: reads.perSecond, unit: 'req/s', reference: { name: 'node:http + SELECT 1', value: floorRun.perSecond }, aim: '>= 5,000/s (peer: 4,627/s)' },
       { name: 'balance reads at 500 req/s, p95', value: paced.p95, unit: 'ms', aim: '<= 10 ms' },
       ...[1, 16, 64].map((c) => {
         const run = figure(`transfers, ${c} connection${c === 1 ? '' : 's'}`);

@@ -67,8 +67,8 @@ const RETRY_AFTER_SECONDS = 2;
 const DB_UNAVAILABLE = /^(08|53|57P0[123]|57014|55P03)/;
 const SOCKET_UNAVAILABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
 const UNAVAILABLE_MESSAGE = /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended unexpectedly/;
-/** PostgreSQL's datetime_field_overflow and invalid_datetime_format. */
-const DATETIME_OUT_OF_RANGE = new Set(['22008', '22007']);
+/** PostgreSQL's datetime_field_overflow, invalid_datetime_format and invalid_time_zone_displacement_value (offsets beyond ±15:59). */
+const DATETIME_OUT_OF_RANGE = new Set(['22008', '22007', '22009']);
 /** gRPC status codes from Temporal that mean "not now": DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, UNAVAILABLE. */
 const GRPC_UNAVAILABLE = new Set([4, 8, 14]);
 
@@ -101,6 +101,6 @@ function toApiError(err: unknown): ApiError {
   if (isUnavailable(err)) return new ApiError('SERVICE_UNAVAILABLE', 'A service behind the API is unavailable; retry shortly');
   // A date-time PostgreSQL cannot hold (year 0, or past its range) that a contract let through: the
   // client's value, refused as one, with nothing changed (the statement failed).
-  if (DATETIME_OUT_OF_RANGE.has((err as { code?: unknown } | undefined)?.code as string)) return new ApiError('VALIDATION_ERROR', 'A date-time in the request is out of range: use years 0001 to 9999');
+  if (DATETIME_OUT_OF_RANGE.has((err as { code?: unknown } | undefined)?.code as string)) return new ApiError('VALIDATION_ERROR', 'A date-time in the request is out of range: use years 0001 to 9999 and a time-zone offset within ±15:59');
   return new ApiError('INTERNAL', 'Internal error');
 }

@@ -44,12 +44,20 @@ export interface CreationPosition {
   id: string;
 }
 
-/** A position's microseconds are a BIGINT; anything larger was not made by us. */
-const MAX_INT8 = 2n ** 63n - 1n;
+/** The largest values of the SQL types cursor numbers are read as: anything larger was not made by us. */
+export const MAX_INT8 = 2n ** 63n - 1n;
+export const MAX_XID8 = 2n ** 64n - 1n;
+
+/** A cursor's whole number, within the SQL type it will be read as. */
+export const isDecimalUpTo = (value: unknown, max: bigint): value is string => typeof value === 'string' && /^\d{1,20}$/.test(value) && BigInt(value) <= max;
+
+/** A cursor's instant exactly as we write it (`Date.toISOString`): other spellings PostgreSQL may refuse. */
+export const isCursorInstant = (value: unknown): value is string =>
+  typeof value === 'string' && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/.test(value) && !Number.isNaN(Date.parse(value));
 
 export function readCreationCursor(cursor: string | undefined): CreationPosition | undefined {
   return readCursor(cursor, ([micros, id]) => {
-    if (typeof micros !== 'string' || !/^\d{1,19}$/.test(micros) || BigInt(micros) > MAX_INT8 || typeof id !== 'string' || !isUuid(id)) throw new Error('bad cursor');
+    if (!isDecimalUpTo(micros, MAX_INT8) || typeof id !== 'string' || !isUuid(id)) throw new Error('bad cursor');
     return { micros, id };
   });
 }

@@ -1,7 +1,7 @@
 import type { Pool } from 'pg';
 import type { EconomicEvent, EconomicEventType, GovernanceProof } from '../domain/network/economic-events';
 import { isUuid } from '../domain/ids';
-import { readCursor, toPage, type Page } from './cursor';
+import { isDecimalUpTo, MAX_INT8, readCursor, toPage, type Page } from './cursor';
 import { idempotent, requestHash } from './idempotency';
 import { toJsonParam } from './json';
 import { inSystemTransaction } from './transaction';
@@ -83,7 +83,7 @@ export interface EconomicEventFilter {
 /** Events in the order they were recorded (by sequence), filtered, a page at a time. */
 export async function listEconomicEvents(pool: Pool, f: EconomicEventFilter): Promise<Page<EconomicEvent>> {
   const after = readCursor(f.cursor, ([sequence]) => {
-    if (typeof sequence !== 'string' || !/^\d{1,19}$/.test(sequence)) throw new Error('bad cursor');
+    if (!isDecimalUpTo(sequence, MAX_INT8)) throw new Error('bad cursor');
     return sequence;
   });
   if (f.cooperativeId !== undefined && !isUuid(f.cooperativeId)) return { items: [], nextCursor: null };

@@ -1,7 +1,7 @@
 import type { Pool, PoolClient } from 'pg';
 import type { DomainEvent, EventType } from '../domain/events';
 import { ALL_EVENT_TYPES, type EndpointRef, type OutboxEvent } from '../domain/webhooks';
-import { makeCursor, readCursor } from './cursor';
+import { isDecimalUpTo, makeCursor, MAX_INT8, MAX_XID8, readCursor } from './cursor';
 import { toJsonParam } from './json';
 import { inSystemTransaction, inTenantTransaction } from './transaction';
 import { inline } from './inline';
@@ -68,7 +68,6 @@ export async function readEvent(client: PoolClient, sequence: bigint): Promise<O
 
 /** Where a reader of the events API stands: the (xid, id) of the last event it has seen. */
 const positionOf = (event: OutboxEvent) => [event.xid.toString(), event.sequence.toString()];
-const DECIMAL = /^\d{1,20}$/;
 
 export interface EventFeedPage {
   items: OutboxEvent[];
@@ -81,7 +80,7 @@ export interface EventFeedPage {
 /** A cooperative's events after `cursor`, in the order webhooks deliver them, optionally of one type. */
 export async function readEvents(pool: Pool, cooperativeId: string, options: { cursor?: string; limit: number; type?: EventType }): Promise<EventFeedPage> {
   const after = readCursor(options.cursor, (p) => {
-    if (p.length !== 2 || !p.every((part) => typeof part === 'string' && DECIMAL.test(part))) throw new Error('not an event position');
+    if (p.length !== 2 || !isDecimalUpTo(p[0], MAX_XID8) || !isDecimalUpTo(p[1], MAX_INT8)) throw new Error('not an event position');
     return p as [string, string];
   });
   return inTenantTransaction(pool, cooperativeId, async (client) => {

@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import { isUuid } from '../domain/ids';
 import {
-  reconciliationRunKey, type ReconciliationCheckResult, type ReconciliationFinding, type ReconciliationKind, type ReconciliationRun, type ReconciliationStatus,
+  reconciliationRunKey, runSeenByCooperative, type ReconciliationCheckResult, type ReconciliationFinding, type ReconciliationKind, type ReconciliationRun, type ReconciliationStatus,
 } from '../domain/reconciliation';
-import { readCursor, toPage, type Page } from './cursor';
+import { isCursorInstant, readCursor, toPage, type Page } from './cursor';
 import { toJsonParam } from './json';
 import { integrityReport, type IntegrityCheck } from './ledger';
 import { recordEvent } from './outbox';
@@ -128,7 +128,7 @@ export function listReconciliations(
   filter: { kind?: ReconciliationKind; status?: ReconciliationStatus; cooperativeId?: string; limit: number; cursor?: string },
 ): Promise<Page<ReconciliationRun>> {
   const after = readCursor(filter.cursor, ([at, id]) => {
-    if (typeof at !== 'string' || Number.isNaN(Date.parse(at)) || typeof id !== 'string' || !isUuid(id)) throw new Error('bad cursor');
+    if (!isCursorInstant(at) || typeof id !== 'string' || !isUuid(id)) throw new Error('bad cursor');
     return { at, id };
   });
   return inSystemTransaction(pool, async (client) => {
@@ -143,15 +143,20 @@ export function listReconciliations(
   });
 }
 
-/** One run with its stored findings; a cooperative-bound reader sees only its cooperative's findings. */
+/**
+ * One run with its stored findings. A reader bound to a cooperative finds only that cooperative's runs and
+ * the network-wide ones, and sees only its cooperative's findings and what they add up to.
+ */
 export function findReconciliation(pool: Pool, id: string, cooperativeId?: string): Promise<(ReconciliationRun & { findings: ReconciliationFinding[] }) | undefined> {
   return inSystemTransaction(pool, async (client) => {
-    const { rows } = await client.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM reconciliation_runs WHERE id = $1`, [id]);
+    const { rows } = await client.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM reconciliation_runs WHERE id = $1 AND ($2::uuid IS NULL OR cooperative_id IS NULL OR cooperative_id = $2)`, [id, cooperativeId ?? null]);
     if (!rows[0]) return undefined;
     const { rows: findings } = await client.query<{ check_name: string; cooperative_id: string | null; subject: string; detail: string }>(
       `SELECT check_name, cooperative_id, subject, detail FROM reconciliation_findings WHERE run_id = $1 AND ($2::uuid IS NULL OR cooperative_id = $2) ORDER BY id`,
       [id, cooperativeId ?? null],
     );
-    return { ...toRun(rows[0]), findings: findings.map((f) => ({ check: f.check_name, cooperativeId: f.cooperative_id, subject: f.subject, detail: f.detail })) };
+    const run = toRun(rows[0]);
+    const own = findings.map((f) => ({ check: f.check_name, cooperativeId: f.cooperative_id, subject: f.subject, detail: f.detail }));
+    return { ...(cooperativeId && run.cooperativeId === null ? runSeenByCooperative(run, own, LEDGER_RECONCILIATION_CHECKS) : run), findings: own };
   });
 }

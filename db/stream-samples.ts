@@ -1,7 +1,7 @@
 import type { Pool, PoolClient } from 'pg';
 import type { PriceAveraging, PriceSourceType, Stream, StreamSample } from '../domain/streams';
 import { recordEvent } from './outbox';
-import { readCursor, toPage, type Page } from './cursor';
+import { isCursorInstant, readCursor, toPage, type Page } from './cursor';
 import { inTenantTransaction } from './transaction';
 import { isUuid } from '../domain/ids';
 
@@ -50,7 +50,7 @@ export async function samplesByKey(client: PoolClient, keys: readonly string[]):
 /** A stream's samples, newest interval first. */
 export function listSamples(pool: Pool, cooperativeId: string, streamId: string, options: { limit: number; cursor?: string }): Promise<Page<StreamSample>> {
   const after = readCursor(options.cursor, ([end, id]) => {
-    if (typeof end !== 'string' || Number.isNaN(Date.parse(end)) || typeof id !== 'string' || !isUuid(id)) throw new Error('not a sample position');
+    if (!isCursorInstant(end) || typeof id !== 'string' || !isUuid(id)) throw new Error('not a sample position');
     return { end, id };
   });
   return inTenantTransaction(pool, cooperativeId, async (client) => {

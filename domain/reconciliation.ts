@@ -36,3 +36,18 @@ export interface ReconciliationRun {
 export function reconciliationRunKey(kind: ReconciliationKind, scheduledFor: Date, cooperativeId?: string): string {
   return `${kind}:${cooperativeId ? `${cooperativeId}:` : ''}${new Date(Math.floor(scheduledFor.getTime() / 1000) * 1000).toISOString()}`;
 }
+
+/**
+ * A network-wide run as an operator bound to one cooperative sees it: its checks, counts and outcome from
+ * that cooperative's stored findings alone (`partsOf`: the finding checks each run check is made of), so
+ * other cooperatives' results do not show through the totals.
+ */
+export function runSeenByCooperative(run: ReconciliationRun, own: readonly ReconciliationFinding[], partsOf: Readonly<Record<string, readonly string[]>>): ReconciliationRun {
+  const checks = run.checks.map((c) => {
+    const parts = partsOf[c.name] ?? [c.name];
+    const findings = own.filter((f) => parts.includes(f.check)).length;
+    return { name: c.name, passed: findings === 0, findings };
+  });
+  const status: ReconciliationStatus = run.status === 'running' ? 'running' : own.length === 0 ? 'passed' : 'failed';
+  return { ...run, checks, findingCount: own.length, status };
+}

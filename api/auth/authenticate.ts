@@ -8,9 +8,10 @@ import { AUDIENCE, type TokenClaims } from './tokens';
 export type AuthContext = TokenClaims;
 
 const ClaimsSchema = z.object({
-  sub: z.string().min(1).max(200),
+  // A subject that is an id (a member's) is compared with ids from paths and bodies, which are lower-cased (Uuid).
+  sub: z.string().min(1).max(200).overwrite((sub) => (z.uuid().safeParse(sub).success ? sub.toLowerCase() : sub)),
   role: z.enum(ROLES),
-  coop: z.uuid().optional(),
+  coop: z.uuid().overwrite((id) => id.toLowerCase()).optional(),
 });
 
 const CLASS_OF_AUDIENCE = new Map(Object.entries(AUDIENCE).map(([cls, aud]) => [aud, cls as TokenClass]));

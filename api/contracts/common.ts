@@ -29,7 +29,11 @@ export const createdRangeQuery = {
 /** The response of every paginated list: a page of items and the cursor of the next page (null on the last). */
 export const pageOf = <T extends z.ZodType>(item: T, name: string) => z.object({ items: z.array(item), nextCursor: z.string().nullable() }).openapi(name);
 
-export const Uuid = z.uuid().openapi({ example: '7f3c2a9e-4b1d-4e8f-9a2c-1d5e6f7a8b9c' });
+/**
+ * PostgreSQL's uuid compares without regard to case, JavaScript's strings do not: ids are lower-cased as
+ * they are parsed, so access checks, caches, de-duplication and request hashes see one spelling.
+ */
+export const Uuid = z.uuid().overwrite((id) => id.toLowerCase()).openapi({ example: '7f3c2a9e-4b1d-4e8f-9a2c-1d5e6f7a8b9c' });
 
 /** An identifier from another system (a distribution, an invoice): printable ASCII without spaces. */
 export const ExternalId = z

@@ -2,6 +2,7 @@ import { findReconciliation, listReconciliations } from '../../db/reconciliation
 import { ReconciliationDetailView, ReconciliationListQuery, ReconciliationPage, ReconciliationParams } from '../contracts/reconciliations';
 import type { ApiDependencies } from '../dependencies';
 import { ApiError } from '../errors';
+import { requireCooperativeAccess } from '../auth/authenticate';
 import { defineRoute } from '../route';
 
 /** The stored results of the scheduled reconciliations, for operators. */
@@ -10,13 +11,15 @@ export function reconciliationRoutes(deps: ApiDependencies) {
     defineRoute({
       method: 'get',
       path: '/v1/operations/reconciliations',
-      summary: 'Reconciliation runs, newest first, paginated by cursor',
+      summary: "Reconciliation runs, newest first, paginated by cursor (an operator bound to a cooperative sees that cooperative's runs)",
       tag: 'Operations',
       roles: ['operator'],
       query: ReconciliationListQuery,
       responses: { 200: { description: 'A page of runs', schema: ReconciliationPage } },
-      async handler({ query }) {
-        return { status: 200, body: await listReconciliations(deps.pool, query) };
+      async handler({ query, auth }) {
+        // An operator bound to a cooperative lists that cooperative's own runs only.
+        if (query.cooperativeId) requireCooperativeAccess(auth, query.cooperativeId);
+        return { status: 200, body: await listReconciliations(deps.pool, { ...query, ...(auth.cooperativeId ? { cooperativeId: auth.cooperativeId } : {}) }) };
       },
     }),
     defineRoute({

@@ -108,6 +108,31 @@ describe('hostile input', () => {
     }
   });
 
+  it('refuses forged cursors of the event feeds and time-ordered lists with 400: numbers beyond their SQL type, instants spelled otherwise', async () => {
+    const cursor = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+    for (const bad of [cursor(['99999999999999999999', '1']), cursor(['1', '99999999999999999999']), cursor(['1', '9223372036854775808'])]) {
+      expectRefused(await api.request('GET', `/v1/cooperatives/${coop}/events?after=${bad}`, { token: admin }));
+    }
+    expectRefused(await api.request('GET', `/v1/events?cursor=${cursor(['9999999999999999999'])}`, { token: operator }));
+    for (const at of ['2020-01-01T00:00:00+20:00', '2020-01-01', 'Jan 1 2020']) {
+      expectRefused(await api.request('GET', `/v1/operations/reconciliations?cursor=${cursor([at, randomUUID()])}`, { token: operator }));
+    }
+  });
+
+  it('takes ids in any letter case as the same id: a member in upper case is found, and cannot delegate to themselves', async () => {
+    const upper = alice.id.toUpperCase();
+    const balance = await api.request('GET', `/v1/cooperatives/${coop}/members/${upper}/balance`, { token: alice.token });
+    expect(balance.status).toBe(200);
+    expect(balance.body.memberId).toBe(alice.id);
+    const transfer = await api.request('POST', `/v1/cooperatives/${coop.toUpperCase()}/transfers`, { token: alice.token, body: { toMemberId: bob.id.toUpperCase(), amount: '0.01' }, headers: { 'idempotency-key': randomUUID() } });
+    expect(transfer.status).toBe(201);
+    const before = await footprint();
+    const self = await api.request('POST', '/v1/delegations', { token: alice.token, body: { delegateMemberId: upper } });
+    expectRefused(self);
+    expect(self.body.error.code).toBe('VALIDATION_ERROR');
+    expect(await footprint()).toEqual(before);
+  });
+
   it('refuses NUL bytes, lone surrogates and display text that hides or reorders characters, changing nothing', async () => {
     const before = await footprint();
     const post = (path: string, token: string, body: unknown) => api.request('POST', path, { token, body, headers: { 'idempotency-key': randomUUID() } });
@@ -126,6 +151,9 @@ describe('hostile input', () => {
     const before = await footprint();
     const year0 = '0000-01-01T00:00:00Z';
     expectRefused(await api.request('GET', `/v1/cooperatives?createdBefore=${year0}`, { token: operator }));
+    // An offset ISO 8601 allows and PostgreSQL does not (beyond ±15:59).
+    expectRefused(await api.request('GET', `/v1/cooperatives/${coop}/members?createdFrom=${encodeURIComponent('2024-01-01T00:00:00+20:00')}`, { token: admin }));
+    expectRefused(await api.request('GET', `/v1/cooperatives/${coop}/holds?createdBefore=${encodeURIComponent('2024-01-01T00:00:00-23:00')}`, { token: admin }));
     expectRefused(await api.request('GET', `/v1/cooperatives/${coop}/members?createdFrom=${year0}`, { token: admin }));
     // Filters compared in the database answer 400; elsewhere the value may be refused earlier or match nothing, never a 500.
     expect((await api.request('GET', `/v1/proposals?createdBefore=${year0}`, { token: alice.token })).status).toBeLessThan(500);

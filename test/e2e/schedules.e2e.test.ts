@@ -230,6 +230,15 @@ describe('scheduled jobs', () => {
         ['clearing_nets_to_zero', true],
       ]);
       expect(detail.body.findings.every((f: { cooperativeId: string }) => f.cooperativeId === coop)).toBe(true);
+      // Its counts are this cooperative's: other cooperatives' results do not show through the totals.
+      expect(detail.body.findingCount).toBe(detail.body.findings.length);
+      expect(detail.body.checks.reduce((n: number, c: { findings: number }) => n + c.findings, 0)).toBe(detail.body.findings.length);
+      // An operator bound to another cooperative lists neither this cooperative's runs nor the network's.
+      const elsewhere = await api.token({ subject: 'op-elsewhere', role: 'operator', cooperativeId: randomUUID() });
+      expect((await api.request('GET', `/v1/operations/reconciliations?cooperativeId=${coop}`, { token: elsewhere })).status).toBe(403);
+      const theirs = await api.request('GET', '/v1/operations/reconciliations?limit=100', { token: elsewhere });
+      expect(theirs.status).toBe(200);
+      expect(theirs.body.items.find((r: { id: string }) => r.id === runId)).toBeUndefined();
       expect(new Set(detail.body.findings.map((f: { check: string }) => f.check))).toEqual(
         new Set(['wallet_equals_lots', 'no_open_hold_past_expiry', 'purchase_lot_has_one_payment', 'succeeded_payment_minted']),
       );

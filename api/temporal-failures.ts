@@ -1,4 +1,4 @@
-import { ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure, WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { isErrorCode } from '../domain/errors';
 import { ApiError } from './errors';
 
@@ -14,16 +14,4 @@ export function apiErrorFromWorkflowFailure(err: unknown): ApiError | undefined 
     }
   }
   return undefined;
-}
-
-/**
- * Starts a workflow that must run once per business id (with USE_EXISTING + REJECT_DUPLICATE): a
- * repeated request joins the running one, and a finished one is never run again.
- */
-export async function startOnce(start: () => Promise<unknown>): Promise<void> {
-  try {
-    await start();
-  } catch (err) {
-    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-  }
 }

@@ -13,7 +13,8 @@ import type { ApiDependencies } from '../dependencies';
 import { ApiError } from '../errors';
 import { defineRoute } from '../route';
 import { distributeByActiveRule } from '../services/revenue-distributions';
-import { apiErrorFromWorkflowFailure, startOnce } from '../temporal-failures';
+import { apiErrorFromWorkflowFailure } from '../temporal-failures';
+import { startOnce, temporalCall } from '../await-workflow';
 
 export function revenueRuleRoutes(deps: ApiDependencies) {
   /** The rule's cooperative: the caller's own, or (for network-wide operators) the rule's. Unknown or foreign rules are NOT_FOUND. */
@@ -57,7 +58,7 @@ export function revenueRuleRoutes(deps: ApiDependencies) {
       async handler({ params, body, auth }) {
         const cooperativeId = await scope(auth, params.ruleId);
         const by = { actor: { subject: auth.subject, role: auth.role }, reason: body.reason };
-        await update(cooperativeId, params.ruleId, () => deps.temporal.workflow.getHandle(revenueRuleWorkflowId(params.ruleId)).executeUpdate(step, { args: [by] }));
+        await update(cooperativeId, params.ruleId, () => temporalCall(deps, () => deps.temporal.workflow.getHandle(revenueRuleWorkflowId(params.ruleId)).executeUpdate(step, { args: [by] })));
         return view(cooperativeId, params.ruleId);
       },
     });
@@ -80,7 +81,7 @@ export function revenueRuleRoutes(deps: ApiDependencies) {
           throw new ApiError('VALIDATION_ERROR', (err as Error).message, [{ path: 'body.shares', message: (err as Error).message }]);
         }
         const { rule, created } = await createRule(deps.pool, { id: randomUUID(), cooperativeId, name: body.name, shares: body.shares, proposer: auth.subject, idempotencyKey: idempotencyKey! });
-        await startOnce(() =>
+        await startOnce(deps, () =>
           deps.temporal.workflow.start(revenueRule, {
             taskQueue: deps.config.temporal.taskQueue,
             workflowId: revenueRuleWorkflowId(rule.id),

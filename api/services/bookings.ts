@@ -4,9 +4,9 @@ import { findResource } from '../../db/resources';
 import { formatMicros } from '../../domain/money';
 import { bookingCost, needsDecision, scheduleCovers, scheduleRanges, weeklyRanges, type Booking } from '../../domain/network/resources';
 import { booking as bookingWorkflow, bookingWorkflowId } from '../../workflows/booking';
+import { startOnce } from '../await-workflow';
 import type { ApiDependencies } from '../dependencies';
 import { ApiError } from '../errors';
-import { startOnce } from '../temporal-failures';
 import { openProposal } from './proposals';
 
 export interface BookingRequest {
@@ -51,7 +51,7 @@ export async function requestBooking(deps: ApiDependencies, req: BookingRequest)
     // Opened at once (never a draft), so it has its deadline.
     decision = { proposalId: proposal.id, closesAt: proposal.closesAt! };
   }
-  await startOnce(() =>
+  await startOnce(deps, () =>
     deps.temporal.workflow.start(bookingWorkflow, {
       taskQueue: deps.config.temporal.taskQueue,
       workflowId: bookingWorkflowId(booking.id),

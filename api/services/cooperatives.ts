@@ -1,7 +1,7 @@
 import { findCooperativeBySlug } from '../../db/cooperatives';
 import type { Cooperative } from '../../domain/cooperative';
 import { cooperativeProvisioning, cooperativeProvisioningWorkflowId } from '../../workflows/cooperative-provisioning';
-import { awaitWorkflowResult } from '../await-workflow';
+import { awaitWorkflowResult, temporalCall } from '../await-workflow';
 import type { ApiDependencies } from '../dependencies';
 import { ApiError } from '../errors';
 
@@ -19,13 +19,15 @@ export async function provisionCooperative(deps: ApiDependencies, input: { slug:
     return { kind: 'existing', cooperative: existing };
   }
   const workflowId = cooperativeProvisioningWorkflowId(input.slug);
-  const handle = await deps.temporal.workflow.start(cooperativeProvisioning, {
-    taskQueue: deps.config.temporal.taskQueue,
-    workflowId,
-    args: [input],
-    // A concurrent duplicate joins the running provisioning instead of starting a second one.
-    workflowIdConflictPolicy: 'USE_EXISTING',
-  });
-  const cooperative = await awaitWorkflowResult(handle, deps.workflowWaitMs ?? 10_000);
+  const handle = await temporalCall(deps, () =>
+    deps.temporal.workflow.start(cooperativeProvisioning, {
+      taskQueue: deps.config.temporal.taskQueue,
+      workflowId,
+      args: [input],
+      // A concurrent duplicate joins the running provisioning instead of starting a second one.
+      workflowIdConflictPolicy: 'USE_EXISTING',
+    }),
+  );
+  const cooperative = await awaitWorkflowResult(deps, handle);
   return cooperative ? { kind: 'created', cooperative } : { kind: 'running', workflowId };
 }

@@ -6,7 +6,8 @@ import { correctionWorkflowId, type Correction, type CorrectionDecision } from '
 import { approveCorrection, correction as correctionWorkflow, rejectCorrection } from '../../workflows/correction';
 import type { ApiDependencies } from '../dependencies';
 import { ApiError } from '../errors';
-import { apiErrorFromWorkflowFailure, startOnce } from '../temporal-failures';
+import { apiErrorFromWorkflowFailure } from '../temporal-failures';
+import { startOnce, temporalCall } from '../await-workflow';
 
 async function correctionOrNotFound(deps: ApiDependencies, cooperativeId: string, correctionId: string): Promise<Correction> {
   const found = await findCorrection(deps.pool, cooperativeId, correctionId);
@@ -16,7 +17,7 @@ async function correctionOrNotFound(deps: ApiDependencies, cooperativeId: string
 
 /** Starts the workflow of a correction that waits for a second operator, or finds it: one per correction, ever. */
 function ensureWorkflow(deps: ApiDependencies, c: Correction): Promise<void> {
-  return startOnce(() =>
+  return startOnce(deps, () =>
     deps.temporal.workflow.start(correctionWorkflow, {
       taskQueue: deps.config.temporal.taskQueue,
       workflowId: correctionWorkflowId(c.id),
@@ -55,7 +56,7 @@ export async function decideCorrection(deps: ApiDependencies, req: { cooperative
   if (!current.requiresApproval) throw new ApiError('CONFLICT', `The correction needed no second operator and is ${current.status}`);
   if (current.status === 'proposed') await ensureWorkflow(deps, current);
   try {
-    await deps.temporal.workflow.getHandle(correctionWorkflowId(req.correctionId)).executeUpdate(DECISIONS[req.decision], { args: [{ actor: req.actor, reason: req.reason }] });
+    await temporalCall(deps, () => deps.temporal.workflow.getHandle(correctionWorkflowId(req.correctionId)).executeUpdate(DECISIONS[req.decision], { args: [{ actor: req.actor, reason: req.reason }] }));
   } catch (err) {
     const mapped = apiErrorFromWorkflowFailure(err);
     if (mapped) throw mapped;

@@ -7,7 +7,7 @@ import { cloudToCents, formatMicros, MoneyFormatError } from '../../domain/money
 import { creditPurchase, creditPurchaseWorkflowId, paymentReady } from '../../workflows/credit-purchase';
 import type { ApiDependencies } from '../dependencies';
 import { ApiError } from '../errors';
-import { startOnce } from '../temporal-failures';
+import { startOnce, temporalCall } from '../await-workflow';
 
 export interface PurchaseRequest {
   cooperativeId: string;
@@ -53,7 +53,7 @@ export async function buyCredits(deps: ApiDependencies, req: PurchaseRequest): P
     workflowIdReusePolicy: 'REJECT_DUPLICATE',
   });
   try {
-    await startOnce(() => deps.temporal.withDeadline(Date.now() + (deps.workflowWaitMs ?? 10_000), () => deps.temporal.workflow.executeUpdateWithStart(paymentReady, { startWorkflowOperation })));
+    await startOnce(deps, () => deps.temporal.workflow.executeUpdateWithStart(paymentReady, { startWorkflowOperation }));
   } catch (err) {
     if (!(await workflowExists(deps, startWorkflowOperation))) {
       // Temporal refused the start (overloaded, unavailable) or did not answer within the wait: nothing
@@ -77,6 +77,5 @@ const DESCRIBE_WAIT_MS = 2_000;
 async function workflowExists(deps: ApiDependencies, op: WithStartWorkflowOperation<typeof creditPurchase>): Promise<boolean> {
   if (await op.workflowHandle().then(() => true, () => false)) return true;
   // Bounded: with Temporal away, the answer is the 503 the failed start already means.
-  const describe = () => deps.temporal.workflow.getHandle(op.options.workflowId).describe();
-  return deps.temporal.withDeadline(Date.now() + DESCRIBE_WAIT_MS, describe).then(() => true, () => false);
+  return temporalCall(deps, () => deps.temporal.workflow.getHandle(op.options.workflowId).describe(), DESCRIBE_WAIT_MS).then(() => true, () => false);
 }

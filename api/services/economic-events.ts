@@ -6,10 +6,9 @@ import { eventProblem, type EconomicEvent } from '../../domain/network/economic-
 import { settlement, settlementWorkflowId, type SettlementResult } from '../../workflows/settlement';
 import type { EconomicEventBody } from '../contracts/network';
 import type { z } from '../contracts/zod';
-import { awaitWorkflowResult } from '../await-workflow';
+import { awaitWorkflowResult, startOnce } from '../await-workflow';
 import type { ApiDependencies } from '../dependencies';
 import { ApiError } from '../errors';
-import { startOnce } from '../temporal-failures';
 
 export interface RecordEventRequest {
   cooperativeId: string;
@@ -50,14 +49,14 @@ async function moveAid(deps: ApiDependencies, cooperativeId: string, cooperative
   const exchangeId = `aid:${request.id}:${cooperativeId}`;
   const workflowId = settlementWorkflowId(exchangeId);
   // Once per exchange: a retry joins the settlement, running or finished, and gets its result.
-  await startOnce(() =>
+  await startOnce(deps, () =>
     deps.temporal.workflow.start(settlement, {
       taskQueue: deps.config.temporal.taskQueue, workflowId,
       args: [{ exchangeId, payerCooperativeId: cooperativeId, payerMemberId: payload.donorMemberId, payeeCooperativeId: request.cooperativeId, amount, memo: `mutual aid for request ${request.id}` }],
       workflowIdConflictPolicy: 'USE_EXISTING', workflowIdReusePolicy: 'REJECT_DUPLICATE',
     }),
   );
-  const result = await awaitWorkflowResult(deps.temporal.workflow.getHandle<typeof settlement>(workflowId), deps.workflowWaitMs ?? 10_000);
+  const result = await awaitWorkflowResult(deps, deps.temporal.workflow.getHandle<typeof settlement>(workflowId));
   if (!result) throw new ApiError('SERVICE_UNAVAILABLE', `The aid's settlement (${workflowId}) is still running; send the same request again`);
   return result;
 }

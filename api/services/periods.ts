@@ -3,6 +3,7 @@ import { periodBounds, periodCloseWorkflowId, type AccountingPeriod, type Period
 import { periodClose, periodCloseState, retryPeriodClose } from '../../workflows/period-close';
 import type { ApiDependencies } from '../dependencies';
 import { ApiError } from '../errors';
+import { temporalCall, waitOf } from '../await-workflow';
 
 export type PeriodCloseOutcome = { kind: 'closed'; period: AccountingPeriod } | { kind: 'underway'; period: AccountingPeriod; close: PeriodCloseState & { workflowId: string } };
 
@@ -20,12 +21,13 @@ export async function closePeriod(deps: ApiDependencies, input: { cooperativeId:
   const workflowId = periodCloseWorkflowId(input.cooperativeId, input.period);
   const args: PeriodCloseInput = { ...input, deadLetterRetryDelaysMs: deps.config.deadLetter.retryDelaysMs };
   // A close under way has made this many attempts: the answer waits for the one this request asks for.
-  const attemptsBefore = await deps.temporal.workflow.getHandle(workflowId).query(periodCloseState).then((s) => s.attempts, () => 0);
-  const handle = await deps.temporal.workflow.signalWithStart(periodClose, { workflowId, taskQueue: deps.config.temporal.taskQueue, args: [args], signal: retryPeriodClose, signalArgs: [] });
-  const deadline = Date.now() + (deps.workflowWaitMs ?? 10_000);
+  const deadline = Date.now() + waitOf(deps);
+  const remaining = () => Math.max(1, deadline - Date.now());
+  const attemptsBefore = await temporalCall(deps, () => deps.temporal.workflow.getHandle(workflowId).query(periodCloseState), remaining()).then((s) => s.attempts, () => 0);
+  const handle = await temporalCall(deps, () => deps.temporal.workflow.signalWithStart(periodClose, { workflowId, taskQueue: deps.config.temporal.taskQueue, args: [args], signal: retryPeriodClose, signalArgs: [] }), remaining());
   let state: PeriodCloseState | undefined;
   for (;;) {
-    state = await handle.query(periodCloseState).catch(() => state);
+    state = await temporalCall(deps, () => handle.query(periodCloseState), remaining()).catch(() => state);
     if (state?.status === 'closed' || (state?.status === 'blocked' && state.attempts > attemptsBefore) || Date.now() > deadline) break;
     await new Promise((r) => setTimeout(r, POLL_MS));
   }

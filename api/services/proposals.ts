@@ -12,9 +12,9 @@ import { formatMicros, parseMicros } from '../../domain/money';
 import { proposal, proposalWorkflowId, type ProposalResults } from '../../workflows/proposal';
 import type { CreateProposalBody } from '../contracts/governance';
 import type { z } from '../contracts/zod';
+import { startOnce } from '../await-workflow';
 import type { ApiDependencies } from '../dependencies';
 import { ApiError } from '../errors';
-import { startOnce } from '../temporal-failures';
 
 export interface OpenProposalRequest {
   originCooperativeId: string;
@@ -49,7 +49,7 @@ async function currentRules(deps: ApiDependencies, stakeholders: string[], amoun
 /** Starts the proposal's workflow once (a retry joins the running one; a finished one never runs again). */
 async function startWindow(deps: ApiDependencies, p: ProposalRecord): Promise<void> {
   const action = p.action as { type: 'credit_transfer'; cooperativeId: string; fromMemberId: string; toMemberId: string; amount: string } | null;
-  await startOnce(() =>
+  await startOnce(deps, () =>
     deps.temporal.workflow.start(proposal, {
       taskQueue: deps.config.temporal.taskQueue,
       workflowId: proposalWorkflowId(p.id),

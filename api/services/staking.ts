@@ -6,11 +6,12 @@ import { stakeWorkflowId, type StakingPosition } from '../../domain/staking';
 import { stake as stakeWorkflow, unstakePosition } from '../../workflows/stake';
 import type { ApiDependencies } from '../dependencies';
 import { ApiError } from '../errors';
-import { apiErrorFromWorkflowFailure, startOnce } from '../temporal-failures';
+import { apiErrorFromWorkflowFailure } from '../temporal-failures';
+import { startOnce, temporalCall } from '../await-workflow';
 
 /** Starts the position's workflow, or finds it running or finished: one per position, ever. */
 function ensureWorkflow(deps: ApiDependencies, p: StakingPosition): Promise<void> {
-  return startOnce(() =>
+  return startOnce(deps, () =>
     deps.temporal.workflow.start(stakeWorkflow, {
       taskQueue: deps.config.temporal.taskQueue,
       workflowId: stakeWorkflowId(p.id),
@@ -52,7 +53,7 @@ export async function unstakeCredits(deps: ApiDependencies, req: { cooperativeId
   if (position.status === 'released') return position;
   await ensureWorkflow(deps, position);
   try {
-    await deps.temporal.workflow.getHandle(stakeWorkflowId(position.id)).executeUpdate(unstakePosition, { args: [{ actor: req.memberId, earlyExit: req.earlyExit }] });
+    await temporalCall(deps, () => deps.temporal.workflow.getHandle(stakeWorkflowId(position.id)).executeUpdate(unstakePosition, { args: [{ actor: req.memberId, earlyExit: req.earlyExit }] }));
   } catch (err) {
     const mapped = apiErrorFromWorkflowFailure(err);
     if (mapped) throw mapped;

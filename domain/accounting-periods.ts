@@ -65,6 +65,8 @@ export interface PeriodCloseInput {
   deadLetterRetryDelaysMs?: readonly number[];
   /** How long a blocked close waits before trying again by itself (default an hour). */
   retryEveryMs?: number;
+  /** Sampling attempts made by the earlier runs of this close, when it continued as new. */
+  attemptsSoFar?: number;
 }
 
 export interface PeriodCloseState {

@@ -24,7 +24,12 @@ export function isErrorCode(value: unknown): value is ErrorCode {
 }
 
 /** Codes a business rule can refuse with (the rest belong to the HTTP edge). */
-export type BusinessErrorCode = Extract<ErrorCode, 'VALIDATION_ERROR' | 'FORBIDDEN' | 'NOT_FOUND' | 'CONFLICT' | 'INSUFFICIENT_FUNDS' | 'IDEMPOTENCY_MISMATCH'>;
+export const BUSINESS_ERROR_CODES = ['VALIDATION_ERROR', 'FORBIDDEN', 'NOT_FOUND', 'CONFLICT', 'INSUFFICIENT_FUNDS', 'IDEMPOTENCY_MISMATCH'] as const satisfies readonly ErrorCode[];
+export type BusinessErrorCode = (typeof BUSINESS_ERROR_CODES)[number];
+
+export function isBusinessErrorCode(value: unknown): value is BusinessErrorCode {
+  return typeof value === 'string' && (BUSINESS_ERROR_CODES as readonly string[]).includes(value);
+}
 
 /** A refusal by a business rule: final (never retried) and carrying its stable code. */
 export class BusinessError extends Error {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Context } from '@temporalio/activity';
 import * as ledger from '../../db/ledger';
 import { proposalWorkflowId, type ProposalResults } from '../../workflows/proposal';
 import { cloud, randomAddress } from '../harness/ledger';
@@ -12,7 +13,8 @@ const WEEK_SECONDS = 7 * 86_400;
 /**
  * Proposals through the real API with the production voting window (7 days, or what the cooperative
  * set), closed in virtual time: the real worker tallies at the deadline, runs the approved action
- * through the ledger and signs the record, on the run's PostgreSQL.
+ * through the ledger and signs the record, on the run's PostgreSQL. For proposals in `lostResults`,
+ * the first attempt of each closing step commits and then fails, as when a worker dies after the COMMIT.
  */
 describe('proposal voting window in virtual time', () => {
   let stack: TimeSkippingStack;
@@ -24,6 +26,13 @@ describe('proposal voting window in virtual time', () => {
   }
   let a: Coop;
   let b: Coop;
+  const lostResults = new Set<string>();
+  /** Runs `step`, then, on a first attempt for a proposal in lostResults, fails as if its result were lost. */
+  const losingFirstResult = async <T>(proposalId: string, step: () => Promise<T>): Promise<T> => {
+    const result = await step();
+    if (lostResults.has(proposalId) && Context.current().info.attempt === 1) throw new Error('connection lost after COMMIT');
+    return result;
+  };
 
   async function cooperative(size: number): Promise<Coop> {
     const operator = await api.token({ subject: 'op', role: 'operator' });
@@ -87,7 +96,14 @@ describe('proposal voting window in virtual time', () => {
   };
 
   beforeAll(async () => {
-    stack = await startTimeSkippingStack({ api: true });
+    stack = await startTimeSkippingStack({
+      api: true,
+      activityOverrides: (real) => ({
+        closeVoting: (proposalId) => losingFirstResult(proposalId, () => real.closeVoting(proposalId)),
+        tallyProposal: (proposalId) => losingFirstResult(proposalId, () => real.tallyProposal(proposalId)),
+        recordProposalOutcome: (input) => losingFirstResult(input.proposalId, () => real.recordProposalOutcome(input)),
+      }),
+    });
     api = stack.api!;
     [a, b] = [await cooperative(4), await cooperative(2)];
   });
@@ -126,6 +142,19 @@ describe('proposal voting window in virtual time', () => {
     expect(record.verified).toEqual({ [a.id]: true });
     expect(record.audit.cooperatives[0].votes.count).toBe(3);
     expect(await votesOf(id)).toHaveLength(3);
+  });
+
+  it('closes and records its outcome once when each closing step runs again after it committed', async () => {
+    const { id } = await open(a.admin);
+    lostResults.add(id);
+    await votes(a.members.slice(0, 3), id, 'yes');
+    const result = await close(id);
+    expect(result.status).toBe('approved');
+    const history = await stack.client.workflow.getHandle(proposalWorkflowId(id)).fetchHistory();
+    expect(history.events!.filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes!.attempt)).toEqual([1, 2, 2, 2]);
+    const decided = await stack.pool.query(`SELECT cooperative_id FROM outbox WHERE event_type = 'proposal.decided' AND aggregate_id = $1`, [id]);
+    expect(decided.rows).toEqual([{ cooperative_id: a.id }]);
+    expect((await audit(id)).verified).toEqual({ [a.id]: true });
   });
 
   it('closes at the end of the period the cooperative configured', async () => {

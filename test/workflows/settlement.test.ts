@@ -1,14 +1,21 @@
 import { randomUUID } from 'node:crypto';
+import { Context } from '@temporalio/activity';
 import { WorkflowFailedError } from '@temporalio/client';
+import { asActivity } from '../../activities/business-failure';
 import * as ledger from '../../db/ledger';
+import { BusinessError } from '../../domain/errors';
 import { settlement, settlementWorkflowId } from '../../workflows/settlement';
 import { addMember, cloud, provisionCooperative } from '../harness/ledger';
 import { startTimeSkippingStack, type TimeSkippingStack } from '../harness/time-skipping';
 
+/** Attempts of the payee's side that fail for `payee-flaky:…` exchanges: more than the 8 it once had before compensation. */
+const FLAKY_ATTEMPTS = 12;
+
 /**
  * Settlement between two cooperatives' ledgers (decision 0022) in virtual time: both sides or neither.
- * The payee's side is made to fail for exchanges named `payee-down:…`, beyond its retries (minutes of
- * virtual time), so the payer's side is compensated.
+ * The payee's side is refused by a business rule for exchanges named `payee-refuses:…`, so the payer's
+ * side is compensated. For `payee-flaky:…` its first attempt commits but its result is lost, and the
+ * next ones find the database down, for minutes of virtual time: it must be retried, not compensated.
  */
 describe('settlement between ledgers', () => {
   let stack: TimeSkippingStack;
@@ -20,7 +27,15 @@ describe('settlement between ledgers', () => {
     stack = await startTimeSkippingStack({
       activityOverrides: (real) => ({
         settleIn: async (req) => {
-          if (req.exchangeId.startsWith('payee-down:')) throw new Error('the payee ledger is unreachable');
+          if (req.exchangeId.startsWith('payee-refuses:')) return asActivity(() => Promise.reject(new BusinessError('NOT_FOUND', "the payee's income account is gone")));
+          if (req.exchangeId.startsWith('payee-flaky:')) {
+            const { attempt } = Context.current().info;
+            if (attempt === 1) {
+              await real.settleIn(req);
+              throw new Error('connection lost after COMMIT');
+            }
+            if (attempt <= FLAKY_ATTEMPTS) throw new Error('the payee ledger is unreachable');
+          }
           return real.settleIn(req);
         },
       }),
@@ -39,7 +54,7 @@ describe('settlement between ledgers', () => {
       args: [{ exchangeId, payerCooperativeId: payer, payerMemberId: member, payeeCooperativeId: payee, amount }],
     });
   const sides = async (exchangeId: string) =>
-    (await stack.pool.query(`SELECT cooperative_id, type, metadata FROM transactions WHERE metadata->>'exchangeId' = $1 OR metadata->>'reverses' IN (SELECT id::text FROM transactions WHERE metadata->>'exchangeId' = $1) ORDER BY created_at`, [exchangeId])).rows;
+    (await stack.pool.query(`SELECT id, cooperative_id, type, metadata FROM transactions WHERE metadata->>'exchangeId' = $1 OR metadata->>'reverses' IN (SELECT id::text FROM transactions WHERE metadata->>'exchangeId' = $1) ORDER BY created_at`, [exchangeId])).rows;
   const wallet = async () => (await ledger.memberBalance(stack.pool, payer, member)).available;
   const clearingClean = async () => (await ledger.integrityReport(stack.pool, undefined, { checks: ['clearing_nets_to_zero'], asOf: new Date(Date.now() + 86_400_000) })).findings;
 
@@ -56,12 +71,27 @@ describe('settlement between ledgers', () => {
     expect(await clearingClean()).toEqual([]);
   });
 
-  it("reverses the payer's side when the payee's fails for good, so neither remains", async () => {
-    const exchangeId = `payee-down:${randomUUID()}`;
+  it("reverses the payer's side when a business rule refuses the payee's, so neither remains", async () => {
+    const exchangeId = `payee-refuses:${randomUUID()}`;
     const before = await wallet();
-    await expect(run(exchangeId, cloud(4))).rejects.toBeInstanceOf(WorkflowFailedError);
+    const failed = await run(exchangeId, cloud(4)).catch((err: unknown) => err);
+    expect(failed).toBeInstanceOf(WorkflowFailedError);
+    expect(failed).toMatchObject({ cause: { type: 'NOT_FOUND' } });
     expect((await sides(exchangeId)).map((t) => [t.cooperative_id, t.type])).toEqual([[payer, 'settlement'], [payer, 'correction']]);
     expect(await wallet()).toBe(before);
+    expect(await clearingClean()).toEqual([]);
+  });
+
+  it("retries the payee's side past any transient failure, a lost commit included, and never reverses the payer's", async () => {
+    const exchangeId = `payee-flaky:${randomUUID()}`;
+    const before = await wallet();
+    const result = await run(exchangeId, cloud(5));
+    // The first attempt's transaction, replayed by its key: one side each, no correction.
+    expect((await sides(exchangeId)).map((t) => [t.cooperative_id, t.type, t.metadata.side])).toEqual([[payer, 'settlement', 'out'], [payee, 'settlement', 'in']]);
+    const attempts = (await stack.client.workflow.getHandle(settlementWorkflowId(exchangeId)).fetchHistory()).events!.filter((e) => e.activityTaskStartedEventAttributes);
+    expect(attempts.at(-1)!.activityTaskStartedEventAttributes!.attempt).toBe(FLAKY_ATTEMPTS + 1);
+    expect(result.inTransaction).toBe((await sides(exchangeId))[1].id);
+    expect(await wallet()).toBe(before - cloud(5));
     expect(await clearingClean()).toEqual([]);
   });
 

@@ -39,11 +39,12 @@ const toPrice = (r: PriceRow): ManualPrice => ({
   createdAt: r.created_at.toISOString(),
 });
 
-export type SetManualPriceRequest = Omit<ManualPrice, 'id' | 'createdAt'> & { idempotencyKey: string };
+/** `observedAt` omitted means now, and then it is not part of the request the key is bound to: a retry replays. */
+export type SetManualPriceRequest = Omit<ManualPrice, 'id' | 'createdAt' | 'observedAt'> & { observedAt?: string; idempotencyKey: string };
 
 /** Records an operator's price for a token. Idempotent by key. */
 export function setManualPrice(pool: Pool, req: SetManualPriceRequest): Promise<{ price: ManualPrice; replayed: boolean }> {
-  const hash = requestHash('set-manual-price', req);
+  const hash = requestHash('set-manual-price', { ...req, observedAt: req.observedAt ?? null });
   return inTenantTransaction(pool, req.cooperativeId, async (client) => {
     const made = await idempotent(
       req.idempotencyKey,
@@ -53,8 +54,8 @@ export function setManualPrice(pool: Pool, req: SetManualPriceRequest): Promise<
         (
           await client.query<PriceRow>(
             `INSERT INTO manual_token_prices (id, cooperative_id, token, price, observed_at, reason, set_by, idempotency_key, request_hash)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${COLUMNS}`,
-            [randomUUID(), req.cooperativeId, req.token, req.price.toString(), req.observedAt, req.reason, req.setBy, req.idempotencyKey, hash],
+             VALUES ($1, $2, $3, $4, coalesce($5::timestamptz, now()), $6, $7, $8, $9) RETURNING ${COLUMNS}`,
+            [randomUUID(), req.cooperativeId, req.token, req.price.toString(), req.observedAt ?? null, req.reason, req.setBy, req.idempotencyKey, hash],
           )
         ).rows[0]!,
     );

@@ -25,11 +25,10 @@ export function tokenPriceRoutes(deps: ApiDependencies) {
       responses: { 200: { description: 'Replayed: the first result', schema: ManualPriceView }, 201: { description: 'Set', schema: ManualPriceView } },
       async handler({ params, body, auth, idempotencyKey, res }) {
         requireCooperativeAccess(auth, params.cooperativeId);
-        const observedAt = body.observedAt ?? new Date().toISOString();
         // A price for a time still to come would price samples before anyone could know it.
-        if (Date.parse(observedAt) > Date.now() + CLOCK_SKEW_MS) throw new ApiError('VALIDATION_ERROR', 'Invalid body', [{ path: 'body.observedAt', message: 'must not be in the future' }]);
+        if (body.observedAt && Date.parse(body.observedAt) > Date.now() + CLOCK_SKEW_MS) throw new ApiError('VALIDATION_ERROR', 'Invalid body', [{ path: 'body.observedAt', message: 'must not be in the future' }]);
         const made = await setManualPrice(deps.pool, {
-          cooperativeId: params.cooperativeId, token: body.token, price: body.price, observedAt, reason: body.reason, setBy: auth.subject, idempotencyKey: idempotencyKey!,
+          cooperativeId: params.cooperativeId, token: body.token, price: body.price, ...(body.observedAt ? { observedAt: body.observedAt } : {}), reason: body.reason, setBy: auth.subject, idempotencyKey: idempotencyKey!,
         });
         res.setHeader('Idempotent-Replayed', String(made.replayed));
         return { status: made.replayed ? 200 : 201, body: manualPriceView(made.price) };

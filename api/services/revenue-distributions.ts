@@ -22,5 +22,6 @@ export async function distributeByActiveRule(
     shares: rule.shares.flatMap((s) => (s.memberId === undefined ? [] : [{ memberId: s.memberId, basisPoints: s.basisPoints }])),
     ...(stakers ? { stakers: { basisPoints: stakers.basisPoints, period: req.period! } } : {}),
     rule: { ruleId: rule.id, version: rule.version },
+    requested: { cooperativeId: req.cooperativeId, distributionId: req.distributionId, amount: req.amount, period: req.period ?? null },
   });
 }

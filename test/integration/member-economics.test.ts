@@ -112,6 +112,19 @@ describe('member economics in the ledger', () => {
     await clean();
   });
 
+  it('binds the key to what the caller asked for: shares filled in from a rule that changed since replay the first distribution', async () => {
+    const [payer, first, second] = members as [string, string, string];
+    await buy(payer, 100);
+    await ledger.redeemUsage(pool, { cooperativeId: coop, memberId: payer, primitive: 'compute_hours', quantity: 50_000_000n, idempotencyKey: 'earned' });
+    const requested = { distributionId: 'by-rule', amount: cloud(1) };
+    const req = { cooperativeId: coop, ...requested, shares: [{ memberId: first, basisPoints: 10_000 }], requested, idempotencyKey: 'dist-by-rule' };
+    const made = await ledger.distributeRevenue(pool, req);
+    const retried = await ledger.distributeRevenue(pool, { ...req, shares: [{ memberId: second, basisPoints: 10_000 }] });
+    expect({ replayed: retried.replayed, id: retried.transaction.id }).toEqual({ replayed: true, id: made.transaction.id });
+    expect(await code(ledger.distributeRevenue(pool, { ...req, amount: cloud(2), requested: { ...requested, amount: cloud(2) } }))).toBe('IDEMPOTENCY_MISMATCH');
+    await clean();
+  });
+
   it('refuses a stakers share with no position in the period, or a period not yet ended, changing nothing', async () => {
     await buy(members[0]!, 100);
     await ledger.redeemUsage(pool, { cooperativeId: coop, memberId: members[0]!, primitive: 'compute_hours', quantity: 50_000_000n, idempotencyKey: 'earned' });

@@ -27,6 +27,12 @@ export interface RevenueDistributionRequest {
    * the stakers' share (default: the largest share, first on ties, the stakers' last).
    */
   remainderTo?: number;
+  /**
+   * What the caller asked for, which the idempotency key binds (default: the whole request). A caller
+   * that fills in shares from the rule in force passes its own request here, so a retry after the rule
+   * changed replays the first distribution instead of being refused as another request.
+   */
+  requested?: unknown;
   /** The governing revenue rule and its version, recorded on the transaction. */
   rule?: { ruleId: string; version: number };
   idempotencyKey: string;
@@ -78,7 +84,7 @@ export function distributeRevenue(pool: Pool, req: RevenueDistributionRequest): 
     // Distributions of one cooperative queue on the distributions account, so two cannot spend the same surplus.
     lock: [1, ...req.shares.map((_, i) => system.length + i)],
   };
-  return runIdempotent(pool, req.cooperativeId, 'revenue-distribution', req.idempotencyKey, { ...req, remainderTo }, spec, async ({ client, cooperativeId, idempotencyKey, requestHash, accounts }) => {
+  return runIdempotent(pool, req.cooperativeId, 'revenue-distribution', req.idempotencyKey, req.requested ?? { ...req, remainderTo }, spec, async ({ client, cooperativeId, idempotencyKey, requestHash, accounts }) => {
     const [issued, distributed, outstanding, cash] = accounts;
     const wallets = accounts.slice(system.length);
     const { rows } = await client.query<{ surplus: string }>(

@@ -9,7 +9,7 @@ import { buildOpenApiDocument } from './openapi';
 import { tokenAuthenticator } from './auth/authenticate';
 import { federatedAuthenticator } from './auth/federated';
 import { principalVerifier } from './auth/principal';
-import { countedByRoute, rateLimiters } from './rate-limits';
+import { countedByRoute, limiterBeforeRoutes, rateLimiters } from './rate-limits';
 import { requestLogger } from './request-log';
 import { mountRoute } from './route';
 import { campaignRoutes } from './routes/campaigns';
@@ -46,14 +46,14 @@ export function createApp(deps: ApiDependencies): express.Express {
   app.set('etag', false);
 
   app.use(requestLogger(deps.logger));
-  const metrics = createMetrics(() => networkReport(deps.pool));
+  const metrics = createMetrics(() => networkReport(deps.pool), deps.config.api.metricsToken);
   app.use(metrics.middleware);
   app.get('/metrics', metrics.endpoint);
   app.use(healthRouter(deps));
 
   // Requests a route's gate will identify are limited there, by principal (api/route.ts); all others here, by address.
   const limiters = rateLimiters(deps.pool, deps.config.rateLimits);
-  app.use((req, res, next) => (countedByRoute(req) ? next() : limiters.byIp(req, res, next)));
+  app.use((req, res, next) => (countedByRoute(req) ? next() : limiterBeforeRoutes(limiters, req)(req, res, next)));
 
   const registry = new OpenAPIRegistry();
   // Before the JSON parser: the webhook's signature is checked over the raw body.

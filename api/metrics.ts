@@ -1,6 +1,8 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { NetworkFigures, NetworkReport } from '../db/network-reports';
+import { ApiError } from './errors';
 
 /** The network report's figures as gauges, read at each scrape; `cooperative="network"` for the whole network. */
 function networkGauges(registry: Registry, report: () => Promise<NetworkReport>): void {
@@ -31,8 +33,12 @@ function networkGauges(registry: Registry, report: () => Promise<NetworkReport>)
   const gauges = figures.map(([field, name, help]) => ({ field, gauge: new Gauge({ name, help, labelNames: ['cooperative'] as const, registers: [registry], collect: fillOnce }) }));
 }
 
-/** Prometheus metrics for one API instance: default process metrics, per-route HTTP figures and the network's report. */
-export function createMetrics(report?: () => Promise<NetworkReport>) {
+/**
+ * Prometheus metrics for one API instance: default process metrics, per-route HTTP figures and the
+ * network's report. With `token`, the endpoint answers only a scraper that presents it as a bearer token:
+ * the report's figures are per cooperative, which the API shows otherwise to network-wide operators only.
+ */
+export function createMetrics(report?: () => Promise<NetworkReport>, token?: string) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const labelNames = ['method', 'route', 'status'] as const;
@@ -57,7 +63,13 @@ export function createMetrics(report?: () => Promise<NetworkReport>) {
     next();
   };
 
-  const endpoint: RequestHandler = async (_req, res) => {
+  const expected = token === undefined ? undefined : createHash('sha256').update(`Bearer ${token}`).digest();
+  const endpoint: RequestHandler = async (req, res, next) => {
+    // Compared as digests: equal lengths, in constant time.
+    if (expected && !timingSafeEqual(expected, createHash('sha256').update(req.headers.authorization ?? '').digest())) {
+      next(new ApiError('UNAUTHENTICATED', 'The metrics endpoint needs its bearer token (API_METRICS_TOKEN)'));
+      return;
+    }
     res.type(registry.contentType).send(await registry.metrics());
   };
 

@@ -48,6 +48,11 @@ class PostgresStore implements Store {
 export interface RateLimiters {
   /** Requests without a valid token (public routes, and bad or missing tokens), per client IP. */
   byIp: RequestHandler;
+  /**
+   * Webhooks from payment providers, per sending IP, on a budget of their own (a machine's: the service
+   * budget): a flood of unauthenticated requests from a shared address must not delay a payment's event.
+   */
+  webhooks: RequestHandler;
   /** Authenticated requests, per principal, by the principal's role (members: queries and mutations apart). */
   byPrincipal: RequestHandler;
 }
@@ -92,6 +97,13 @@ export function rateLimiters(pool: Pool, limits: Config['rateLimits']): RateLimi
       keyGenerator: (req) => ipKeyGenerator(req.ip ?? req.socket.remoteAddress ?? 'unknown'),
       handler: refuse('from this address'),
     }),
+    webhooks: rateLimit({
+      ...common,
+      limit: limits.service,
+      store: new PostgresStore(pool, limits.windowMs, 'webhook:'),
+      keyGenerator: (req) => ipKeyGenerator(req.ip ?? req.socket.remoteAddress ?? 'unknown'),
+      handler: refuse('of webhooks from this address'),
+    }),
     byPrincipal: rateLimit({
       ...common,
       store: new PostgresStore(pool, limits.windowMs, 'principal:'),
@@ -108,9 +120,14 @@ export function rateLimiters(pool: Pool, limits: Config['rateLimits']): RateLimi
 /** Whether a request carries credentials at all. */
 export const carriesCredentials = (req: Request) => req.headers.authorization !== undefined;
 
+const isWebhook = (req: Request) => req.path.startsWith('/v1/webhooks/');
+
 /**
  * Whether a route's gate will count the request (api/route.ts): credentialed requests to the API's
- * routes. Everything else (public documents, webhooks, requests without credentials) is counted by
- * address before any route runs.
+ * routes. Everything else is counted by address before any route runs: webhooks on their own budget,
+ * the rest (public documents, requests without credentials or with bad ones) on the public one.
  */
-export const countedByRoute = (req: Request) => carriesCredentials(req) && req.path.startsWith('/v1/') && !req.path.startsWith('/v1/webhooks/');
+export const countedByRoute = (req: Request) => carriesCredentials(req) && req.path.startsWith('/v1/') && !isWebhook(req);
+
+/** The limiter that counts a request before any route runs (see countedByRoute). */
+export const limiterBeforeRoutes = (limiters: RateLimiters, req: Request) => (isWebhook(req) ? limiters.webhooks : limiters.byIp);

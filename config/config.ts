@@ -33,6 +33,8 @@ export const EnvSchema = z.object({
   API_PORT: port.default(3000),
   /** Largest JSON body the API accepts. */
   API_BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/, 'must look like 100kb').default('100kb'),
+  // Set in production: /metrics carries per-cooperative figures. Unset, it is open (development, a private network).
+  API_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
 
   /** A workflow bundle built beforehand (for example at image build): the worker loads it instead of bundling at start. */
   WORKER_WORKFLOW_BUNDLE: z.string().min(1).optional(),
@@ -171,7 +173,7 @@ export interface Config {
   env: Env['NODE_ENV'];
   logLevel: Env['LOG_LEVEL'];
   stateDir: string;
-  api: { host: string; port: number; bodyLimit: string };
+  api: { host: string; port: number; bodyLimit: string; metricsToken?: string };
   worker: { metricsPort: number; workflowBundlePath?: string; outboxRelay: boolean; schedules: boolean };
   database: { url: string; ownerUrl: string; appPassword?: string; external: boolean; poolMax: number; embeddedPort: number };
   temporal: {
@@ -282,7 +284,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     env: e.NODE_ENV,
     logLevel: e.LOG_LEVEL,
     stateDir: path.resolve(e.STATE_DIR),
-    api: { host: e.API_HOST, port: e.API_PORT, bodyLimit: e.API_BODY_LIMIT },
+    api: { host: e.API_HOST, port: e.API_PORT, bodyLimit: e.API_BODY_LIMIT, ...(e.API_METRICS_TOKEN ? { metricsToken: e.API_METRICS_TOKEN } : {}) },
     worker: { metricsPort: e.WORKER_METRICS_PORT, workflowBundlePath: e.WORKER_WORKFLOW_BUNDLE, outboxRelay: e.WORKER_OUTBOX_RELAY, schedules: e.WORKER_SCHEDULES },
     database: {
       url: e.DATABASE_URL ?? embeddedDatabaseUrl(e.EMBEDDED_PG_PORT),

@@ -3,7 +3,8 @@ import type { ApiDependencies } from '../dependencies';
 
 const CHECK_TIMEOUT_MS = 2_000;
 
-async function check(name: string, probe: () => Promise<unknown>): Promise<[string, string]> {
+/** A failing check answers `failing` only: its error (hosts, ports, role names) goes to the log, not to anyone who asks. */
+async function check(log: ApiDependencies['logger'], name: string, probe: () => Promise<unknown>): Promise<[string, string]> {
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
@@ -14,7 +15,8 @@ async function check(name: string, probe: () => Promise<unknown>): Promise<[stri
     ]);
     return [name, 'ok'];
   } catch (err) {
-    return [name, `failing: ${err instanceof Error ? err.message : String(err)}`];
+    log.warn({ check: name, err: err instanceof Error ? err.message : String(err) }, 'readiness check failing');
+    return [name, 'failing'];
   } finally {
     clearTimeout(timer);
   }
@@ -29,9 +31,9 @@ export function healthRouter(deps: ApiDependencies): Router {
   router.get('/readyz', async (_req, res) => {
     const checks = Object.fromEntries(
       await Promise.all([
-        check('postgres', () => deps.pool.query('SELECT 1')),
+        check(deps.logger, 'postgres', () => deps.pool.query('SELECT 1')),
         // With a deadline of its own: a probe that lost the race must not go on retrying in the background.
-        check('temporal', () => deps.temporal.withDeadline(Date.now() + CHECK_TIMEOUT_MS, () => deps.temporal.workflowService.getSystemInfo({}))),
+        check(deps.logger, 'temporal', () => deps.temporal.withDeadline(Date.now() + CHECK_TIMEOUT_MS, () => deps.temporal.workflowService.getSystemInfo({}))),
       ]),
     );
     const ready = Object.values(checks).every((v) => v === 'ok');

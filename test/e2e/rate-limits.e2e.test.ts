@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import Stripe from 'stripe';
 import { randomAddress } from '../harness/ledger';
 import { startTestApi, startTestWorker, type TestApi, type TestWorker } from '../harness/stack';
 
@@ -76,5 +77,9 @@ describe('rate limits', () => {
     expect(statuses.slice(first).every((s) => s === 429)).toBe(true);
     // Liveness and readiness stay answerable for orchestrators.
     expect((await one.request('GET', '/healthz')).status).toBe(200);
+    // A payment provider's webhook from the same address draws on a budget of its own.
+    const payload = JSON.stringify({ id: `evt_limits_${randomUUID()}`, object: 'event', type: 'customer.created', data: { object: { id: 'cus_1', object: 'customer' } } });
+    const signature = new Stripe('sk_test_limits').webhooks.generateTestHeaderString({ payload, secret: one.config.stripe.webhookSecret });
+    expect((await one.request('POST', '/v1/webhooks/stripe', { rawBody: payload, headers: { 'stripe-signature': signature } })).status).toBe(200);
   });
 });

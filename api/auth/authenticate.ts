@@ -116,6 +116,9 @@ export function requireMemberAccess(auth: AuthContext, cooperativeId: string, me
   if (auth.role === 'member' && auth.subject !== memberId) throw new ApiError('FORBIDDEN', 'Members can only act on their own wallet');
 }
 
+/** Whether a record of `memberId` is the caller's to see: a member's own only; to a member, another's is as unknown as one that does not exist (404, not 403). */
+export const ownsOrManages = (auth: AuthContext, memberId: string): boolean => auth.role !== 'member' || auth.subject === memberId;
+
 /** The member a list is narrowed to: a member sees only their own rows; others any member of the cooperative, or all. */
 export function listedMember(auth: AuthContext, cooperativeId: string, memberId: string | undefined): string | undefined {
   requireCooperativeAccess(auth, cooperativeId);

@@ -1,6 +1,6 @@
 import { findPurchase, listPurchases } from '../../db/credit-purchases';
 import { creditPurchaseWorkflowId } from '../../workflows/credit-purchase';
-import { callerCooperative, listedMember, requireMemberAccess } from '../auth/authenticate';
+import { callerCooperative, listedMember, ownsOrManages } from '../auth/authenticate';
 import { CooperativeScope } from '../contracts/ledger';
 import { CreateCreditPurchaseBody, CreditPurchaseListQuery, CreditPurchasePage, CreditPurchaseView, creditPurchaseView, PurchaseParams } from '../contracts/credit-purchases';
 import type { ApiDependencies } from '../dependencies';
@@ -38,8 +38,7 @@ export function creditPurchaseRoutes(deps: ApiDependencies) {
       async handler({ params, auth }) {
         const cooperativeId = callerCooperative(auth);
         const purchase = await findPurchase(deps.pool, cooperativeId, params.purchaseId);
-        if (!purchase) throw new ApiError('NOT_FOUND', 'Purchase not found');
-        requireMemberAccess(auth, cooperativeId, purchase.memberId);
+        if (!purchase || !ownsOrManages(auth, purchase.memberId)) throw new ApiError('NOT_FOUND', 'Purchase not found');
         return { status: 200, body: creditPurchaseView(purchase, creditPurchaseWorkflowId(purchase.id)) };
       },
     }),

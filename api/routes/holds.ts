@@ -1,6 +1,6 @@
 import { findHold, listHolds } from '../../db/holds';
 import { reserveHold, resolveHold, type HoldOutcome } from '../../db/ledger';
-import { listedMember, requireCooperativeAccess, requireMemberAccess, type AuthContext } from '../auth/authenticate';
+import { listedMember, ownsOrManages, requireCooperativeAccess, requireMemberAccess, type AuthContext } from '../auth/authenticate';
 import { FinalizeHoldBody, HoldListQuery, HoldPage, HoldParams, HoldView, holdView, ReserveHoldBody } from '../contracts/holds';
 import { CooperativeScope } from '../contracts/ledger';
 import type { ApiDependencies } from '../dependencies';
@@ -45,8 +45,7 @@ export function holdRoutes(deps: ApiDependencies) {
       async handler({ params, auth }) {
         requireCooperativeAccess(auth, params.cooperativeId);
         const hold = await findHold(deps.pool, params.cooperativeId, params.holdId);
-        // Another member's hold is as unknown to a member as a hold that does not exist.
-        if (!hold || (auth.role === 'member' && hold.memberId !== auth.subject)) throw new ApiError('NOT_FOUND', 'Hold not found');
+        if (!hold || !ownsOrManages(auth, hold.memberId)) throw new ApiError('NOT_FOUND', 'Hold not found');
         return { status: 200, body: holdView(hold) };
       },
     }),

@@ -1,7 +1,7 @@
 import { findPosition, listPositions } from '../../db/staking-positions';
 import { replaceStakingTerms, stakingTerms } from '../../db/staking-terms';
 import { validateStakingTerms } from '../../domain/staking';
-import { requireCooperativeAccess, requireMemberAccess } from '../auth/authenticate';
+import { ownsOrManages, requireCooperativeAccess, requireMemberAccess } from '../auth/authenticate';
 import { CooperativeScope } from '../contracts/ledger';
 import { PositionListQuery, PositionPage, PositionParams, PositionView, positionView, StakeBody, StakingTermsBody, StakingTermsView, stakingTermsView, UnstakeBody } from '../contracts/staking';
 import type { ApiDependencies } from '../dependencies';
@@ -91,8 +91,7 @@ export function stakingRoutes(deps: ApiDependencies) {
       async handler({ params, auth }) {
         requireCooperativeAccess(auth, params.cooperativeId);
         const position = await findPosition(deps.pool, params.cooperativeId, params.positionId);
-        if (!position) throw new ApiError('NOT_FOUND', 'Staking position not found');
-        requireMemberAccess(auth, params.cooperativeId, position.memberId);
+        if (!position || !ownsOrManages(auth, position.memberId)) throw new ApiError('NOT_FOUND', 'Staking position not found');
         return { status: 200, body: positionView(position) };
       },
     }),

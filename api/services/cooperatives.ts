@@ -29,5 +29,7 @@ export async function provisionCooperative(deps: ApiDependencies, input: { slug:
     }),
   );
   const cooperative = await awaitWorkflowResult(deps, handle);
+  // A concurrent request for the slug with another name joined the first one's provisioning: it is a conflict, not its success.
+  if (cooperative && cooperative.name !== input.name) throw new ApiError('CONFLICT', `Cooperative '${input.slug}' already exists with another name`);
   return cooperative ? { kind: 'created', cooperative } : { kind: 'running', workflowId };
 }

@@ -73,6 +73,21 @@ describe('cooperative provisioning, end to end', () => {
     expect(rows[0].n).toBe(1);
   });
 
+  it('answers concurrent requests for one slug with different names with one cooperative and a conflict for the others', async () => {
+    const s = slug();
+    const results = await Promise.all(['Alpha', 'Beta', 'Alpha', 'Beta'].map((name) => api.request('POST', '/v1/cooperatives', { token: operator, body: { slug: s, name } })));
+    const done = await api.temporal.workflow.getHandle(`cooperative:${s}`).result();
+    for (const [i, r] of results.entries()) {
+      const name = i % 2 ? 'Beta' : 'Alpha';
+      if (r.status === 202) continue;
+      // Each answer matches its own request: the cooperative it asked for, or a conflict.
+      if (name === done.name) expect([200, 201]).toContain(r.status);
+      else expect({ status: r.status, code: r.body.error?.code }).toEqual({ status: 409, code: 'CONFLICT' });
+    }
+    const { rows } = await api.pool.query('SELECT count(*)::int AS n FROM cooperatives WHERE slug = $1', [s]);
+    expect(rows[0].n).toBe(1);
+  });
+
   it('enforces roles and the caller cooperative', async () => {
     const s = slug();
     const created = await api.request('POST', '/v1/cooperatives', { token: operator, body: { slug: s, name: 'Mine' } });

@@ -15,6 +15,8 @@ const STATUS: Record<ErrorCode, number> = {
   UNSUPPORTED_MEDIA_TYPE: 415,
   RATE_LIMITED: 429,
   SERVICE_UNAVAILABLE: 503,
+  // The payment provider refused what we asked of it: nothing the client's retry changes.
+  PAYMENT_PROVIDER_ERROR: 502,
   INTERNAL: 500,
 };
 

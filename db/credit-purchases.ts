@@ -78,17 +78,36 @@ export function findPurchase(pool: Pool, cooperativeId: string, id: string): Pro
 /**
  * The purchase a Stripe event is about, across cooperatives (webhooks arrive without a tenant): by the
  * PaymentIntent id we recorded, or by the purchase id in the PaymentIntent's metadata, which covers an
- * event that arrives before the purchase has recorded its PaymentIntent.
+ * event that arrives before the purchase has recorded its PaymentIntent. Metadata never names a
+ * purchase whose recorded PaymentIntent is another (anyone can copy it into a PaymentIntent of theirs),
+ * and the recorded id outranks it (`IS TRUE`: a null comparison would sort first).
  */
 export async function findPurchaseForPayment(pool: Pool, ref: { paymentIntentId: string; purchaseId?: string }): Promise<{ id: string; cooperativeId: string } | undefined> {
   const byMetadata = ref.purchaseId && isUuid(ref.purchaseId) ? ref.purchaseId : null;
   const { rows } = await inSystemTransaction(pool, (client) =>
     client.query<{ id: string; cooperative_id: string }>(
-      'SELECT id, cooperative_id FROM credit_purchases WHERE payment_intent_id = $1 OR id = $2 ORDER BY payment_intent_id = $1 DESC LIMIT 1',
+      `SELECT id, cooperative_id FROM credit_purchases
+        WHERE payment_intent_id = $1 OR (id = $2 AND (payment_intent_id IS NULL OR payment_intent_id = $1))
+        ORDER BY (payment_intent_id = $1) IS TRUE DESC LIMIT 1`,
       [ref.paymentIntentId, byMetadata],
     ),
   );
   return rows[0] && { id: rows[0].id, cooperativeId: rows[0].cooperative_id };
+}
+
+/**
+ * Whether a purchase may still record the PaymentIntent of an event received at `receivedAt`: one
+ * still creating its payment, recorded before the event (a PaymentIntent is created after its
+ * purchase), and recent enough to still be creating it (decision 0036).
+ */
+export async function mayStillRecordPayment(pool: Pool, receivedAt: Date, withinMs: number): Promise<boolean> {
+  const { rows } = await inSystemTransaction(pool, (client) =>
+    client.query<{ pending: boolean }>(
+      `SELECT EXISTS (SELECT 1 FROM credit_purchases WHERE status = 'creating_payment' AND created_at <= $1 AND created_at > $1::timestamptz - $2 * interval '1 millisecond') AS pending`,
+      [receivedAt, withinMs],
+    ),
+  );
+  return rows[0]!.pending;
 }
 
 export interface PurchaseStep {

@@ -1,10 +1,12 @@
 /**
  * A card purchase of credits, as its workflow moves it along (see workflows/credit-purchase.ts).
+ * `failed`: Stripe refused to create the payment, or to settle it at the deadline, in a way no retry
+ * changes (PAYMENT_PROVIDER_ERROR); the purchase ends there, its history says why.
  * `mint_failed`: paid, but minting failed beyond its retries and went to the dead-letter queue; the
  * purchase moves on to `minted` if a retry there succeeds, and stays here if an operator resolves or
  * discards it (decision 0014).
  */
-export const PURCHASE_STATUSES = ['creating_payment', 'awaiting_payment', 'minted', 'mint_failed', 'expired', 'refunded'] as const;
+export const PURCHASE_STATUSES = ['creating_payment', 'awaiting_payment', 'minted', 'mint_failed', 'expired', 'failed', 'refunded'] as const;
 export type PurchaseStatus = (typeof PURCHASE_STATUSES)[number];
 
 /** What a payment provider's event means for a purchase (api/stripe-events.ts maps Stripe's events to these). */

@@ -37,3 +37,19 @@ export function unstorablePath(value: unknown, path: string[] = [], depth = 0): 
   }
   return undefined;
 }
+
+/** Below this depth a copy made storable keeps no more (Stripe's events nest a handful of levels). */
+const STORABLE_DEPTH = 64;
+
+/**
+ * `value` with every string (key or value) made storable: NUL and lone surrogates become U+FFFD, and
+ * what nests deeper than PostgreSQL should be asked to parse becomes null. For text received from
+ * others that must be kept whatever it holds.
+ */
+export function storableCopy(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return isStorable(value) ? value : (value.replaceAll('\u0000', '\uFFFD') as unknown as { toWellFormed(): string }).toWellFormed();
+  if (value === null || typeof value !== 'object') return value;
+  if (depth >= STORABLE_DEPTH) return null;
+  if (Array.isArray(value)) return value.map((item) => storableCopy(item, depth + 1));
+  return Object.fromEntries(Object.entries(value).map(([key, item]) => [storableCopy(key) as string, storableCopy(item, depth + 1)]));
+}

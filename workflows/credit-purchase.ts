@@ -1,4 +1,4 @@
-import { type ActivityOptions, condition, defineQuery, defineSignal, defineUpdate, patched, proxyActivities, proxyLocalActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import { type ActivityOptions, condition, defineQuery, defineSignal, defineUpdate, log, patched, proxyActivities, proxyLocalActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import type { LedgerActivities } from '../activities/ledger';
 import type { PaymentActivities } from '../activities/payments';
 import type { PaymentEventKind, PurchaseStatus } from '../domain/credit-purchase';
@@ -50,7 +50,9 @@ const DAY = 86_400_000;
 
 // As ordinary activities: the purchase's refund workflow (workflows/purchase-refund.ts) uses them, the
 // deadline's settleUnpaidPayment is one, and purchases started before decision 0028 replay them.
-const paymentStep: ActivityOptions = { startToCloseTimeout: '30 seconds', retry: { initialInterval: '1 second', maximumInterval: '1 minute' } };
+// 30 s holds a Stripe call's three tries of 8 s each (clients/stripe.ts), so a slow answer is not cut
+// short and repeated. Stripe's lasting refusals (PAYMENT_PROVIDER_ERROR) are never retried; the rest are.
+const paymentStep: ActivityOptions = { startToCloseTimeout: '30 seconds', retry: { initialInterval: '1 second', maximumInterval: '1 minute', nonRetryableErrorTypes: ['PAYMENT_PROVIDER_ERROR'] } };
 export const { createPaymentIntent, settleUnpaidPayment, recordPurchaseStep, findPurchase } = proxyActivities<PaymentActivities>(paymentStep);
 // A ledger write takes milliseconds: a short timeout lets a write lost with a killed worker be retried soon.
 // Its retries are bounded (about four minutes of them): a write still failing then goes to the
@@ -81,21 +83,22 @@ const local = {
 export async function creditPurchase(input: CreditPurchaseInput): Promise<CreditPurchaseState> {
   const state: CreditPurchaseState = { status: 'creating_payment', clawedBackCents: 0n };
   const seen = new Set<string>();
-  const failures: PaymentEvent[] = [];
+  // Successes and failures, judged against the purchase's own PaymentIntent once it is known: an event
+  // may name this purchase in metadata Stripe copied from another PaymentIntent.
+  const outcomes: PaymentEvent[] = [];
   const refunds: PaymentEvent[] = [];
-  let paid: PaymentEvent | undefined;
-  let payable = false;
+  /** The Update answers once the purchase is payable, or has ended without a payment to make. */
+  let answerable = false;
   setHandler(creditPurchaseStatus, () => state);
   const deadLetters = deadLetterSettlements();
   setHandler(paymentReady, async () => {
-    await condition(() => payable);
+    await condition(() => answerable);
     return state;
   });
   setHandler(paymentEvent, (event) => {
     if (seen.has(event.eventId)) return;
     seen.add(event.eventId);
-    if (event.kind === 'succeeded') paid ??= event;
-    else if (event.kind === 'failed') failures.push(event);
+    if (event.kind === 'succeeded' || event.kind === 'failed') outcomes.push(event);
     else refunds.push(event);
   });
   // Purchases started before decision 0028 replay their steps as the (remote) activities their histories hold.
@@ -113,11 +116,19 @@ export async function creditPurchase(input: CreditPurchaseInput): Promise<Credit
     { key: BusinessStatus, value: state.status },
   ]);
 
-  const intent = await steps.createPaymentIntent({ purchaseId: input.purchaseId, cooperativeId: input.cooperativeId, memberId: input.memberId, amountCents: input.amountCents });
+  // Only Stripe's lasting refusal ends the step (anything else is retried): the purchase fails, and the
+  // Update answers with it, so the POST reports it at once instead of waiting on a payment never made.
+  const created = await unlessFailed(() => steps.createPaymentIntent({ purchaseId: input.purchaseId, cooperativeId: input.cooperativeId, memberId: input.memberId, amountCents: input.amountCents }));
+  if (created.error !== undefined) {
+    await step('payment-refused', 'failed', { detail: { reason: created.error } });
+    answerable = true;
+    return state;
+  }
+  const intent = created.value;
   state.paymentIntentId = intent.paymentIntentId;
   state.clientSecret = intent.clientSecret;
   await step('payment-created', 'awaiting_payment', { detail: { paymentIntentId: intent.paymentIntentId }, set: intent });
-  payable = true;
+  answerable = true;
 
   // A failed attempt is recorded and the member may try again until the deadline. At the deadline
   // Stripe is asked how the payment stands: a success whose webhook is late still mints, and a payment
@@ -126,15 +137,24 @@ export async function creditPurchase(input: CreditPurchaseInput): Promise<Credit
   let deadline = Date.now() + timeout;
   let paidBy: string | undefined;
   while (!paidBy) {
-    await condition(() => paid !== undefined || failures.length > 0, Math.max(deadline - Date.now(), 0));
-    for (let failure = failures.shift(); failure; failure = failures.shift()) {
-      await step(failure.eventId, 'awaiting_payment', { detail: { paymentFailed: true } });
+    await condition(() => outcomes.length > 0, Math.max(deadline - Date.now(), 0));
+    for (let event = outcomes.shift(); event; event = outcomes.shift()) {
+      // Another PaymentIntent's outcome is recorded for operators and changes nothing (histories from before this check took it).
+      if (event.paymentIntentId !== intent.paymentIntentId && patched('purchase-own-payment-intent-only')) {
+        log.warn('payment event for another PaymentIntent ignored', { purchaseId: input.purchaseId, eventId: event.eventId, eventPaymentIntentId: event.paymentIntentId });
+        await step(event.eventId, 'awaiting_payment', { detail: { ignored: 'another PaymentIntent', kind: event.kind, paymentIntentId: event.paymentIntentId } });
+      } else if (event.kind === 'failed') await step(event.eventId, 'awaiting_payment', { detail: { paymentFailed: true } });
+      else paidBy ??= event.eventId;
     }
-    if (paid) paidBy = paid.eventId;
-    else if (Date.now() >= deadline) {
-      const settled = await settleUnpaidPayment({ purchaseId: input.purchaseId, paymentIntentId: intent.paymentIntentId });
-      if (settled === 'succeeded') paidBy = 'stripe-status-at-deadline';
-      else if (settled === 'processing') deadline = Date.now() + timeout;
+    if (!paidBy && Date.now() >= deadline) {
+      const settled = await unlessFailed(() => settleUnpaidPayment({ purchaseId: input.purchaseId, paymentIntentId: intent.paymentIntentId }));
+      if (settled.error !== undefined) {
+        // Stripe refuses to say how the payment stands: an operator settles it (the reconciliation flags a payment that succeeded all the same).
+        await step('settle-refused', 'failed', { detail: { reason: settled.error, paymentIntentId: intent.paymentIntentId } });
+        return state;
+      }
+      if (settled.value === 'succeeded') paidBy = 'stripe-status-at-deadline';
+      else if (settled.value === 'processing') deadline = Date.now() + timeout;
       else {
         await step('expired', 'expired', { detail: { reason: 'no successful payment before the deadline' } });
         return state;

@@ -1,4 +1,4 @@
-import { condition, setHandler, sleep } from '@temporalio/workflow';
+import { condition, log, patched, setHandler, sleep } from '@temporalio/workflow';
 import { owedCents, recordedRefunds } from '../domain/credit-purchase';
 import { unlessFailed } from './activity-outcome';
 import { findPurchase, paymentEvent, recordPurchaseStep, refundClawback, type PaymentEvent } from './credit-purchase';
@@ -37,7 +37,7 @@ export async function purchaseRefund(input: PurchaseRefundInput): Promise<{ claw
   let purchase = await findPurchase(input.cooperativeId, input.purchaseId);
   // Checked every minute at first, then at most hourly (a mint in the dead-letter queue waits for an operator).
   for (let waited = 0; purchase && purchase.status !== 'minted' && purchase.status !== 'refunded'; ) {
-    if (purchase.status === 'expired' || waited >= MINT_WAIT_MS) return { clawedBackCents: 0n };
+    if (purchase.status === 'expired' || purchase.status === 'failed' || waited >= MINT_WAIT_MS) return { clawedBackCents: 0n };
     const pause = Math.min(Math.max(waited, MINUTE), HOUR);
     await sleep(pause);
     waited += pause;
@@ -54,6 +54,11 @@ export async function purchaseRefund(input: PurchaseRefundInput): Promise<{ claw
     const event = events.shift()!;
     if (taken.has(event.eventId)) continue;
     taken.add(event.eventId);
+    // Only the purchase's own payment is clawed back for: metadata naming it may sit on anyone's charge.
+    if (event.paymentIntentId !== p.paymentIntentId && patched('refund-own-payment-intent-only')) {
+      log.warn('refund event for another PaymentIntent ignored', { purchaseId: input.purchaseId, eventId: event.eventId, eventPaymentIntentId: event.paymentIntentId });
+      continue;
+    }
     // Past the refund window the payment's refund is Stripe's and the cash's business, not the credits'.
     if (recorded.refundWindowEndsAt !== undefined && Date.now() >= recorded.refundWindowEndsAt) continue;
     const cents = event.cents ?? p.amountCents;

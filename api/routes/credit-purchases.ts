@@ -1,6 +1,7 @@
 import { findPurchase, listPurchases } from '../../db/credit-purchases';
 import { creditPurchaseWorkflowId } from '../../workflows/credit-purchase';
 import { callerCooperative, listedMember, ownsOrManages } from '../auth/authenticate';
+import { ErrorBody } from '../contracts/common';
 import { CooperativeScope } from '../contracts/ledger';
 import { CreateCreditPurchaseBody, CreditPurchaseListQuery, CreditPurchasePage, CreditPurchaseView, creditPurchaseView, PurchaseParams } from '../contracts/credit-purchases';
 import type { ApiDependencies } from '../dependencies';
@@ -21,6 +22,7 @@ export function creditPurchaseRoutes(deps: ApiDependencies) {
       responses: {
         200: { description: 'Replayed: the purchase this key started', schema: CreditPurchaseView },
         201: { description: 'Created; pay with clientSecret', schema: CreditPurchaseView },
+        502: { description: 'PAYMENT_PROVIDER_ERROR: Stripe refused to create the payment for good; the purchase is failed and charges nothing', schema: ErrorBody },
       },
       async handler({ body, auth, idempotencyKey }) {
         const { purchase, created } = await buyCredits(deps, { cooperativeId: callerCooperative(auth), memberId: auth.subject, amount: body.amount, pack: body.pack, idempotencyKey: idempotencyKey! });

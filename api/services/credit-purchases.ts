@@ -35,12 +35,13 @@ function priced(req: PurchaseRequest): { amount: bigint; amountCents: bigint } {
  * call (Update-With-Start, decision 0028): the answer comes when the workflow has created the
  * PaymentIntent and recorded it, or the wait ends. A replay of a purchase whose payment already exists
  * returns it as stored; one still in flight joins the running workflow (USE_EXISTING) with an Update of
- * its own; a purchase whose workflow has closed is never run again (REJECT_DUPLICATE).
+ * its own; a purchase whose workflow has closed is never run again (REJECT_DUPLICATE). A purchase that
+ * failed (Stripe refused its payment for good) answers 502 PAYMENT_PROVIDER_ERROR, then and on replay.
  */
 export async function buyCredits(deps: ApiDependencies, req: PurchaseRequest): Promise<{ purchase: CreditPurchase; created: boolean }> {
   const { amount, amountCents } = priced(req);
   const { purchase, created } = await createPurchase(deps.pool, { id: randomUUID(), cooperativeId: req.cooperativeId, memberId: req.memberId, amount, amountCents, pack: req.pack, idempotencyKey: req.idempotencyKey });
-  if (purchase.status !== 'creating_payment') return { purchase, created };
+  if (purchase.status !== 'creating_payment') return unlessFailed({ purchase, created });
 
   const startWorkflowOperation = new WithStartWorkflowOperation(creditPurchase, {
     taskQueue: deps.config.temporal.taskQueue,
@@ -64,7 +65,13 @@ export async function buyCredits(deps: ApiDependencies, req: PurchaseRequest): P
     // Started, but not payable within the wait (no worker, Stripe slow): the stored purchase says where it stands.
     deps.logger.warn({ err, purchaseId: purchase.id }, 'purchase not payable within the wait');
   }
-  return { purchase: (await findPurchase(deps.pool, req.cooperativeId, purchase.id))!, created };
+  return unlessFailed({ purchase: (await findPurchase(deps.pool, req.cooperativeId, purchase.id))!, created });
+}
+
+/** A purchase Stripe refused to create a payment for has nothing to pay with: the POST (and its replays) answers that, naming the purchase. */
+function unlessFailed(result: { purchase: CreditPurchase; created: boolean }): { purchase: CreditPurchase; created: boolean } {
+  if (result.purchase.status !== 'failed') return result;
+  throw new ApiError('PAYMENT_PROVIDER_ERROR', `The payment provider refused to create the payment of purchase ${result.purchase.id}; nothing will be charged. Its history says why.`);
 }
 
 const DESCRIBE_WAIT_MS = 2_000;

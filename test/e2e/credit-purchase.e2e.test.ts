@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import pino from 'pino';
 import Stripe from 'stripe';
+import { createPaymentActivities } from '../../activities/payments';
 import { buyCredits } from '../../api/services/credit-purchases';
-import { createPurchase } from '../../db/credit-purchases';
+import { createPurchase, recordPurchaseStep } from '../../db/credit-purchases';
 import * as ledger from '../../db/ledger';
 import { creditPurchase, creditPurchaseWorkflowId } from '../../workflows/credit-purchase';
 import { eventually } from '../harness/eventually';
@@ -46,8 +47,10 @@ describe('credit purchase', () => {
     const header = stripe.webhooks.generateTestHeaderString({ payload, secret });
     return api.request('POST', '/v1/webhooks/stripe', { rawBody: payload, headers: { 'stripe-signature': header } });
   }
-  const succeeded = (pi: string, id?: string) => webhook({ id, type: 'payment_intent.succeeded', object: { id: pi, object: 'payment_intent' } });
-  const refunded = (pi: string, cents: number) => webhook({ type: 'charge.refunded', object: { id: `ch_${randomUUID().slice(0, 8)}`, object: 'charge', payment_intent: pi, amount_refunded: cents } });
+  const succeeded = (pi: string, id?: string, metadata?: Record<string, string>) => webhook({ id, type: 'payment_intent.succeeded', object: { id: pi, object: 'payment_intent', ...(metadata ? { metadata } : {}) } });
+  const refunded = (pi: string, cents: number, more: Record<string, unknown> = {}, id?: string) =>
+    webhook({ id, type: 'charge.refunded', object: { id: `ch_${randomUUID().slice(0, 8)}`, object: 'charge', payment_intent: pi, amount_refunded: cents, ...more } });
+  const recorded = async (eventId: string) => (await api.pool.query('SELECT purchase_id, problem, signalled_at IS NOT NULL AS signalled FROM stripe_events WHERE id = $1', [eventId])).rows;
 
   async function statusOf(member: { token: string }, purchaseId: string): Promise<{ status: string; history: unknown[]; mintTransactionId: string | null; refundedUsd: string }> {
     return (await api.request('GET', `/v1/credit-purchases/${purchaseId}`, { token: member.token })).body;
@@ -181,7 +184,7 @@ describe('credit purchase', () => {
     await expectCleanLedger();
   });
 
-  it('mints once when the webhook arrives before the purchase has even recorded its payment', async () => {
+  it('mints once when the webhook arrives before the purchase has recorded its payment, and never for another PaymentIntent naming the purchase', async () => {
     const member = await newMember();
     await worker!.stop();
     worker = undefined;
@@ -191,12 +194,32 @@ describe('credit purchase', () => {
       workflowId: creditPurchaseWorkflowId(purchase.id),
       args: [{ purchaseId: purchase.id, cooperativeId: coop, memberId: member.id, amount: purchase.amount, amountCents: purchase.amountCents }],
     });
-    // Stripe events carry the PaymentIntent's metadata, where the workflow put the purchase id.
-    const early = await webhook({ type: 'payment_intent.succeeded', object: { id: 'pi_not_yet_recorded', object: 'payment_intent', metadata: { purchaseId: purchase.id } } });
-    expect(early.status).toBe(200);
-    worker = await startTestWorker();
+    // Anyone can put the purchase's id in a PaymentIntent's metadata: while the purchase has no PaymentIntent of its own yet, this one is linked and signalled.
+    const forged = await succeeded('pi_someone_elses', undefined, { purchaseId: purchase.id });
+    expect(forged.status).toBe(200);
+    // Stripe's own event for the purchase's PaymentIntent, sent the moment it exists, before the workflow records it.
+    let early: { status: number } | undefined;
+    worker = await startTestWorker({
+      activityOverrides: (real) => ({
+        async createPaymentIntent(input) {
+          const intent = await real.createPaymentIntent(input);
+          if (input.purchaseId === purchase.id) early ??= await succeeded(intent.paymentIntentId, undefined, { purchaseId: purchase.id });
+          return intent;
+        },
+      }),
+    });
     const minted = await until(member, purchase.id, 'minted');
-    expect(minted.history.map((h) => (h as { step: string }).step)).toEqual(['payment-created', 'minted']);
+    expect(early?.status).toBe(200);
+    const steps = minted.history as Array<{ step: string; detail: Record<string, unknown> }>;
+    expect(steps.map((h) => h.step)).toEqual(['payment-created', expect.stringMatching(/^evt_/), 'minted']);
+    expect(steps[1]!.detail).toEqual({ ignored: 'another PaymentIntent', kind: 'succeeded', paymentIntentId: 'pi_someone_elses' });
+    expect(await mintsFor('pi_someone_elses')).toBe(0);
+    const paymentIntentId = (await statusOf(member, purchase.id) as unknown as { paymentIntentId: string }).paymentIntentId;
+    expect(await mintsFor(paymentIntentId)).toBe(1);
+    // Once the purchase has its PaymentIntent, another one naming it is not even linked: recorded for operators, acknowledged.
+    const later = `evt_${randomUUID().replace(/-/g, '')}`;
+    expect((await succeeded('pi_someone_elses_too', later, { purchaseId: purchase.id })).status).toBe(200);
+    expect(await recorded(later)).toEqual([{ purchase_id: null, problem: 'no purchase of ours has PaymentIntent pi_someone_elses_too', signalled: false }]);
     expect((await api.request('GET', `/v1/cooperatives/${coop}/members/${member.id}/balance`, { token: member.token })).body.available).toBe('2');
     await expectCleanLedger();
   });
@@ -235,11 +258,91 @@ describe('credit purchase', () => {
     expect((await statusOf(member, purchase.id)).status).toBe('awaiting_payment');
   });
 
-  it('records and acknowledges an event for an unknown purchase', async () => {
-    const res = await succeeded('pi_unknown_to_us', 'evt_unknown_purchase');
+  it('records and acknowledges an event for a purchase that is not ours, with its problem', async () => {
+    const res = await succeeded('pi_unknown_to_us', 'evt_unknown_purchase', { purchaseId: randomUUID() });
     expect(res.status).toBe(200);
-    const { rows } = await api.pool.query(`SELECT purchase_id FROM stripe_events WHERE id = 'evt_unknown_purchase'`);
-    expect(rows).toEqual([{ purchase_id: null }]);
+    expect(await recorded('evt_unknown_purchase')).toEqual([{ purchase_id: null, problem: 'no purchase of ours has PaymentIntent pi_unknown_to_us', signalled: false }]);
+  });
+
+  it('asks Stripe to resend an event while a purchase may still record its PaymentIntent, links it on the resend, and acknowledges it once that time is over', async () => {
+    const member = await newMember();
+    // A purchase creating its payment (no workflow: the test records its PaymentIntent itself).
+    const { purchase } = await createPurchase(api.pool, { id: randomUUID(), cooperativeId: coop, memberId: member.id, amount: 1_000_000n, amountCents: 1_000n, idempotencyKey: randomUUID() });
+    const pi = `pi_${randomUUID().replace(/-/g, '')}`;
+    // A dispute names no purchase, only the PaymentIntent, which no purchase has recorded yet.
+    const dispute = { id: `evt_${randomUUID().replace(/-/g, '')}`, type: 'charge.dispute.created', object: { id: 'dp_early', object: 'dispute', payment_intent: pi, amount: 400 } };
+    const first = await webhook(dispute);
+    expect(first.status).toBe(503);
+    expect(first.headers.get('retry-after')).toBe('2');
+    // Recorded all the same, with why it was not applied yet.
+    expect(await recorded(dispute.id)).toEqual([{ purchase_id: null, problem: `no purchase of ours has PaymentIntent ${pi}`, signalled: false }]);
+    await recordPurchaseStep(api.pool, { cooperativeId: coop, purchaseId: purchase.id, step: 'payment-created', status: 'awaiting_payment', set: { paymentIntentId: pi, clientSecret: 'secret' } });
+    // Stripe's resend finds the purchase: linked and signalled (its refund workflow waits for a mint that will not come, and ends when the purchase does).
+    expect((await webhook(dispute)).status).toBe(200);
+    expect(await recorded(dispute.id)).toEqual([{ purchase_id: purchase.id, problem: null, signalled: true }]);
+    await recordPurchaseStep(api.pool, { cooperativeId: coop, purchaseId: purchase.id, step: 'expired', status: 'expired' });
+
+    // Another purchase still creating its payment, and an event first received longer ago than a purchase takes to record its PaymentIntent: acknowledged, for operators.
+    const { purchase: pending } = await createPurchase(api.pool, { id: randomUUID(), cooperativeId: coop, memberId: member.id, amount: 1_000_000n, amountCents: 1_000n, idempotencyKey: randomUUID() });
+    const stale = { ...dispute, id: `evt_${randomUUID().replace(/-/g, '')}`, object: { ...dispute.object, payment_intent: 'pi_never_recorded' } };
+    expect((await webhook(stale)).status).toBe(503);
+    await api.pool.query(`UPDATE stripe_events SET received_at = received_at - interval '1 hour' WHERE id = $1`, [stale.id]);
+    expect((await webhook(stale)).status).toBe(200);
+    expect(await recorded(stale.id)).toEqual([{ purchase_id: null, problem: 'no purchase of ours has PaymentIntent pi_never_recorded', signalled: false }]);
+    await recordPurchaseStep(api.pool, { cooperativeId: coop, purchaseId: pending.id, step: 'expired', status: 'expired' });
+  });
+
+  it('fails a purchase Stripe refuses to create a payment for: the POST answers 502 PAYMENT_PROVIDER_ERROR at once, and the purchase shows why', async () => {
+    // The one fault stripe-mock cannot give: a worker of this test's own whose Stripe client refuses, on a task queue of its own.
+    const taskQueue = `purchases-refused-${randomUUID().slice(0, 8)}`;
+    const refusing = { paymentIntents: { create: async () => { throw new Stripe.errors.StripeAuthenticationError({ statusCode: 401, message: 'Invalid API Key provided: sk_live_****' }); } } } as unknown as Stripe;
+    const refusingWorker = await startTestWorker({ taskQueue, activityOverrides: () => ({ createPaymentIntent: createPaymentActivities(api.pool, refusing).createPaymentIntent }) });
+    const refusingApi = await startTestApi({ TEMPORAL_TASK_QUEUE: taskQueue });
+    try {
+      const member = await newMember();
+      const key = randomUUID();
+      const post = () => refusingApi.request('POST', '/v1/credit-purchases', { token: member.token, body: { amount: '1' }, headers: { 'idempotency-key': key } });
+      const startedAt = Date.now();
+      const res = await post();
+      expect(res.status).toBe(502);
+      expect(res.body.error.code).toBe('PAYMENT_PROVIDER_ERROR');
+      expect(Date.now() - startedAt).toBeLessThan(10_000);
+      const { rows } = await api.pool.query<{ id: string }>('SELECT id FROM credit_purchases WHERE member_id = $1', [member.id]);
+      const purchase = await statusOf(member, rows[0]!.id);
+      expect(purchase).toMatchObject({ status: 'failed', mintTransactionId: null });
+      expect(purchase.history).toEqual([expect.objectContaining({ step: 'payment-refused', status: 'failed', detail: { reason: 'PAYMENT_PROVIDER_ERROR: Stripe refused the request (StripeAuthenticationError 401)' } })]);
+      expect(res.body.error.message).toContain(rows[0]!.id);
+      // The replay answers the same, from the record; the workflow ended.
+      expect((await post()).status).toBe(502);
+      expect((await api.temporal.workflow.getHandle(creditPurchaseWorkflowId(rows[0]!.id)).describe()).status.name).toBe('COMPLETED');
+      const listed = await api.request('GET', `/v1/cooperatives/${coop}/credit-purchases?status=failed&memberId=${member.id}`, { token: member.token });
+      expect(listed.body.items.map((p: { id: string }) => p.id)).toEqual([rows[0]!.id]);
+    } finally {
+      await Promise.all([refusingApi.close(), refusingWorker.stop()]);
+    }
+  });
+
+  it('acknowledges and applies a signed refund whose customer text the database cannot hold', async () => {
+    const member = await newMember();
+    const purchase = await buy(member, { amount: '2' });
+    await succeeded(purchase.paymentIntentId);
+    await until(member, purchase.id, 'minted');
+    const eventId = `evt_${randomUUID().replace(/-/g, '')}`;
+    const res = await refunded(purchase.paymentIntentId, 500, { billing_details: { name: 'Eve\u0000 \ud800', address: { line1: '\u0000' } }, description: 'refund \udc00' }, eventId);
+    expect(res.status).toBe(200);
+    await until(member, purchase.id, 'refunded', (p) => p.refundedUsd === '5');
+    expect(await recorded(eventId)).toEqual([{ purchase_id: purchase.id, problem: null, signalled: true }]);
+    const { rows } = await api.pool.query(`SELECT payload->'data'->'object'->'billing_details'->>'name' AS name FROM stripe_events WHERE id = $1`, [eventId]);
+    expect(rows).toEqual([{ name: 'Eve\ufffd \ufffd' }]);
+    expect((await api.request('GET', `/v1/cooperatives/${coop}/members/${member.id}/balance`, { token: member.token })).body).toMatchObject({ wallet: '1.5' });
+    await expectCleanLedger();
+  });
+
+  it('records and acknowledges a signed event of a type it acts on that lacks what it acts on', async () => {
+    const eventId = `evt_${randomUUID().replace(/-/g, '')}`;
+    const res = await webhook({ id: eventId, type: 'charge.refunded', object: { id: 'ch_1', object: 'charge', payment_intent: 'pi_1', amount_refunded: 12.5 } });
+    expect(res.status).toBe(200);
+    expect(await recorded(eventId)).toEqual([{ purchase_id: null, problem: expect.stringContaining('charge.refunded lacks what it must carry: data.object.amount_refunded'), signalled: false }]);
   });
 
   it('claws back a refund and a later dispute together, never more than was paid', async () => {
@@ -287,6 +390,7 @@ describe('credit purchase', () => {
     expect([first.status, again.status]).toEqual([201, 200]);
     expect(again.body.id).toBe(first.body.id);
     const other = await newMember();
-    expect((await api.request('GET', `/v1/credit-purchases/${first.body.id}`, { token: other.token })).status).toBe(403);
+    // Another member's purchase is as unknown as one that does not exist.
+    expect((await api.request('GET', `/v1/credit-purchases/${first.body.id}`, { token: other.token })).status).toBe(404);
   });
 });

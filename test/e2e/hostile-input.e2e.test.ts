@@ -183,22 +183,29 @@ describe('hostile input', () => {
     expect(rows).toEqual([{ retroactive_reason: 'the published card had a typo' }]);
   });
 
-  it('acknowledges structurally invalid but validly signed Stripe events with 400 and records nothing', async () => {
+  it('refuses with 400 what is signed but not a Stripe event at all, recording nothing; records and acknowledges a Stripe event it cannot read or store as sent', async () => {
     const stripe = new Stripe('sk_test_unused');
     const before = await footprint();
     const send = (payload: string) =>
       api.request('POST', '/v1/webhooks/stripe', { rawBody: payload, headers: { 'stripe-signature': stripe.webhooks.generateTestHeaderString({ payload, secret: api.config.stripe.webhookSecret }) } });
-    const events = [
+    const notEvents = [
       { object: 'event', type: 'payment_intent.succeeded', data: { object: { id: 'pi_1' } } },
       { id: 'evt_hostile1', object: 'event', type: 'payment_intent.succeeded', data: {} },
       { id: 'evt_hostile2', object: 'event', type: 'payment_intent.succeeded', data: { object: 'pi_1' } },
       { id: 'evt_hostile3\u0000', object: 'event', type: 'payment_intent.succeeded', data: { object: { id: 'pi_1' } } },
+    ];
+    for (const event of notEvents) expectRefused(await send(JSON.stringify(event)));
+    expectRefused(await send('[]'));
+    expect(await footprint()).toEqual(before);
+    // Stripe would resend these for days if refused: recorded (text made storable) and acknowledged, applied to nothing.
+    const unreadable = [
       { id: 'evt_hostile4', object: 'event', type: 'charge.refunded', data: { object: { payment_intent: 'pi_1', amount_refunded: 12.5 } } },
       { id: 'evt_hostile5', object: 'event', type: 'charge.refunded', data: { object: { payment_intent: 'pi_1', amount_refunded: '1e400' } } },
       { id: 'evt_hostile6', object: 'event', type: 'payment_intent.succeeded', data: { object: { id: 'pi_1', metadata: { purchaseId: 'x\ud800' } } } },
     ];
-    for (const event of events) expectRefused(await send(JSON.stringify(event)));
-    expectRefused(await send('[]'));
-    expect(await footprint()).toEqual(before);
+    for (const event of unreadable) expect((await send(JSON.stringify(event))).status).toBe(200);
+    const { rows } = await api.pool.query(`SELECT id, purchase_id, problem IS NOT NULL AS problem FROM stripe_events WHERE id IN ('evt_hostile4', 'evt_hostile5', 'evt_hostile6') ORDER BY id`);
+    expect(rows).toEqual(['evt_hostile4', 'evt_hostile5', 'evt_hostile6'].map((id) => ({ id, purchase_id: null, problem: true })));
+    expect(await footprint()).toEqual({ ...before, stripe_events: before.stripe_events + 3 });
   });
 });

@@ -139,6 +139,24 @@ describe('outbound webhooks', () => {
     expect(await eventually(statuses, (rows) => rows.length === 1 && rows[0].status === 'delivered')).toEqual([{ status: 'delivered', n: expected.length }]);
   });
 
+  it('delivers the clawback of a Stripe refund whose customer text the database cannot hold: acknowledged and applied', async () => {
+    const coop = await cooperative(1);
+    const [alice] = coop.members as [Coop['members'][0]];
+    await buyAndPay(alice, '2');
+    const endpoint = await register(coop, ['cloud.clawed_back']);
+    const { paymentIntentId } = (await api.pool.query(`SELECT payment_intent_id AS "paymentIntentId" FROM credit_purchases WHERE member_id = $1`, [alice.id])).rows[0];
+    const payload = JSON.stringify({
+      id: `evt_${randomUUID().replace(/-/g, '')}`, object: 'event', type: 'charge.refunded',
+      data: { object: { id: 'ch_nul', object: 'charge', payment_intent: paymentIntentId, amount_refunded: 1_000, billing_details: { name: 'Mallory\u0000\ud800' } } },
+    });
+    const res = await api.request('POST', '/v1/webhooks/stripe', { rawBody: payload, headers: { 'stripe-signature': stripe.webhooks.generateTestHeaderString({ payload, secret: api.config.stripe.webhookSecret }) } });
+    expect(res.status).toBe(200);
+    const got = await eventually(async () => received(coop), (d) => d.length >= 1);
+    expect(got.map((d) => d.body.type)).toEqual(['cloud.clawed_back']);
+    expect(got[0]!.verifiedBy).toEqual([endpoint.secret]);
+    expect((await api.request('GET', `/v1/cooperatives/${coop.id}/members/${alice.id}/balance`, { token: alice.token })).body).toMatchObject({ wallet: '1' });
+  });
+
   it('delivers only the subscribed types, to each endpoint of the cooperative, never another cooperative\'s', async () => {
     const [coop, other] = [await cooperative(2), await cooperative(2)];
     const transfers = await register(coop, ['cloud.transferred']);

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Context } from '@temporalio/activity';
+import type { Pool } from 'pg';
 import Stripe from 'stripe';
+import { createPaymentActivities } from '../../activities/payments';
 import * as ledger from '../../db/ledger';
-import type { CreditPurchaseState } from '../../workflows/credit-purchase';
+import { paymentEvent, type CreditPurchaseState } from '../../workflows/credit-purchase';
 import { purchaseRefundWorkflowId } from '../../workflows/purchase-refund';
 import { randomAddress } from '../harness/ledger';
 import { startTimeSkippingStack, type TimeSkippingStack } from '../harness/time-skipping';
@@ -28,13 +30,30 @@ describe('credit purchase in virtual time', () => {
   const settleAnswers = new Map<string, Array<'succeeded' | 'processing'>>();
   /** Every call of settleUnpaidPayment, with the (virtual) time the workflow scheduled it. */
   const settleCalls: Array<{ purchaseId: string; scheduledAt: number }> = [];
+  /** Stripe's lasting refusals, injected where stripe-mock gives none: the real activity code runs on a Stripe client that throws them. */
+  const REFUSED_CENTS = 7_770n; // 7.77 CLOUD
+  const refusingStripe = (err: Error) => {
+    const fail = async () => {
+      throw err;
+    };
+    return { paymentIntents: { create: fail, retrieve: fail, cancel: fail } } as unknown as Stripe;
+  };
+  const refusedAtDeadline = new Map<string, Error>();
+  // The Stripe calls under test touch no database.
+  const withStripe = (stripe: Stripe) => createPaymentActivities(undefined as unknown as Pool, stripe);
 
   beforeAll(async () => {
     stack = await startTimeSkippingStack({
       api: true,
       activityOverrides: (real) => ({
+        async createPaymentIntent(input) {
+          if (input.amountCents !== REFUSED_CENTS) return real.createPaymentIntent(input);
+          return withStripe(refusingStripe(new Stripe.errors.StripeInvalidRequestError({ statusCode: 400, code: 'parameter_invalid_integer', message: 'Invalid integer' }))).createPaymentIntent(input);
+        },
         async settleUnpaidPayment(input) {
           settleCalls.push({ purchaseId: input.purchaseId, scheduledAt: Context.current().info.currentAttemptScheduledTimestampMs });
+          const refusal = refusedAtDeadline.get(input.purchaseId);
+          if (refusal) return withStripe(refusingStripe(refusal)).settleUnpaidPayment(input);
           return settleAnswers.get(input.purchaseId)?.shift() ?? real.settleUnpaidPayment(input);
         },
       }),
@@ -169,6 +188,69 @@ describe('credit purchase in virtual time', () => {
     expect(first).toBeGreaterThanOrEqual(startedAt + DAY);
     expect(second! - first!).toBeGreaterThanOrEqual(DAY);
     expect(await count('mint', purchase.paymentIntentId)).toBe(0);
+    await expectCleanLedger();
+  });
+
+  it('fails a purchase Stripe refuses to create a payment for, at once: the POST answers 502 and so does its replay, and nothing waits', async () => {
+    const member = await newMember();
+    const key = randomUUID();
+    const post = () => api.request('POST', '/v1/credit-purchases', { token: member.token, body: { amount: '7.77' }, headers: { 'idempotency-key': key } });
+    const startedAt = await stack.now();
+    const res = await post();
+    expect(res.status).toBe(502);
+    expect(res.body.error).toMatchObject({ code: 'PAYMENT_PROVIDER_ERROR', message: expect.stringContaining('refused to create the payment') });
+    const { rows } = await stack.pool.query<{ id: string }>('SELECT id FROM credit_purchases WHERE member_id = $1', [member.id]);
+    const purchaseId = rows[0]!.id;
+    const workflowId = `credit-purchase:${purchaseId}`;
+    // Tried once, never retried: the workflow ended with the purchase, with no time gone by and no timer.
+    const result = await stack.client.workflow.getHandle<() => Promise<CreditPurchaseState>>(workflowId).result();
+    expect(result).toMatchObject({ status: 'failed' });
+    expect(result.paymentIntentId).toBeUndefined();
+    expect(await closeTimeOf(workflowId)).toBeLessThan(startedAt + MINUTE);
+    expect(await stack.firedTimers(workflowId)).toBe(0);
+    const seen = await purchaseOf(member, purchaseId);
+    expect(seen).toMatchObject({ status: 'failed', mintTransactionId: null });
+    expect(seen.history).toEqual([expect.objectContaining({ step: 'payment-refused', status: 'failed', detail: { reason: 'PAYMENT_PROVIDER_ERROR: Stripe refused the request (StripeInvalidRequestError 400 parameter_invalid_integer)' } })]);
+    expect((await post()).status).toBe(502);
+    expect((await stack.client.workflow.getHandle(workflowId).describe()).searchAttributes).toMatchObject({ BusinessStatus: ['failed'] });
+  });
+
+  it('at the deadline, expires a payment Stripe no longer has, and fails one Stripe refuses to report on', async () => {
+    const member = await newMember();
+    const missing = await buy(member, '1');
+    const refused = await buy(member, '1');
+    refusedAtDeadline.set(missing.id, new Stripe.errors.StripeInvalidRequestError({ statusCode: 404, code: 'resource_missing', message: 'No such payment_intent' }));
+    refusedAtDeadline.set(refused.id, new Stripe.errors.StripeAuthenticationError({ statusCode: 401, message: 'Invalid API Key provided' }));
+    const resultOf = (p: { workflowId: string }) => stack.client.workflow.getHandle<() => Promise<CreditPurchaseState>>(p.workflowId).result();
+    expect(await resultOf(missing)).toMatchObject({ status: 'expired' });
+    expect(await resultOf(refused)).toMatchObject({ status: 'failed' });
+    // Each asked once: neither refusal was retried.
+    expect(callsFor(missing.id)).toHaveLength(1);
+    expect(callsFor(refused.id)).toHaveLength(1);
+    expect((await purchaseOf(member, refused.id)).history.map((h) => [h.step, h.status])).toEqual([['payment-created', 'awaiting_payment'], ['settle-refused', 'failed']]);
+    expect(await count('mint', refused.paymentIntentId)).toBe(0);
+  });
+
+  it('takes a payment outcome only for its own PaymentIntent: another one, even signed and naming the purchase, mints nothing', async () => {
+    const member = await newMember();
+    const purchase = await buy(member, '2');
+    // Its metadata names the purchase, but the purchase has recorded its own PaymentIntent: the event is recorded and acknowledged, for no purchase.
+    const foreign = await webhook('payment_intent.succeeded', { id: 'pi_someone_elses', object: 'payment_intent', metadata: { purchaseId: purchase.id } });
+    expect(foreign.status).toBe(200);
+    const { rows } = await stack.pool.query(`SELECT purchase_id, problem FROM stripe_events WHERE payload->'data'->'object'->>'id' = 'pi_someone_elses' AND payload->'data'->'object'->'metadata'->>'purchaseId' = $1`, [purchase.id]);
+    expect(rows).toEqual([{ purchase_id: null, problem: expect.stringContaining('pi_someone_elses') }]);
+    // Should one reach the workflow all the same (it came before the purchase recorded its PaymentIntent), the workflow records it and waits on.
+    const handle = stack.client.workflow.getHandle<() => Promise<CreditPurchaseState>>(purchase.workflowId);
+    await handle.signal(paymentEvent, { eventId: 'evt_foreign_success', kind: 'succeeded', paymentIntentId: 'pi_someone_elses' });
+    const waiting = await eventually(() => purchaseOf(member, purchase.id), (p) => p.history.length === 2);
+    expect(waiting.status).toBe('awaiting_payment');
+    expect(waiting.history[1]).toMatchObject({ step: 'evt_foreign_success', status: 'awaiting_payment', detail: { ignored: 'another PaymentIntent', kind: 'succeeded', paymentIntentId: 'pi_someone_elses' } });
+    expect(await count('mint', purchase.paymentIntentId)).toBe(0);
+    expect(await count('mint', 'pi_someone_elses')).toBe(0);
+
+    expect((await succeeded(purchase.paymentIntentId)).status).toBe(200);
+    expect(await handle.result()).toMatchObject({ status: 'minted' });
+    expect(await count('mint', purchase.paymentIntentId)).toBe(1);
     await expectCleanLedger();
   });
 

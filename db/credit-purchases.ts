@@ -95,21 +95,6 @@ export async function findPurchaseForPayment(pool: Pool, ref: { paymentIntentId:
   return rows[0] && { id: rows[0].id, cooperativeId: rows[0].cooperative_id };
 }
 
-/**
- * Whether a purchase may still record the PaymentIntent of an event received at `receivedAt`: one
- * still creating its payment, recorded before the event (a PaymentIntent is created after its
- * purchase), and recent enough to still be creating it (decision 0036).
- */
-export async function mayStillRecordPayment(pool: Pool, receivedAt: Date, withinMs: number): Promise<boolean> {
-  const { rows } = await inSystemTransaction(pool, (client) =>
-    client.query<{ pending: boolean }>(
-      `SELECT EXISTS (SELECT 1 FROM credit_purchases WHERE status = 'creating_payment' AND created_at <= $1 AND created_at > $1::timestamptz - $2 * interval '1 millisecond') AS pending`,
-      [receivedAt, withinMs],
-    ),
-  );
-  return rows[0]!.pending;
-}
-
 export interface PurchaseStep {
   cooperativeId: string;
   purchaseId: string;

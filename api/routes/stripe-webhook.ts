@@ -2,7 +2,7 @@ import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import express, { Router } from 'express';
 import type Stripe from 'stripe';
-import { findPurchaseForPayment, mayStillRecordPayment } from '../../db/credit-purchases';
+import { findPurchaseForPayment } from '../../db/credit-purchases';
 import { markStripeEventSignalled, recordStripeEvent } from '../../db/stripe-events';
 import { creditPurchaseWorkflowId, paymentEvent } from '../../workflows/credit-purchase';
 import { purchaseRefund, purchaseRefundWorkflowId } from '../../workflows/purchase-refund';
@@ -10,16 +10,12 @@ import type { ApiDependencies } from '../dependencies';
 import { ApiError } from '../errors';
 import { MalformedEventError, readStripeEvent, type ReadEvent } from '../stripe-events';
 
-/** How long after an event first arrives Stripe is asked to resend it while a purchase may still record its PaymentIntent (decision 0036). */
-const PURCHASE_APPEARS_WITHIN_MS = 15 * 60_000;
-
 /**
  * `POST /v1/webhooks/stripe`. The signature is verified over the raw body, before anything else; each
  * signed event is then recorded once by id before the purchase's workflow is signalled, and the answer
  * is fast: the workflow does the work. An event that is unreadable, or for no purchase of ours, is
  * recorded with its problem, logged and acknowledged: refusing it would only make Stripe resend it for
- * days. The one exception is an event whose purchase may still record its PaymentIntent: for a while,
- * it is answered 503 so that Stripe's retry links it (decision 0036).
+ * days (decision 0036).
  */
 export function stripeWebhookRouter(deps: ApiDependencies, registry: OpenAPIRegistry): Router {
   const router = Router();
@@ -42,10 +38,7 @@ export function stripeWebhookRouter(deps: ApiDependencies, registry: OpenAPIRegi
     const { id, type, mapped } = read;
     const purchase = mapped ? await findPurchaseForPayment(deps.pool, mapped) : undefined;
     const problem = read.unreadable ?? (mapped && !purchase ? `no purchase of ours has PaymentIntent ${mapped.paymentIntentId}` : undefined);
-    const { needsSignal, receivedAt } = await recordStripeEvent(deps.pool, { id, type, purchaseId: purchase?.id ?? null, payload: read.payload, problem });
-    if (mapped && !purchase && mapped.purchaseId === undefined && Date.now() - receivedAt.getTime() < PURCHASE_APPEARS_WITHIN_MS && (await mayStillRecordPayment(deps.pool, receivedAt, PURCHASE_APPEARS_WITHIN_MS))) {
-      throw new ApiError('SERVICE_UNAVAILABLE', 'The purchase of this payment is not recorded yet; resend the event');
-    }
+    const { needsSignal } = await recordStripeEvent(deps.pool, { id, type, purchaseId: purchase?.id ?? null, payload: read.payload, problem });
     // A stable message operators alert on; the event's row says the same (stripe_events.problem).
     if (problem) req.log.warn({ eventId: id, type, problem }, 'stripe event not applied');
     if (mapped && purchase && needsSignal) {
@@ -78,7 +71,6 @@ export function stripeWebhookRouter(deps: ApiDependencies, registry: OpenAPIRegi
     responses: {
       200: { description: 'Received and recorded (duplicates, and events not applied, are acknowledged too)' },
       400: { description: 'Invalid signature, or not a Stripe event at all' },
-      503: { description: "The event's purchase may still record its PaymentIntent: resend later" },
     },
   });
   return router;

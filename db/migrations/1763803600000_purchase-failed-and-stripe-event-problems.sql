@@ -6,12 +6,8 @@ ALTER TABLE credit_purchases DROP CONSTRAINT credit_purchases_status_check,
 -- operators; null once applied. Set again by every delivery of the event.
 ALTER TABLE stripe_events ADD COLUMN problem text;
 GRANT UPDATE (problem) ON stripe_events TO coop_app;
--- Whether a purchase may still record a PaymentIntent an event names (decision 0036): asked for events
--- no purchase is found for, so it must not read the whole table.
-CREATE INDEX credit_purchases_creating_payment ON credit_purchases (created_at) WHERE status = 'creating_payment';
 
 -- Down Migration
-DROP INDEX credit_purchases_creating_payment;
 REVOKE UPDATE (problem) ON stripe_events FROM coop_app;
 ALTER TABLE stripe_events DROP COLUMN problem;
 UPDATE credit_purchases SET status = 'expired' WHERE status = 'failed';

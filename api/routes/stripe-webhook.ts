@@ -8,6 +8,7 @@ import { creditPurchaseWorkflowId, paymentEvent } from '../../workflows/credit-p
 import { purchaseRefund, purchaseRefundWorkflowId } from '../../workflows/purchase-refund';
 import type { ApiDependencies } from '../dependencies';
 import { ApiError } from '../errors';
+import { temporalCall } from '../await-workflow';
 import { MalformedEventError, readStripeEvent, type ReadEvent } from '../stripe-events';
 
 /**
@@ -47,12 +48,12 @@ export function stripeWebhookRouter(deps: ApiDependencies, registry: OpenAPIRegi
       try {
         if (kind === 'refunded' || kind === 'disputed') {
           // The purchase's workflow ended at mint: its refunds have a short workflow of their own, started by the first of them.
-          await deps.temporal.workflow.signalWithStart(purchaseRefund, {
+          await temporalCall(deps, () => deps.temporal.workflow.signalWithStart(purchaseRefund, {
             workflowId: purchaseRefundWorkflowId(purchase.id), taskQueue: deps.config.temporal.taskQueue,
             args: [{ purchaseId: purchase.id, cooperativeId: purchase.cooperativeId }], signal: paymentEvent, signalArgs: [signalled],
-          });
+          }));
         } else {
-          await deps.temporal.workflow.getHandle(creditPurchaseWorkflowId(purchase.id)).signal(paymentEvent, signalled);
+          await temporalCall(deps, () => deps.temporal.workflow.getHandle(creditPurchaseWorkflowId(purchase.id)).signal(paymentEvent, signalled));
         }
       } catch (err) {
         // The purchase's workflow has closed (a payment event after the deadline): recorded for an operator, nothing to deliver.

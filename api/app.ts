@@ -11,7 +11,7 @@ import { federatedAuthenticator } from './auth/federated';
 import { principalVerifier } from './auth/principal';
 import { countedByRoute, limiterBeforeRoutes, rateLimiters } from './rate-limits';
 import { requestLogger } from './request-log';
-import { mountRoute } from './route';
+import { JSON_TYPES, mountRoute } from './route';
 import { campaignRoutes } from './routes/campaigns';
 import { cooperativeRoutes } from './routes/cooperatives';
 import { correctionRoutes } from './routes/corrections';
@@ -59,7 +59,7 @@ export function createApp(deps: ApiDependencies): express.Express {
   // Before the JSON parser: the webhook's signature is checked over the raw body.
   app.use(stripeWebhookRouter(deps, registry));
   const v1 = Router();
-  const json = (limit: string) => express.json({ limit, strict: true, type: ['application/json', 'application/*+json'] });
+  const json = (limit: string) => express.json({ limit, strict: true, type: JSON_TYPES });
   const routes = [
     ...cooperativeRoutes(deps),
     ...memberRoutes(deps),

@@ -11,6 +11,10 @@ import { carriesCredentials, type RateLimiters } from './rate-limits';
 
 type Schema = z.ZodType | undefined;
 
+
+/** The body types the API parses (api/app.ts): anything else is refused, not taken as empty. */
+export const JSON_TYPES = ['application/json', 'application/*+json'];
+
 /** Who sent the request, from its Authorization header: verified token and existing principal. */
 export type Authenticate = (authorization: string | undefined) => Promise<AuthContext>;
 type Infer<S> = S extends z.ZodType ? z.output<S> : undefined;
@@ -95,6 +99,8 @@ export function mountRoute<P extends Schema, Q extends Schema, B extends Schema>
     const idempotencyKey = def.idempotencyKey && rawKey !== undefined ? clientKey(auth, parse(IdempotencyKey, rawKey, 'Idempotency-Key')) : undefined;
     const params = parse(def.params as P, req.params, 'params');
     const query = parse(def.query as Q, req.query, 'query');
+    // A body in another type was never parsed: taking it as empty would run a route whose fields are all optional on nothing.
+    if (def.body && req.is(JSON_TYPES) === false) throw new ApiError('UNSUPPORTED_MEDIA_TYPE', 'The body must be JSON: send Content-Type: application/json');
     const body = parse(def.body as B, req.body ?? {}, 'body');
     const result = await def.handler({ params, query, body, auth, idempotencyKey, req, res });
     res.status(result.status).json(result.body);

@@ -21,7 +21,6 @@ export function identityProviderRoutes(deps: ApiDependencies) {
       roles: ROLES,
       params: CooperativeScope,
       body: IdentityProviderBody,
-      idempotencyKey: 'optional',
       responses: { 200: { description: 'The registration in force', schema: IdentityProviderView } },
       async handler({ params, body, auth }) {
         requireCooperativeAccess(auth, params.cooperativeId);

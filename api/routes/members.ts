@@ -20,7 +20,6 @@ export function memberRoutes(deps: ApiDependencies) {
       tag: TAG,
       roles: ['coop_admin', 'operator'],
       params: MemberParams,
-      idempotencyKey: 'optional',
       responses: { 200: { description: 'The member, with the status now in force (repeating it changes nothing)', schema: MemberView } },
       async handler({ params, auth }) {
         requireCooperativeAccess(auth, params.cooperativeId);
@@ -37,7 +36,6 @@ export function memberRoutes(deps: ApiDependencies) {
       roles: ['coop_admin', 'operator', 'service'],
       params: CooperativeScope,
       body: CreateMemberBody,
-      idempotencyKey: 'optional',
       responses: { 200: { description: 'The member already existed', schema: MemberView }, 201: { description: 'Created', schema: MemberView } },
       async handler({ params, body, auth }) {
         requireCooperativeAccess(auth, params.cooperativeId);
@@ -83,7 +81,6 @@ export function memberRoutes(deps: ApiDependencies) {
       roles: ['member', 'coop_admin', 'operator'],
       params: MemberParams,
       body: UpdateMemberBody,
-      idempotencyKey: 'optional',
       responses: { 200: { description: 'The member as changed', schema: MemberView } },
       async handler({ params, body, auth }) {
         requireMemberAccess(auth, params.cooperativeId, params.memberId);

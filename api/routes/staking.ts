@@ -103,7 +103,6 @@ export function stakingRoutes(deps: ApiDependencies) {
       roles: ['member'],
       params: PositionParams,
       body: UnstakeBody,
-      idempotencyKey: 'optional',
       responses: { 200: { description: 'The position, released (or released already)', schema: PositionView } },
       async handler({ params, body, auth }) {
         requireCooperativeAccess(auth, params.cooperativeId);

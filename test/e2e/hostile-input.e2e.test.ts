@@ -133,6 +133,26 @@ describe('hostile input', () => {
     expect(await footprint()).toEqual(before);
   });
 
+  it('refuses a body that is not JSON with 415, even where every field is optional, changing nothing', async () => {
+    const before = await footprint();
+    const hold = await api.request('POST', `/v1/cooperatives/${coop}/holds`, { token: service, body: { memberId: alice.id, amount: '1', ttlSeconds: 60 }, headers: { 'idempotency-key': randomUUID() } });
+    expect(hold.status).toBe(201);
+    const held = await footprint();
+    for (const type of ['text/plain', 'application/x-www-form-urlencoded']) {
+      // Finalize takes an optional amount: read as empty, this body would have finalized the whole hold.
+      const res = await fetch(`${api.url}/v1/cooperatives/${coop}/holds/${hold.body.id}/finalize`, { method: 'POST', headers: { authorization: `Bearer ${service}`, 'content-type': type }, body: 'amount=1' });
+      expect(res.status).toBe(415);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+    }
+    expect((await api.request('GET', `/v1/cooperatives/${coop}/holds/${hold.body.id}`, { token: service })).body.status).toBe('open');
+    expect(await footprint()).toEqual(held);
+    // Without a body, a route whose fields are all optional still runs.
+    expect((await fetch(`${api.url}/v1/cooperatives/${coop}/holds/${hold.body.id}/release`, { method: 'POST', headers: { authorization: `Bearer ${service}` } })).status).toBe(200);
+    const transfer = await fetch(`${api.url}/v1/cooperatives/${coop}/transfers`, { method: 'POST', headers: { authorization: `Bearer ${alice.token}`, 'content-type': 'text/plain', 'idempotency-key': randomUUID() }, body: JSON.stringify({ toMemberId: bob.id, amount: '1' }) });
+    expect(transfer.status).toBe(415);
+    expect((await footprint()).transactions).toBe(before.transactions);
+  });
+
   it('refuses NUL bytes, lone surrogates and display text that hides or reorders characters, changing nothing', async () => {
     const before = await footprint();
     const post = (path: string, token: string, body: unknown) => api.request('POST', path, { token, body, headers: { 'idempotency-key': randomUUID() } });

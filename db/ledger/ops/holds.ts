@@ -51,12 +51,16 @@ export interface ReserveHoldRequest {
   metadata?: Record<string, string>;
 }
 
-/** Which wallet a hold draws on never changes, so each process remembers it (one lookup fewer), up to a bound. */
+/**
+ * Which wallet a hold draws on never changes, so each process remembers it (one lookup fewer), up to a
+ * bound. Keyed by cooperative too: a hold id named under another cooperative's path must miss, and be
+ * looked up under that cooperative's row-level security, before any lock is taken.
+ */
 const holdWallets = new Map<string, { accountId: string; memberId: string }>();
 const HOLD_WALLETS_MAX = 100_000;
-function rememberHoldWallet(holdId: string, wallet: { accountId: string; memberId: string }): void {
+function rememberHoldWallet(cooperativeId: string, holdId: string, wallet: { accountId: string; memberId: string }): void {
   if (holdWallets.size >= HOLD_WALLETS_MAX) holdWallets.clear();
-  holdWallets.set(holdId, wallet);
+  holdWallets.set(`${cooperativeId}:${holdId}`, wallet);
 }
 
 /** Reserves credits (available → reserved on the lots, in consumption order). Open holds cannot be spent. */
@@ -101,7 +105,7 @@ export async function reserveHold(pool: Pool, req: ReserveHoldRequest): Promise<
           toJsonParam(allocations.map((a) => ({ lot_id: a.lotId, amount: a.amount }))), formatMicros(req.amount),
           lotChangesParam(allocations.map((a) => ({ lotId: a.lotId, available: -a.amount, reserved: a.amount, consumed: 0n })))],
       });
-      rememberHoldWallet(id, { accountId: wallet!.id, memberId: req.memberId });
+      rememberHoldWallet(req.cooperativeId, id, { accountId: wallet!.id, memberId: req.memberId });
       return { hold: toHold(rows[0]!), replayed: false };
     },
     opening,
@@ -113,7 +117,7 @@ export type HoldOutcome = { kind: 'finalize'; amount: bigint } | { kind: 'releas
 const STATUS_OF: Record<HoldOutcome['kind'], HoldStatus> = { finalize: 'finalized', release: 'released', expire: 'expired' };
 
 async function holdWallet(pool: Pool, cooperativeId: string, holdId: string): Promise<{ accountId: string; memberId: string }> {
-  const remembered = holdWallets.get(holdId);
+  const remembered = holdWallets.get(`${cooperativeId}:${holdId}`);
   if (remembered) return remembered;
   const found = await inTenantTransaction(pool, cooperativeId, async (client) => {
     const { rows } = await client.query<{ account_id: string; member_id: string }>('SELECT account_id, member_id FROM holds WHERE id = $1', [holdId]);
@@ -121,7 +125,7 @@ async function holdWallet(pool: Pool, cooperativeId: string, holdId: string): Pr
   });
   if (!found) throw new BusinessError('NOT_FOUND', 'Hold not found');
   const wallet = { accountId: found.account_id, memberId: found.member_id };
-  rememberHoldWallet(holdId, wallet);
+  rememberHoldWallet(cooperativeId, holdId, wallet);
   return wallet;
 }
 

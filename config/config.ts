@@ -94,6 +94,8 @@ export const EnvSchema = z.object({
 
   /** Federated identity (decision 0023): whether a cooperative's OIDC issuer may be plain http; unset, yes except in production. */
   OIDC_ALLOW_HTTP_ISSUERS: bool.optional(),
+  /** Whether an issuer and its key set may be at loopback, private or link-local addresses: unset, yes except in production. */
+  OIDC_ALLOW_PRIVATE_ISSUERS: bool.optional(),
   /** Least seconds between two fetches of an issuer's JWKS when a token names a key it does not have (a rotation). */
   OIDC_JWKS_COOLDOWN_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
 
@@ -220,7 +222,7 @@ export interface Config {
     service: string[];
   };
   /** Cooperatives' own OIDC issuers (decision 0023). */
-  oidc: { allowHttpIssuers: boolean; jwksCooldownMs: number };
+  oidc: { allowHttpIssuers: boolean; allowPrivateIssuers: boolean; jwksCooldownMs: number };
 }
 
 /** Where Superfluid is on a chain: the host and the CFAv1Forwarder (the agreement is found through the host). */
@@ -343,6 +345,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       admin: secrets(e.JWT_ADMIN_SECRET, e.JWT_ADMIN_PREVIOUS_SECRET),
       service: secrets(e.JWT_SERVICE_SECRET, e.JWT_SERVICE_PREVIOUS_SECRET),
     },
-    oidc: { allowHttpIssuers: e.OIDC_ALLOW_HTTP_ISSUERS ?? e.NODE_ENV !== 'production', jwksCooldownMs: e.OIDC_JWKS_COOLDOWN_SECONDS * 1000 },
+    oidc: {
+      allowHttpIssuers: e.OIDC_ALLOW_HTTP_ISSUERS ?? e.NODE_ENV !== 'production',
+      allowPrivateIssuers: e.OIDC_ALLOW_PRIVATE_ISSUERS ?? e.NODE_ENV !== 'production',
+      jwksCooldownMs: e.OIDC_JWKS_COOLDOWN_SECONDS * 1000,
+    },
   };
 }

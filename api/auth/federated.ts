@@ -1,6 +1,7 @@
 import type { Pool } from 'pg';
 import { createRemoteJWKSet, decodeJwt, errors as joseErrors, jwtVerify } from 'jose';
 import type { Config } from '../../config/config';
+import { publicAgents } from '../../clients/public-network';
 import { identityProvidersOf } from '../../db/identity-providers';
 import { findMemberByKey } from '../../db/members';
 import { FEDERATED_ALGORITHMS, mappedRole, memberClaimValue, type IdentityProvider } from '../../domain/federation';
@@ -28,7 +29,10 @@ export function federatedAuthenticator(pool: Pool, config: Pick<Config, 'jwt' | 
   const keySetOf = (jwksUri: string) => {
     let keySet = keySets.get(jwksUri);
     if (!keySet) {
-      keySet = createRemoteJWKSet(new URL(jwksUri), { cooldownDuration: config.oidc.jwksCooldownMs, cacheMaxAge: JWKS_MAX_AGE_MS, timeoutDuration: JWKS_TIMEOUT_MS });
+      const url = new URL(jwksUri);
+      // Only public addresses, as for the issuer's discovery (clients/public-network.ts).
+      const agent = config.oidc.allowPrivateIssuers ? {} : { agent: url.protocol === 'https:' ? publicAgents.https : publicAgents.http };
+      keySet = createRemoteJWKSet(url, { cooldownDuration: config.oidc.jwksCooldownMs, cacheMaxAge: JWKS_MAX_AGE_MS, timeoutDuration: JWKS_TIMEOUT_MS, ...agent });
       keySets.set(jwksUri, keySet);
     }
     return keySet;

@@ -28,7 +28,7 @@ export function identityProviderRoutes(deps: ApiDependencies) {
           throw new ApiError('VALIDATION_ERROR', 'Invalid body', [{ path: 'body.issuer', message: 'must use https' }]);
         }
         // The discovery document says where the keys are; it is read now, so a registration that cannot work is refused now.
-        const jwksUri = await discoverJwksUri(body.issuer, deps.config.oidc.allowHttpIssuers);
+        const jwksUri = await discoverJwksUri(body.issuer, { allowHttp: deps.config.oidc.allowHttpIssuers, allowPrivate: deps.config.oidc.allowPrivateIssuers });
         return { status: 200, body: identityProviderView(await putIdentityProvider(deps.pool, { ...body, cooperativeId: params.cooperativeId, jwksUri })) };
       },
     }),

@@ -234,7 +234,8 @@ describe('scheduled jobs', () => {
       expect(detail.body.findingCount).toBe(detail.body.findings.length);
       expect(detail.body.checks.reduce((n: number, c: { findings: number }) => n + c.findings, 0)).toBe(detail.body.findings.length);
       // An operator bound to another cooperative lists neither this cooperative's runs nor the network's.
-      const elsewhere = await api.token({ subject: 'op-elsewhere', role: 'operator', cooperativeId: randomUUID() });
+      const otherCoop = (await api.request('POST', '/v1/cooperatives', { token: operator, body: { slug: `elsewhere-${randomUUID().slice(0, 8)}`, name: 'Elsewhere' } })).body.id as string;
+      const elsewhere = await api.token({ subject: 'op-elsewhere', role: 'operator', cooperativeId: otherCoop });
       expect((await api.request('GET', `/v1/operations/reconciliations?cooperativeId=${coop}`, { token: elsewhere })).status).toBe(403);
       const theirs = await api.request('GET', '/v1/operations/reconciliations?limit=100', { token: elsewhere });
       expect(theirs.status).toBe(200);

@@ -22,7 +22,7 @@ export const CONSTRAINT_ERRORS: Readonly<Record<string, { code: BusinessErrorCod
   rate_cards_cooperative_id_fkey: { code: 'NOT_FOUND', message: 'Cooperative not found' },
   members_cooperative_id_address_key: { code: 'CONFLICT', message: 'A member with this address already exists' },
   delegations_delegate_cooperative_id_fkey: { code: 'NOT_FOUND', message: 'The delegate is not a member of this cooperative' },
-  delegations_delegate_check: { code: 'VALIDATION_ERROR', message: 'A member cannot delegate to themselves' },
+  delegations_check: { code: 'VALIDATION_ERROR', message: 'A member cannot delegate to themselves' },
   delegations_delegator_cooperative_id_fkey: { code: 'NOT_FOUND', message: 'The delegator is not a member of this cooperative' },
   revenue_rules_one_active: { code: 'CONFLICT', message: 'The cooperative already has an active revenue rule' },
   staking_terms_cooperative_id_fkey: { code: 'NOT_FOUND', message: 'Cooperative not found' },

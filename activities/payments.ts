@@ -28,26 +28,25 @@ export function createPaymentActivities(pool: Pool, stripe: Stripe) {
     /**
      * At the deadline: ask Stripe how the payment stands before cancelling it. A payment that succeeded
      * (its webhook late or lost) is reported, never cancelled; one still processing is left to finish.
-     * A PaymentIntent Stripe no longer has can never be paid: it counts as cancelled.
+     * A PaymentIntent Stripe no longer has can never be paid: it counts as cancelled. Any other refusal
+     * is retried (not an asStripeCall): the PaymentIntent stays payable until it is cancelled here.
      */
     async settleUnpaidPayment(input: { purchaseId: string; paymentIntentId: string }): Promise<'succeeded' | 'processing' | 'canceled'> {
-      return asStripeCall(async () => {
-        const intent = await stripe.paymentIntents.retrieve(input.paymentIntentId).catch((err: unknown) => {
-          if (stripeErrorCode(err) === 'resource_missing') return undefined;
-          throw err;
-        });
-        if (!intent || intent.status === 'canceled') return 'canceled';
-        if (intent.status === 'succeeded') return 'succeeded';
-        if (intent.status === 'processing' || intent.status === 'requires_capture') return 'processing';
-        try {
-          await stripe.paymentIntents.cancel(input.paymentIntentId, {}, { idempotencyKey: `purchase:${input.purchaseId}:cancel` });
-        } catch (err) {
-          // Paid or processing since it was read: the retry reads how it stands now.
-          if (stripeErrorCode(err) === 'payment_intent_unexpected_state') throw ApplicationFailure.retryable('The PaymentIntent changed state before it could be cancelled');
-          throw err;
-        }
-        return 'canceled';
+      const intent = await stripe.paymentIntents.retrieve(input.paymentIntentId).catch((err: unknown) => {
+        if (stripeErrorCode(err) === 'resource_missing') return undefined;
+        throw err;
       });
+      if (!intent || intent.status === 'canceled') return 'canceled';
+      if (intent.status === 'succeeded') return 'succeeded';
+      if (intent.status === 'processing' || intent.status === 'requires_capture') return 'processing';
+      try {
+        await stripe.paymentIntents.cancel(input.paymentIntentId, {}, { idempotencyKey: `purchase:${input.purchaseId}:cancel` });
+      } catch (err) {
+        // Paid or processing since it was read: the retry reads how it stands now.
+        if (stripeErrorCode(err) === 'payment_intent_unexpected_state') throw ApplicationFailure.retryable('The PaymentIntent changed state before it could be cancelled');
+        throw err;
+      }
+      return 'canceled';
     },
 
     recordPurchaseStep: (step: PurchaseStep) => recordPurchaseStep(pool, step),

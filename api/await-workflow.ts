@@ -1,4 +1,4 @@
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, type WorkflowUpdateHandle } from '@temporalio/client';
 import type { ApiDependencies } from './dependencies';
 import { apiErrorFromWorkflowFailure } from './temporal-failures';
 
@@ -15,6 +15,19 @@ export const waitOf = (deps: TemporalDeps): number => deps.workflowWaitMs ?? 10_
  */
 export function temporalCall<T>(deps: TemporalDeps, call: () => Promise<T>, waitMs = waitOf(deps)): Promise<T> {
   return deps.temporal.withDeadline(Date.now() + waitMs, call);
+}
+
+/** How long an accepted Update may take to complete: its handler's steps, each bounded by its activity's timeouts. */
+const UPDATE_COMPLETION_MS = 120_000;
+
+/**
+ * Runs an Update: accepted within the request's wait (with no worker to accept it, 503 quickly), then
+ * awaited until it completes. Once accepted it runs whatever the client does, so answering 503 while
+ * it works would only invite the client to send a second one.
+ */
+export async function runUpdate<R>(deps: TemporalDeps, start: () => Promise<WorkflowUpdateHandle<R>>): Promise<R> {
+  const update = await temporalCall(deps, start);
+  return temporalCall(deps, () => update.result(), UPDATE_COMPLETION_MS);
 }
 
 /**

@@ -99,8 +99,10 @@ export function mountRoute<P extends Schema, Q extends Schema, B extends Schema>
     const idempotencyKey = def.idempotencyKey && rawKey !== undefined ? clientKey(auth, parse(IdempotencyKey, rawKey, 'Idempotency-Key')) : undefined;
     const params = parse(def.params as P, req.params, 'params');
     const query = parse(def.query as Q, req.query, 'query');
-    // A body in another type was never parsed: taking it as empty would run a route whose fields are all optional on nothing.
-    if (def.body && req.is(JSON_TYPES) === false) throw new ApiError('UNSUPPORTED_MEDIA_TYPE', 'The body must be JSON: send Content-Type: application/json');
+    // A body in another type was never parsed: taking it as empty would run a route whose fields are all
+    // optional on nothing. No body at all (Content-Length: 0, as fetch sends for a bodyless POST) is an empty one.
+    const carriesBytes = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+    if (def.body && carriesBytes && req.is(JSON_TYPES) === false) throw new ApiError('UNSUPPORTED_MEDIA_TYPE', 'The body must be JSON: send Content-Type: application/json');
     const body = parse(def.body as B, req.body ?? {}, 'body');
     const result = await def.handler({ params, query, body, auth, idempotencyKey, req, res });
     res.status(result.status).json(result.body);

@@ -157,6 +157,8 @@ export function findReconciliation(pool: Pool, id: string, cooperativeId?: strin
     );
     const run = toRun(rows[0]);
     const own = findings.map((f) => ({ check: f.check_name, cooperativeId: f.cooperative_id, subject: f.subject, detail: f.detail }));
-    return { ...(cooperativeId && run.cooperativeId === null ? runSeenByCooperative(run, own, LEDGER_RECONCILIATION_CHECKS) : run), findings: own };
+    if (!cooperativeId || run.cooperativeId !== null) return { ...run, findings: own };
+    const stored = await client.query<{ check_name: string; n: number }>('SELECT check_name, count(*)::int AS n FROM reconciliation_findings WHERE run_id = $1 GROUP BY check_name', [id]);
+    return { ...runSeenByCooperative(run, own, LEDGER_RECONCILIATION_CHECKS, new Map(stored.rows.map((r) => [r.check_name, r.n]))), findings: own };
   });
 }

@@ -40,14 +40,21 @@ export function reconciliationRunKey(kind: ReconciliationKind, scheduledFor: Dat
 /**
  * A network-wide run as an operator bound to one cooperative sees it: its checks, counts and outcome from
  * that cooperative's stored findings alone (`partsOf`: the finding checks each run check is made of), so
- * other cooperatives' results do not show through the totals.
+ * other cooperatives' results do not show through the totals. A check whose findings were not all stored
+ * (`storedOf`: stored findings of every cooperative, by finding check) cannot be said to pass for anyone.
  */
-export function runSeenByCooperative(run: ReconciliationRun, own: readonly ReconciliationFinding[], partsOf: Readonly<Record<string, readonly string[]>>): ReconciliationRun {
+export function runSeenByCooperative(
+  run: ReconciliationRun,
+  own: readonly ReconciliationFinding[],
+  partsOf: Readonly<Record<string, readonly string[]>>,
+  storedOf: ReadonlyMap<string, number>,
+): ReconciliationRun {
   const checks = run.checks.map((c) => {
     const parts = partsOf[c.name] ?? [c.name];
     const findings = own.filter((f) => parts.includes(f.check)).length;
-    return { name: c.name, passed: findings === 0, findings };
+    const allStored = parts.reduce((n, part) => n + (storedOf.get(part) ?? 0), 0) >= c.findings;
+    return { name: c.name, passed: findings === 0 && allStored, findings };
   });
-  const status: ReconciliationStatus = run.status === 'running' ? 'running' : own.length === 0 ? 'passed' : 'failed';
+  const status: ReconciliationStatus = run.status === 'running' ? 'running' : checks.every((c) => c.passed) ? 'passed' : 'failed';
   return { ...run, checks, findingCount: own.length, status };
 }

@@ -147,14 +147,11 @@ export async function creditPurchase(input: CreditPurchaseInput): Promise<Credit
       else paidBy ??= event.eventId;
     }
     if (!paidBy && Date.now() >= deadline) {
-      const settled = await unlessFailed(() => settleUnpaidPayment({ purchaseId: input.purchaseId, paymentIntentId: intent.paymentIntentId }));
-      if (settled.error !== undefined) {
-        // Stripe refuses to say how the payment stands: an operator settles it (the reconciliation flags a payment that succeeded all the same).
-        await step('settle-refused', 'failed', { detail: { reason: settled.error, paymentIntentId: intent.paymentIntentId } });
-        return state;
-      }
-      if (settled.value === 'succeeded') paidBy = 'stripe-status-at-deadline';
-      else if (settled.value === 'processing') deadline = Date.now() + timeout;
+      // Retried until Stripe answers, a refusal included (a revoked key is fixed by an operator): the
+      // PaymentIntent is open until this cancels it, and a purchase ended before would miss its payment.
+      const settled = await settleUnpaidPayment({ purchaseId: input.purchaseId, paymentIntentId: intent.paymentIntentId });
+      if (settled === 'succeeded') paidBy = 'stripe-status-at-deadline';
+      else if (settled === 'processing') deadline = Date.now() + timeout;
       else {
         await step('expired', 'expired', { detail: { reason: 'no successful payment before the deadline' } });
         return state;

@@ -26,7 +26,7 @@ export function principalVerifier(pool: Pool): (auth: AuthContext) => Promise<vo
     const key = `${auth.role}\n${auth.cooperativeId}\n${auth.subject}`;
     if ((verified.get(key) ?? 0) > Date.now()) return;
     if (auth.role === 'member') {
-      if (!isUuid(auth.subject) || (await memberCooperative(auth.subject.toLowerCase())).value !== auth.cooperativeId.toLowerCase()) {
+      if (!isUuid(auth.subject) || (await memberCooperative(auth.subject)).value !== auth.cooperativeId) {
         throw new ApiError('UNAUTHENTICATED', "The token's subject is not an active member of its cooperative");
       }
     } else if (!(await findCooperativeById(pool, auth.cooperativeId))) {

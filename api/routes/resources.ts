@@ -11,7 +11,7 @@ import type { ApiDependencies } from '../dependencies';
 import { ApiError } from '../errors';
 import { defineRoute } from '../route';
 import { apiErrorFromWorkflowFailure } from '../temporal-failures';
-import { temporalCall } from '../await-workflow';
+import { runUpdate } from '../await-workflow';
 import { requestBooking, visibleBooking } from '../services/bookings';
 
 const viewer = (auth: AuthContext) => ({ ...(auth.cooperativeId ? { cooperativeId: auth.cooperativeId } : {}), operator: auth.role === 'operator' && !auth.cooperativeId });
@@ -86,7 +86,7 @@ export function resourceRoutes(deps: ApiDependencies) {
         const mayCancel = auth.role === 'member' ? auth.subject === booking.requesterMemberId : auth.cooperativeId === booking.requesterCooperativeId;
         if (!mayCancel) throw new ApiError('FORBIDDEN', 'Only the requester (or an admin of their cooperative) cancels a booking');
         try {
-          await temporalCall(deps, () => deps.temporal.workflow.getHandle(bookingWorkflowId(booking.id)).executeUpdate(cancelBooking));
+          await runUpdate(deps, () => deps.temporal.workflow.getHandle(bookingWorkflowId(booking.id)).startUpdate(cancelBooking, { waitForStage: 'ACCEPTED' }));
         } catch (err) {
           throw apiErrorFromWorkflowFailure(err) ?? (err instanceof WorkflowNotFoundError ? new ApiError('CONFLICT', `The booking is already ${booking.status}`) : err);
         }

@@ -14,7 +14,7 @@ import { ApiError } from '../errors';
 import { defineRoute } from '../route';
 import { distributeByActiveRule } from '../services/revenue-distributions';
 import { apiErrorFromWorkflowFailure } from '../temporal-failures';
-import { startOnce, temporalCall } from '../await-workflow';
+import { runUpdate, startOnce } from '../await-workflow';
 
 export function revenueRuleRoutes(deps: ApiDependencies) {
   /** The rule's cooperative: the caller's own, or (for network-wide operators) the rule's. Unknown or foreign rules are NOT_FOUND. */
@@ -58,7 +58,7 @@ export function revenueRuleRoutes(deps: ApiDependencies) {
       async handler({ params, body, auth }) {
         const cooperativeId = await scope(auth, params.ruleId);
         const by = { actor: { subject: auth.subject, role: auth.role }, reason: body.reason };
-        await update(cooperativeId, params.ruleId, () => temporalCall(deps, () => deps.temporal.workflow.getHandle(revenueRuleWorkflowId(params.ruleId)).executeUpdate(step, { args: [by] })));
+        await update(cooperativeId, params.ruleId, () => runUpdate(deps, () => deps.temporal.workflow.getHandle(revenueRuleWorkflowId(params.ruleId)).startUpdate(step, { args: [by], waitForStage: 'ACCEPTED' })));
         return view(cooperativeId, params.ruleId);
       },
     });

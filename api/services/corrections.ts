@@ -7,7 +7,7 @@ import { approveCorrection, correction as correctionWorkflow, rejectCorrection }
 import type { ApiDependencies } from '../dependencies';
 import { ApiError } from '../errors';
 import { apiErrorFromWorkflowFailure } from '../temporal-failures';
-import { startOnce, temporalCall } from '../await-workflow';
+import { runUpdate, startOnce } from '../await-workflow';
 
 async function correctionOrNotFound(deps: ApiDependencies, cooperativeId: string, correctionId: string): Promise<Correction> {
   const found = await findCorrection(deps.pool, cooperativeId, correctionId);
@@ -56,7 +56,7 @@ export async function decideCorrection(deps: ApiDependencies, req: { cooperative
   if (!current.requiresApproval) throw new ApiError('CONFLICT', `The correction needed no second operator and is ${current.status}`);
   if (current.status === 'proposed') await ensureWorkflow(deps, current);
   try {
-    await temporalCall(deps, () => deps.temporal.workflow.getHandle(correctionWorkflowId(req.correctionId)).executeUpdate(DECISIONS[req.decision], { args: [{ actor: req.actor, reason: req.reason }] }));
+    await runUpdate(deps, () => deps.temporal.workflow.getHandle(correctionWorkflowId(req.correctionId)).startUpdate(DECISIONS[req.decision], { args: [{ actor: req.actor, reason: req.reason }], waitForStage: 'ACCEPTED' }));
   } catch (err) {
     const mapped = apiErrorFromWorkflowFailure(err);
     if (mapped) throw mapped;

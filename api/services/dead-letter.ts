@@ -5,7 +5,7 @@ import { discardDeadLetter, resolveDeadLetter, retryDeadLetter } from '../../wor
 import type { ApiDependencies } from '../dependencies';
 import { ApiError } from '../errors';
 import { apiErrorFromWorkflowFailure } from '../temporal-failures';
-import { temporalCall } from '../await-workflow';
+import { runUpdate } from '../await-workflow';
 
 const UPDATES = { retry: retryDeadLetter, resolve: resolveDeadLetter, discard: discardDeadLetter } as const;
 
@@ -24,7 +24,7 @@ export async function visibleDeadLetterItem(deps: ApiDependencies, scope: DeadLe
 export async function actOnDeadLetter(deps: ApiDependencies, by: { scope: DeadLetterScope; actor: string }, itemId: string, action: DeadLetterAction, note: string | undefined) {
   await visibleDeadLetterItem(deps, by.scope, itemId);
   try {
-    await temporalCall(deps, () => deps.temporal.workflow.getHandle(deadLetterWorkflowId(itemId)).executeUpdate(UPDATES[action], { args: [{ actor: by.actor, note }] }));
+    await runUpdate(deps, () => deps.temporal.workflow.getHandle(deadLetterWorkflowId(itemId)).startUpdate(UPDATES[action], { args: [{ actor: by.actor, note }], waitForStage: 'ACCEPTED' }));
   } catch (err) {
     const mapped = apiErrorFromWorkflowFailure(err);
     if (mapped) throw mapped;

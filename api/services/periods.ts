@@ -8,6 +8,7 @@ import { temporalCall, waitOf } from '../await-workflow';
 export type PeriodCloseOutcome = { kind: 'closed'; period: AccountingPeriod } | { kind: 'underway'; period: AccountingPeriod; close: PeriodCloseState & { workflowId: string } };
 
 const POLL_MS = 200;
+const FIRST_QUERY_MS = 2_000;
 
 /**
  * Closes a period: starts its close workflow, or nudges the one under way to try again (signal with
@@ -23,7 +24,8 @@ export async function closePeriod(deps: ApiDependencies, input: { cooperativeId:
   // A close under way has made this many attempts: the answer waits for the one this request asks for.
   const deadline = Date.now() + waitOf(deps);
   const remaining = () => Math.max(1, deadline - Date.now());
-  const attemptsBefore = await temporalCall(deps, () => deps.temporal.workflow.getHandle(workflowId).query(periodCloseState), remaining()).then((s) => s.attempts, () => 0);
+  // Bounded apart: with no worker to answer it, it must leave the signal below its share of the wait.
+  const attemptsBefore = await temporalCall(deps, () => deps.temporal.workflow.getHandle(workflowId).query(periodCloseState), Math.min(remaining(), FIRST_QUERY_MS)).then((s) => s.attempts, () => 0);
   const handle = await temporalCall(deps, () => deps.temporal.workflow.signalWithStart(periodClose, { workflowId, taskQueue: deps.config.temporal.taskQueue, args: [args], signal: retryPeriodClose, signalArgs: [] }), remaining());
   let state: PeriodCloseState | undefined;
   for (;;) {

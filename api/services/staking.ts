@@ -7,7 +7,7 @@ import { stake as stakeWorkflow, unstakePosition } from '../../workflows/stake';
 import type { ApiDependencies } from '../dependencies';
 import { ApiError } from '../errors';
 import { apiErrorFromWorkflowFailure } from '../temporal-failures';
-import { startOnce, temporalCall } from '../await-workflow';
+import { runUpdate, startOnce } from '../await-workflow';
 
 /** Starts the position's workflow, or finds it running or finished: one per position, ever. */
 function ensureWorkflow(deps: ApiDependencies, p: StakingPosition): Promise<void> {
@@ -53,7 +53,7 @@ export async function unstakeCredits(deps: ApiDependencies, req: { cooperativeId
   if (position.status === 'released') return position;
   await ensureWorkflow(deps, position);
   try {
-    await temporalCall(deps, () => deps.temporal.workflow.getHandle(stakeWorkflowId(position.id)).executeUpdate(unstakePosition, { args: [{ actor: req.memberId, earlyExit: req.earlyExit }] }));
+    await runUpdate(deps, () => deps.temporal.workflow.getHandle(stakeWorkflowId(position.id)).startUpdate(unstakePosition, { args: [{ actor: req.memberId, earlyExit: req.earlyExit }], waitForStage: 'ACCEPTED' }));
   } catch (err) {
     const mapped = apiErrorFromWorkflowFailure(err);
     if (mapped) throw mapped;

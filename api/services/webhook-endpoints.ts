@@ -1,6 +1,7 @@
 import { webhookDeliveryWaker } from '../../clients/webhook-delivery';
 import { setEndpointStatus, type WebhookEndpoint } from '../../db/webhook-endpoints';
 import type { ApiDependencies } from '../dependencies';
+import { temporalCall } from '../await-workflow';
 
 /**
  * Enables an endpoint and wakes its delivery workflow, so deliveries that waited while it was disabled
@@ -9,7 +10,7 @@ import type { ApiDependencies } from '../dependencies';
  */
 export async function enableEndpoint(deps: ApiDependencies, cooperativeId: string, endpointId: string): Promise<WebhookEndpoint> {
   const endpoint = await setEndpointStatus(deps.pool, cooperativeId, endpointId, 'active');
-  await webhookDeliveryWaker(deps.temporal, deps.config)([{ endpointId, cooperativeId }]).catch((err: unknown) =>
+  await temporalCall(deps, () => webhookDeliveryWaker(deps.temporal, deps.config)([{ endpointId, cooperativeId }])).catch((err: unknown) =>
     deps.logger.warn({ err, endpointId }, 'could not wake the delivery workflow of an enabled webhook endpoint; the outbox sweep will'),
   );
   return endpoint;

@@ -38,7 +38,8 @@ describe('credit purchase in virtual time', () => {
     };
     return { paymentIntents: { create: fail, retrieve: fail, cancel: fail } } as unknown as Stripe;
   };
-  const refusedAtDeadline = new Map<string, Error>();
+  /** Refusals Stripe answers settleUnpaidPayment with, in turn, by purchase; when none is left the scripted or real answer comes. */
+  const refusedAtDeadline = new Map<string, Error[]>();
   // The Stripe calls under test touch no database.
   const withStripe = (stripe: Stripe) => createPaymentActivities(undefined as unknown as Pool, stripe);
 
@@ -52,7 +53,7 @@ describe('credit purchase in virtual time', () => {
         },
         async settleUnpaidPayment(input) {
           settleCalls.push({ purchaseId: input.purchaseId, scheduledAt: Context.current().info.currentAttemptScheduledTimestampMs });
-          const refusal = refusedAtDeadline.get(input.purchaseId);
+          const refusal = refusedAtDeadline.get(input.purchaseId)?.shift();
           if (refusal) return withStripe(refusingStripe(refusal)).settleUnpaidPayment(input);
           return settleAnswers.get(input.purchaseId)?.shift() ?? real.settleUnpaidPayment(input);
         },
@@ -215,19 +216,20 @@ describe('credit purchase in virtual time', () => {
     expect((await stack.client.workflow.getHandle(workflowId).describe()).searchAttributes).toMatchObject({ BusinessStatus: ['failed'] });
   });
 
-  it('at the deadline, expires a payment Stripe no longer has, and fails one Stripe refuses to report on', async () => {
+  it('at the deadline, expires a payment Stripe no longer has, and keeps asking while Stripe refuses to report on one (its PaymentIntent stays payable)', async () => {
     const member = await newMember();
     const missing = await buy(member, '1');
     const refused = await buy(member, '1');
-    refusedAtDeadline.set(missing.id, new Stripe.errors.StripeInvalidRequestError({ statusCode: 404, code: 'resource_missing', message: 'No such payment_intent' }));
-    refusedAtDeadline.set(refused.id, new Stripe.errors.StripeAuthenticationError({ statusCode: 401, message: 'Invalid API Key provided' }));
+    refusedAtDeadline.set(missing.id, [new Stripe.errors.StripeInvalidRequestError({ statusCode: 404, code: 'resource_missing', message: 'No such payment_intent' })]);
+    // A revoked key, until an operator puts the right one back: three refusals, then Stripe answers.
+    refusedAtDeadline.set(refused.id, Array.from({ length: 3 }, () => new Stripe.errors.StripeAuthenticationError({ statusCode: 401, message: 'Invalid API Key provided' })));
     const resultOf = (p: { workflowId: string }) => stack.client.workflow.getHandle<() => Promise<CreditPurchaseState>>(p.workflowId).result();
     expect(await resultOf(missing)).toMatchObject({ status: 'expired' });
-    expect(await resultOf(refused)).toMatchObject({ status: 'failed' });
-    // Each asked once: neither refusal was retried.
     expect(callsFor(missing.id)).toHaveLength(1);
-    expect(callsFor(refused.id)).toHaveLength(1);
-    expect((await purchaseOf(member, refused.id)).history.map((h) => [h.step, h.status])).toEqual([['payment-created', 'awaiting_payment'], ['settle-refused', 'failed']]);
+    // Never ended while the payment could still be made: asked again after each refusal, then cancelled and expired.
+    expect(await resultOf(refused)).toMatchObject({ status: 'expired' });
+    expect(callsFor(refused.id)).toHaveLength(4);
+    expect((await purchaseOf(member, refused.id)).history.map((h) => [h.step, h.status])).toEqual([['payment-created', 'awaiting_payment'], ['expired', 'expired']]);
     expect(await count('mint', refused.paymentIntentId)).toBe(0);
   });
 

@@ -41,7 +41,7 @@ function priced(req: PurchaseRequest): { amount: bigint; amountCents: bigint } {
 export async function buyCredits(deps: ApiDependencies, req: PurchaseRequest): Promise<{ purchase: CreditPurchase; created: boolean }> {
   const { amount, amountCents } = priced(req);
   const { purchase, created } = await createPurchase(deps.pool, { id: randomUUID(), cooperativeId: req.cooperativeId, memberId: req.memberId, amount, amountCents, pack: req.pack, idempotencyKey: req.idempotencyKey });
-  if (purchase.status !== 'creating_payment') return unlessFailed({ purchase, created });
+  if (purchase.status !== 'creating_payment') return refusedIfFailed({ purchase, created });
 
   const startWorkflowOperation = new WithStartWorkflowOperation(creditPurchase, {
     taskQueue: deps.config.temporal.taskQueue,
@@ -65,11 +65,11 @@ export async function buyCredits(deps: ApiDependencies, req: PurchaseRequest): P
     // Started, but not payable within the wait (no worker, Stripe slow): the stored purchase says where it stands.
     deps.logger.warn({ err, purchaseId: purchase.id }, 'purchase not payable within the wait');
   }
-  return unlessFailed({ purchase: (await findPurchase(deps.pool, req.cooperativeId, purchase.id))!, created });
+  return refusedIfFailed({ purchase: (await findPurchase(deps.pool, req.cooperativeId, purchase.id))!, created });
 }
 
 /** A purchase Stripe refused to create a payment for has nothing to pay with: the POST (and its replays) answers that, naming the purchase. */
-function unlessFailed(result: { purchase: CreditPurchase; created: boolean }): { purchase: CreditPurchase; created: boolean } {
+function refusedIfFailed(result: { purchase: CreditPurchase; created: boolean }): { purchase: CreditPurchase; created: boolean } {
   if (result.purchase.status !== 'failed') return result;
   throw new ApiError('PAYMENT_PROVIDER_ERROR', `The payment provider refused to create the payment of purchase ${result.purchase.id}; nothing will be charged. Its history says why.`);
 }

@@ -4,6 +4,7 @@ import { createStripeClient } from '../clients/stripe';
 import { connectTemporalClient } from '../clients/temporal';
 import { createPool } from '../db/pool';
 import { createApp } from './app';
+import { answerClientErrors } from './client-errors';
 
 /** API process entry point. SIGINT/SIGTERM stop accepting connections and finish in-flight requests. */
 async function main(): Promise<void> {
@@ -20,6 +21,7 @@ async function main(): Promise<void> {
   const server = app.listen(config.api.port, config.api.host, () => {
     logger.info({ port: config.api.port }, 'api listening');
   });
+  answerClientErrors(server);
   const shutdown = (signal: string) => {
     logger.info({ signal }, 'api stopping');
     server.close(async () => {

@@ -158,6 +158,17 @@ describe('hostile input', () => {
     expect(((await released.json()) as { status: string }).status).toBe('released');
   });
 
+  it("answers a request line and headers over Node's limit in the error shape, with a request id", async () => {
+    for (const [path, authorization] of [[`/v1/cooperatives/${coop}/holds?x=${'a'.repeat(30_000)}`, `Bearer ${admin}`], [`/v1/cooperatives/${coop}/holds`, `Bearer ${'x'.repeat(20_000)}`]]) {
+      const res = await fetch(api.url + path!, { headers: { authorization: authorization! } });
+      expect({ status: res.status, type: res.headers.get('content-type') }).toEqual({ status: 431, type: 'application/json; charset=utf-8' });
+      const body = (await res.json()) as { error: { code: string; requestId: string } };
+      expect(body.error).toMatchObject({ code: 'PAYLOAD_TOO_LARGE', requestId: res.headers.get('x-request-id') });
+    }
+    // The server goes on answering.
+    expect((await api.request('GET', `/v1/cooperatives/${coop}/holds`, { token: admin })).status).toBe(200);
+  });
+
   it('refuses NUL bytes, lone surrogates and display text that hides or reorders characters, changing nothing', async () => {
     const before = await footprint();
     const post = (path: string, token: string, body: unknown) => api.request('POST', path, { token, body, headers: { 'idempotency-key': randomUUID() } });

@@ -9,6 +9,7 @@ import { createStripeClient } from '../../clients/stripe';
 import { connectTemporalClient } from '../../clients/temporal';
 import { httpClient, type HttpRequest } from './http-client';
 import { createApp } from '../../api/app';
+import { answerClientErrors } from '../../api/client-errors';
 import { signToken, type TokenClaims } from '../../api/auth/tokens';
 import { loadConfig, type Config } from '../../config/config';
 import { createPool } from '../../db/pool';
@@ -55,6 +56,7 @@ export async function startTestApi(overrides: Record<string, string> = {}, optio
   const server = await new Promise<ReturnType<typeof app.listen>>((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
+  answerClientErrors(server);
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     url,

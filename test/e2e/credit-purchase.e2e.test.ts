@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import pino from 'pino';
 import Stripe from 'stripe';
-import { createPaymentActivities } from '../../activities/payments';
+import { createPaymentActivities, type PaymentActivities } from '../../activities/payments';
 import { buyCredits } from '../../api/services/credit-purchases';
 import { createPurchase, recordPurchaseStep } from '../../db/credit-purchases';
 import * as ledger from '../../db/ledger';
@@ -199,12 +199,17 @@ describe('credit purchase', () => {
     expect(forged.status).toBe(200);
     // Stripe's own event for the purchase's PaymentIntent, sent the moment it exists, before the workflow records it.
     let early: { status: number } | undefined;
+    // One PaymentIntent however often the step runs (a loaded machine can run it again): Stripe gives one
+    // per idempotency key, stripe-mock a new one per call, whose event would then be another PaymentIntent's.
+    let created: ReturnType<PaymentActivities['createPaymentIntent']> | undefined;
     worker = await startTestWorker({
       activityOverrides: (real) => ({
-        async createPaymentIntent(input) {
-          const intent = await real.createPaymentIntent(input);
-          if (input.purchaseId === purchase.id) early ??= await succeeded(intent.paymentIntentId, undefined, { purchaseId: purchase.id });
-          return intent;
+        createPaymentIntent(input) {
+          if (input.purchaseId !== purchase.id) return real.createPaymentIntent(input);
+          return (created ??= real.createPaymentIntent(input).then(async (intent) => {
+            early = await succeeded(intent.paymentIntentId, undefined, { purchaseId: purchase.id });
+            return intent;
+          }));
         },
       }),
     });

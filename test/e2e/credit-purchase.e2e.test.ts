@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import pino from 'pino';
 import Stripe from 'stripe';
-import { createPaymentActivities, type PaymentActivities } from '../../activities/payments';
+import { createPaymentActivities } from '../../activities/payments';
 import { buyCredits } from '../../api/services/credit-purchases';
 import { createPurchase, recordPurchaseStep } from '../../db/credit-purchases';
 import * as ledger from '../../db/ledger';
@@ -186,11 +186,12 @@ describe('credit purchase', () => {
 
   it('mints once when the webhook arrives before the purchase has recorded its payment, and never for another PaymentIntent naming the purchase', async () => {
     const member = await newMember();
-    await worker!.stop();
-    worker = undefined;
+    // A task queue of its own, with no worker until the forged event is in: on the shared one, another
+    // file's worker could run the purchase's step without this test's override.
+    const taskQueue = `purchases-early-${randomUUID().slice(0, 8)}`;
     const { purchase } = await createPurchase(api.pool, { id: randomUUID(), cooperativeId: coop, memberId: member.id, amount: 2_000_000n, amountCents: 2_000n, idempotencyKey: randomUUID() });
     await api.temporal.workflow.start(creditPurchase, {
-      taskQueue: api.config.temporal.taskQueue,
+      taskQueue,
       workflowId: creditPurchaseWorkflowId(purchase.id),
       args: [{ purchaseId: purchase.id, cooperativeId: coop, memberId: member.id, amount: purchase.amount, amountCents: purchase.amountCents }],
     });
@@ -199,21 +200,17 @@ describe('credit purchase', () => {
     expect(forged.status).toBe(200);
     // Stripe's own event for the purchase's PaymentIntent, sent the moment it exists, before the workflow records it.
     let early: { status: number } | undefined;
-    // One PaymentIntent however often the step runs (a loaded machine can run it again): Stripe gives one
-    // per idempotency key, stripe-mock a new one per call, whose event would then be another PaymentIntent's.
-    let created: ReturnType<PaymentActivities['createPaymentIntent']> | undefined;
-    worker = await startTestWorker({
+    const earlyWorker = await startTestWorker({
+      taskQueue,
       activityOverrides: (real) => ({
-        createPaymentIntent(input) {
-          if (input.purchaseId !== purchase.id) return real.createPaymentIntent(input);
-          return (created ??= real.createPaymentIntent(input).then(async (intent) => {
-            early = await succeeded(intent.paymentIntentId, undefined, { purchaseId: purchase.id });
-            return intent;
-          }));
+        async createPaymentIntent(input) {
+          const intent = await real.createPaymentIntent(input);
+          early ??= await succeeded(intent.paymentIntentId, undefined, { purchaseId: purchase.id });
+          return intent;
         },
       }),
     });
-    const minted = await until(member, purchase.id, 'minted');
+    const minted = await until(member, purchase.id, 'minted').finally(() => earlyWorker.stop());
     expect(early?.status).toBe(200);
     const steps = minted.history as Array<{ step: string; detail: Record<string, unknown> }>;
     expect(steps.map((h) => h.step)).toEqual(['payment-created', expect.stringMatching(/^evt_/), 'minted']);

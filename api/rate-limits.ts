@@ -79,6 +79,9 @@ const authOf = (res: { locals: Record<string, unknown> }) => res.locals.auth as 
  * and the standard `RateLimit` / `RateLimit-Policy` headers. A store that cannot count (the database
  * is down) fails the request with 503, never lets it through uncounted.
  */
+/** The client's address, as the per-address budgets count it. */
+const byAddress = (req: Request) => ipKeyGenerator(req.ip ?? req.socket.remoteAddress ?? 'unknown');
+
 export function rateLimiters(pool: Pool, limits: Config['rateLimits']): RateLimiters {
   const common = {
     windowMs: limits.windowMs,
@@ -94,14 +97,14 @@ export function rateLimiters(pool: Pool, limits: Config['rateLimits']): RateLimi
       ...common,
       limit: limits.public,
       store: new PostgresStore(pool, limits.windowMs, 'ip:'),
-      keyGenerator: (req) => ipKeyGenerator(req.ip ?? req.socket.remoteAddress ?? 'unknown'),
+      keyGenerator: byAddress,
       handler: refuse('from this address'),
     }),
     webhooks: rateLimit({
       ...common,
       limit: limits.service,
       store: new PostgresStore(pool, limits.windowMs, 'webhook:'),
-      keyGenerator: (req) => ipKeyGenerator(req.ip ?? req.socket.remoteAddress ?? 'unknown'),
+      keyGenerator: byAddress,
       handler: refuse('of webhooks from this address'),
     }),
     byPrincipal: rateLimit({

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { BusinessError } from '../domain/errors';
-import { isInternal, publicHost, publicLookup } from './public-network';
+import { publicHost, publicLookup } from './public-network';
 
 const DISCOVERY_TIMEOUT_MS = 5_000;
 /** A discovery document is a few kilobytes; more is not one. */
@@ -57,6 +57,12 @@ export async function discoverJwksUri(issuer: string, options: { allowHttp: bool
   const protocol = new URL(jwksUri).protocol;
   if (protocol !== 'https:' && !(options.allowHttp && protocol === 'http:')) throw new BusinessError('VALIDATION_ERROR', 'The jwks_uri must use https');
   // A literal address is connected to without a lookup, so the key set's is checked here, once.
-  if (!options.allowPrivate && isInternal(new URL(jwksUri).hostname.replace(/^\[|\]$/g, ''))) throw new BusinessError('VALIDATION_ERROR', 'The jwks_uri is at an internal address');
+  if (!options.allowPrivate) {
+    try {
+      publicHost(new URL(jwksUri));
+    } catch {
+      throw new BusinessError('VALIDATION_ERROR', 'The jwks_uri is at an internal address');
+    }
+  }
   return jwksUri;
 }

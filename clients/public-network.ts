@@ -18,12 +18,12 @@ for (const [network, prefix] of [
 for (const [network, prefix] of [['::', 127], ['::ffff:0:0', 96], ['64:ff9b::', 96], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8]] as const) INTERNAL.addSubnet(network, prefix, 'ipv6');
 
 /** Whether an address literal is internal (a host name is not: its addresses are checked when resolved). */
-export function isInternal(address: string): boolean {
+function isInternal(address: string): boolean {
   const family = net.isIP(address);
   return family !== 0 && INTERNAL.check(address, family === 4 ? 'ipv4' : 'ipv6');
 }
 
-export class RefusedTarget extends Error {
+class RefusedTarget extends Error {
   constructor(host: string) {
     super(`${host} resolves only to internal addresses, which may not be reached from here`);
     this.name = 'RefusedTarget';

@@ -26,8 +26,8 @@ const settingsView = ({ publicKey: _publicKey, supermajorityAbove, ...s }: Coope
 /** Votes cast in one transaction at most: a burst takes a few, each bounded. */
 const VOTES_PER_CALL = 500;
 
-/** A vote as the key of its grouped call: identical votes (replays) share one write and its outcome. */
-const voteKey = (v: CastVote) => JSON.stringify([v.proposalId.toLowerCase(), v.cooperativeId.toLowerCase(), v.memberId.toLowerCase(), v.choice, v.reason ?? null]);
+/** A vote as the key of its grouped call: identical votes (replays) share one write and its outcome. Ids come lower-cased (Uuid, token claims). */
+const voteKey = (v: CastVote) => JSON.stringify([v.proposalId, v.cooperativeId, v.memberId, v.choice, v.reason ?? null]);
 const voteOf = (key: string): CastVote => {
   const [proposalId, cooperativeId, memberId, choice, reason] = JSON.parse(key) as [string, string, string, CastVote['choice'], string | null];
   return { proposalId, cooperativeId, memberId, choice, ...(reason === null ? {} : { reason }) };
